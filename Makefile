@@ -1,0 +1,109 @@
+# firn - build, test, demo, benchmarks and fuzzers.
+#
+#   make            build build/firn
+#   make demo       run the main job on embedded defaults
+#   make test       the whole test suite (unit, interop); last line "N passed, N failed"
+#   make test-long  the large sizes the issues name
+#   make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make valgrind   unit tests under valgrind memcheck
+#   make fuzz       build the libFuzzer targets (clang); make fuzz-replay replays the corpus
+#   make bench-parquet   Parquet write/read speed against DuckDB, image writes against write()
+#
+# Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
+
+CC        ?= cc
+BUILDDIR  ?= build
+PKGS      := libzstd liblz4 zlib jansson libxxhash
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -lm
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wformat=2 \
+             -Wno-format-nonliteral
+OPT       ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS_ALL = $(EXTRA_LDFLAGS)
+
+LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRCS  := $(wildcard src/cli/*.c)
+TEST_SRCS := $(wildcard tests/unit/*.c)
+HDRS      := $(wildcard src/*/*.h) $(wildcard tests/unit/*.h)
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/obj/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILDDIR)/obj/%.o)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
+
+.PHONY: all firn tests demo test test-unit test-interop test-long asan valgrind fuzz \
+        fuzz-replay bench-parquet deps clean
+.DEFAULT_GOAL := all
+
+all: $(BUILDDIR)/firn
+
+$(BUILDDIR)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILDDIR)/libfirn.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILDDIR)/firn: $(CLI_OBJS) $(BUILDDIR)/libfirn.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJS) $(BUILDDIR)/libfirn.a $(PKG_LIBS)
+
+$(BUILDDIR)/firn-tests: $(TEST_OBJS) $(BUILDDIR)/libfirn.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(BUILDDIR)/libfirn.a $(PKG_LIBS)
+
+$(BUILDDIR)/bench/%: bench/%.c $(BUILDDIR)/libfirn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILDDIR)/libfirn.a $(PKG_LIBS)
+
+tests: $(BUILDDIR)/firn-tests $(BUILDDIR)/firn
+
+deps:
+	@bash scripts/deps.sh --if-missing
+
+demo: deps all
+	@bash scripts/demo.sh
+
+test: deps tests
+	@bash tests/run.sh
+
+test-long: deps tests
+	@FIRN_TEST_LONG=1 bash tests/run.sh
+
+test-unit: tests
+	@$(BUILDDIR)/firn-tests
+
+asan:
+	@$(MAKE) --no-print-directory BUILDDIR=build/asan OPT="-O1 -g" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build/asan/firn-tests build/asan/firn
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/firn-tests
+
+valgrind: tests
+	valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	  --quiet $(BUILDDIR)/firn-tests
+
+FUZZERS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
+FUZZ_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+
+fuzz:
+	@$(MAKE) --no-print-directory CC=clang BUILDDIR=build/fuzz OPT="-O1 -g" \
+	  EXTRA_CFLAGS="$(FUZZ_CFLAGS)" build/fuzz/libfirn.a
+	@for f in $(FUZZERS); do \
+	  echo "clang fuzz/$$f.c"; \
+	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/$$f fuzz/$$f.c build/fuzz/libfirn.a $(PKG_LIBS) || exit 1; \
+	done
+
+# Replays every corpus file through its fuzzer (ASan + UBSan), no new inputs.
+fuzz-replay: fuzz
+	@for f in $(FUZZERS); do \
+	  echo "replay $$f: $$(ls fuzz/corpus/$$f | wc -l) inputs"; \
+	  build/fuzz/$$f -runs=0 fuzz/corpus/$$f >/dev/null 2>build/fuzz/$$f.log || \
+	    { cat build/fuzz/$$f.log; exit 1; }; \
+	done
+
+bench-parquet: deps $(BUILDDIR)/bench/bench_parquet
+	@bash bench/parquet.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,24 @@
+/* main.c - `firn <command>`: dispatch through one commands[] table (git-shaped). */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const firn_cli_command commands[] = {
+    {"help", firn_cmd_help, "show help for firn or one command"},
+};
+
+const firn_cli_command *firn_cli_commands(size_t *n) {
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return firn_cmd_help(0, NULL);
+    size_t n;
+    const firn_cli_command *cmds = firn_cli_commands(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "firn: '%s' is not a firn command. See 'firn help'.\n", argv[1]);
+    return 1;
+}
