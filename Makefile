@@ -25,7 +25,9 @@ LDFLAGS_ALL = $(EXTRA_LDFLAGS)
 LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/unit/*.c)
-HDRS      := $(wildcard src/*/*.h) $(wildcard tests/unit/*.h)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(BUILDDIR)/tools/%)
+HDRS      := $(wildcard src/*/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/tools/*.h)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILDDIR)/obj/%.o)
@@ -55,7 +57,11 @@ $(BUILDDIR)/bench/%: bench/%.c $(BUILDDIR)/libfirn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILDDIR)/libfirn.a $(PKG_LIBS)
 
-tests: $(BUILDDIR)/firn-tests $(BUILDDIR)/firn
+$(BUILDDIR)/tools/%: tests/tools/%.c $(BUILDDIR)/libfirn.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILDDIR)/libfirn.a $(PKG_LIBS)
+
+tests: $(BUILDDIR)/firn-tests $(BUILDDIR)/firn $(TOOLS)
 
 deps:
 	@bash scripts/deps.sh --if-missing
