@@ -6,6 +6,7 @@
 
 static const firn_cli_command commands[] = {
     {"help", firn_cmd_help, "show help for firn or one command"},
+    {"sample", firn_cmd_sample, "write sample parking events as a Parquet file"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {
