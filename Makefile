@@ -13,7 +13,7 @@
 
 CC        ?= cc
 BUILDDIR  ?= build
-PKGS      := libzstd liblz4 zlib jansson libxxhash
+PKGS      := libzstd liblz4 zlib jansson libxxhash sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -lm
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wformat=2 \
@@ -85,7 +85,7 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/firn-tests
 
 valgrind: tests
-	valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	valgrind --error-exitcode=9 --child-silent-after-fork=yes --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --quiet $(BUILDDIR)/firn-tests
 
 FUZZERS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))

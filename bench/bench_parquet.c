@@ -88,12 +88,14 @@ static void events_generate(events *e, size_t n) {
         int64_t i = (int64_t)k;
         e->id[k] = i;
         e->ts[k] = 1700000000000000LL + i * 1000 + (i * 7919) % 1000;
-        int64_t c = (i * 7919) % 10000;
+        /* i * a mod p scatters i over [0, p) without repeating (p prime > N):
+         * pseudo-random choices that SQL computes the same way */
+        int64_t c = (i * 2654435761LL) % 4294967291LL % 10000;
         firn_buf_appendf(&e->car, "%dGA%04d", (int)(c % 90 + 10), (int)c);
         e->car_off[k + 1] = (int64_t)e->car.len;
-        e->x[k] = (double)((i * 37) % 10007) / 100.0;
-        e->y[k] = (double)((i * 101) % 9973) / 10.0;
-        e->slot[k] = (int32_t)((i * 13) % 500);
+        e->x[k] = (double)((i * 2246822519LL) % 4294967291LL % 10007) / 100.0;
+        e->y[k] = (double)((i * 3266489917LL) % 4294967291LL % 9973) / 10.0;
+        e->slot[k] = (int32_t)((i * 668265263LL) % 4294967291LL % 500);
         firn_buf_appendf(&e->note, "entry gate camera-%d lane-%d seq-%07d ok", (int)(i % 8),
                          (int)(i % 3), (int)((i * 48271) % 1000003));
         e->note_off[k + 1] = (int64_t)e->note.len;

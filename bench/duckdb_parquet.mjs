@@ -16,13 +16,14 @@ if (mode === 'write-events') {
   await con.run(`CREATE TABLE events AS
     SELECT i AS id,
       make_timestamp(1700000000000000 + i * 1000 + (i * 7919) % 1000)::TIMESTAMPTZ AS ts,
-      ((i * 7919) % 10000 % 90 + 10)::VARCHAR || 'GA' || lpad(((i * 7919) % 10000)::VARCHAR, 4, '0') AS car_id,
-      ((i * 37) % 10007)::DOUBLE / 100.0::DOUBLE AS x,
-      ((i * 101) % 9973)::DOUBLE / 10.0::DOUBLE AS y,
-      ((i * 13) % 500)::INTEGER AS slot,
+      ((i * 2654435761) % 4294967291 % 10000 % 90 + 10)::VARCHAR || 'GA' ||
+        lpad(((i * 2654435761) % 4294967291 % 10000)::VARCHAR, 4, '0') AS car_id,
+      ((i * 2246822519) % 4294967291 % 10007)::DOUBLE / 100.0::DOUBLE AS x,
+      ((i * 3266489917) % 4294967291 % 9973)::DOUBLE / 10.0::DOUBLE AS y,
+      ((i * 668265263) % 4294967291 % 500)::INTEGER AS slot,
       'entry gate camera-' || (i % 8)::VARCHAR || ' lane-' || (i % 3)::VARCHAR || ' seq-' ||
         lpad(((i * 48271) % 1000003)::VARCHAR, 7, '0') || ' ok' AS note
-    FROM range(${n}) t(i)`);
+    FROM (SELECT range::BIGINT AS i FROM range(${n})) t`);
   rmSync(b, { force: true });
   const t0 = performance.now();
   await con.run(`COPY events TO '${b}' (FORMAT parquet, COMPRESSION zstd)`);

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
     build-essential pkg-config clang-14 libclang-rt-14-dev valgrind
-    libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libjansson-dev libxxhash-dev
+    libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libjansson-dev libxxhash-dev libsqlite3-dev
     python3-avro nodejs npm
 )
 

@@ -13,6 +13,8 @@ typedef struct firn_cli_command {
 const firn_cli_command *firn_cli_commands(size_t *n);
 
 int firn_cmd_help(int argc, char **argv);
+int firn_cmd_avro(int argc, char **argv);
+int firn_cmd_parquet(int argc, char **argv);
 int firn_cmd_sample(int argc, char **argv);
 
 #endif

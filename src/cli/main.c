@@ -6,6 +6,8 @@
 
 static const firn_cli_command commands[] = {
     {"help", firn_cmd_help, "show help for firn or one command"},
+    {"avro", firn_cmd_avro, "print an Avro file's records, schema or metadata"},
+    {"parquet", firn_cmd_parquet, "print a Parquet file's rows, schema or metadata"},
     {"sample", firn_cmd_sample, "write sample parking events as a Parquet file"},
 };
 

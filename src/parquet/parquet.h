@@ -108,6 +108,10 @@ typedef struct firn_pq_writer_options {
     const char *created_by;    /* NULL: "firn version X" */
 } firn_pq_writer_options;
 
+/* Defaults: every field zero except codec = FIRN_PQ_CODEC_DEFAULT (ZSTD). A
+ * zero-filled struct means UNCOMPRESSED, since that codec's number is 0. */
+void firn_pq_writer_options_init(firn_pq_writer_options *opts);
+
 /* Sink for the bytes of the file. Returns 0 or a negative firn error. */
 typedef int (*firn_pq_write_fn)(void *ctx, const void *data, size_t n, firn_error *err);
 
@@ -141,7 +145,8 @@ firn_pq_writer *firn_pq_writer_new(const firn_pq_column_spec *columns, size_t nc
                                    const firn_pq_writer_options *opts, firn_pq_write_fn write,
                                    void *ctx, firn_error *err);
 /* Convenience: a writer that creates (O_EXCL) and writes the file at path;
- * close fsyncs it. */
+ * close fsyncs it. The specs are checked before the file is created; a writer
+ * freed without a successful close removes its partial file. */
 firn_pq_writer *firn_pq_writer_open(const char *path, const firn_pq_column_spec *columns,
                                     size_t ncolumns, const firn_pq_writer_options *opts,
                                     firn_error *err);
@@ -214,5 +219,30 @@ typedef enum firn_pq_op {
  * true; true when it may (or when statistics are missing). */
 bool firn_pq_reader_row_group_may_match(const firn_pq_reader *r, size_t rg, size_t col,
                                         firn_pq_op op, const firn_pq_value *value);
+
+/* ------------------------------------------------- reader: footer facts */
+
+/* What the footer says about one column chunk, for tools (`firn parquet
+ * meta`). Pointers stay valid while the reader lives. */
+typedef struct firn_pq_chunk_info {
+    int codec;                      /* Parquet CompressionCodec number */
+    const int32_t *encodings;       /* Parquet Encoding numbers */
+    size_t nencodings;
+    int64_t num_values;
+    int64_t compressed_size, uncompressed_size;
+    int64_t data_page_offset;
+    int64_t dictionary_page_offset; /* -1: none */
+    bool has_null_count;
+    int64_t null_count;
+    bool has_min, has_max;          /* bounds decoded into the column's type (as for
+                                       row-group skipping); DECIMAL with P > 18 as
+                                       big-endian bytes of any width */
+    firn_pq_value min, max;
+} firn_pq_chunk_info;
+
+int firn_pq_reader_chunk_info(const firn_pq_reader *r, size_t rg, size_t col,
+                              firn_pq_chunk_info *info, firn_error *err);
+/* All footer key/value pairs (values may be NULL); *n gets the count. */
+const firn_pq_kv *firn_pq_reader_kvs(const firn_pq_reader *r, size_t *n);
 
 #endif

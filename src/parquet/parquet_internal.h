@@ -54,6 +54,11 @@ typedef struct pq_statistics {
     int64_t null_count;            /* 3 */
     int64_t distinct_count;        /* 4 */
     pq_bytes max_value, min_value; /* 5, 6 */
+    /* Added for the writer (zero when absent; decoders may ignore them). */
+    bool has_is_max_value_exact, has_is_min_value_exact, has_nan_count;
+    bool is_max_value_exact;       /* 7 */
+    bool is_min_value_exact;       /* 8 */
+    int64_t nan_count;             /* 9 (FLOAT/DOUBLE) */
 } pq_statistics;
 
 typedef struct pq_schema_element {

@@ -1,0 +1,64 @@
+/* fault.c - fault injection for tests: I/O errors on the nth write-path step
+ * (FIRN_IO_FAIL_AT) and named crash points (FIRN_CRASH_AT). Process-global and
+ * not thread-safe: tests drive it from one thread. */
+#include "io/io.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct {
+    bool initialised; /* environment read */
+    bool armed;
+    long target;      /* fail the step with this number */
+    long steps;       /* steps counted since the last arm/disarm */
+    char op[32];      /* count only this op ("" = all) */
+} fault;
+
+static void fault_set(const char *op, long nth) {
+    fault.initialised = true;
+    fault.armed = nth > 0;
+    fault.target = nth;
+    fault.steps = 0;
+    snprintf(fault.op, sizeof fault.op, "%s", op ? op : "");
+}
+
+void firn_io_fault_arm(const char *op, long nth) { fault_set(op, nth); }
+
+void firn_io_fault_disarm(void) { fault_set(NULL, 0); }
+
+long firn_io_fault_steps(void) { return fault.steps; }
+
+bool firn_io_fault_check(const char *op) {
+    if (!fault.initialised) {
+        const char *at = getenv("FIRN_IO_FAIL_AT");
+        fault_set(getenv("FIRN_IO_FAIL_OP"), at ? strtol(at, NULL, 10) : 0);
+    }
+    if (fault.op[0] && strcmp(fault.op, op) != 0) return false;
+    fault.steps++;
+    if (fault.armed && fault.steps == fault.target) {
+        fault.armed = false; /* a single failure, like a transient disk error */
+        return true;
+    }
+    return false;
+}
+
+void firn_io_crash_point(const char *name) {
+    const char *at = getenv("FIRN_CRASH_AT");
+    if (!at || !*at) return;
+    size_t n = strlen(name);
+    if (strncmp(at, name, n) != 0 || (at[n] != '\0' && at[n] != ':')) return;
+    static long hits;
+    hits++;
+    if (at[n] == ':' && strtol(at + n + 1, NULL, 10) != hits) return;
+    static const char msg1[] = "firn: crash point ";
+    static const char msg2[] = " reached (FIRN_CRASH_AT), killing myself\n";
+    ssize_t w = write(2, msg1, sizeof msg1 - 1);
+    w = write(2, name, n);
+    w = write(2, msg2, sizeof msg2 - 1);
+    (void)w;
+    raise(SIGKILL);
+    _exit(137); /* not reached */
+}

@@ -1,0 +1,1134 @@
+/* test_catalog.c - the SQL catalog on SQLite: namespaces, tables, atomic
+ * compare-and-swap commits (single and multi-table), concurrent committers in
+ * several processes, locks, crashes, and the JDBC / PyIceberg schema as other
+ * engines see it. */
+#include "catalog/catalog.h"
+#include "io/io.h"
+#include "test.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A fresh catalog database path in the scratch directory. */
+static const char *db_path(const char *name) {
+    static char bufs[4][600];
+    static int slot;
+    char *b = bufs[slot++ & 3];
+    snprintf(b, sizeof bufs[0], "%s/catalogs/%s.db", firn_test_tmpdir(), name);
+    return b;
+}
+
+static firn_catalog *open_db(const char *name, const firn_cat_config *cfg) {
+    char uri[700];
+    snprintf(uri, sizeof uri, "sqlite:%s", db_path(name));
+    firn_catalog *cat = NULL;
+    firn_error err;
+    firn_error_init(&err);
+    if (firn_cat_open(uri, cfg, &cat, &err) != 0) {
+        char eb[1024];
+        printf("    open %s: %s\n", uri, firn_error_format(&err, eb, sizeof eb));
+    }
+    firn_error_release(&err);
+    return cat;
+}
+
+static bool contains(const char *haystack, const char *needle) {
+    return haystack && strstr(haystack, needle) != NULL;
+}
+
+/* The formatted error chain (static buffer). */
+static const char *errtext(const firn_error *err) {
+    static char buf[2048];
+    return firn_error_format(err, buf, sizeof buf);
+}
+
+FIRN_TEST(catalog_open_uris) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_catalog *cat;
+    char uri[700];
+    /* sqlite:PATH creates the file and its directories */
+    snprintf(uri, sizeof uri, "sqlite:%s/catalogs/deep/er/c.db", firn_test_tmpdir());
+    CHECK_OK(firn_cat_open(uri, NULL, &cat, &err), &err);
+    CHECK_EQ_STR(firn_cat_kind(cat), "sql/sqlite");
+    CHECK_EQ_STR(firn_cat_name(cat), "default");
+    CHECK_OK(firn_cat_create_namespace(cat, "ns", NULL, &err), &err);
+    firn_cat_free(cat);
+    /* the same database through the other spellings */
+    const char *forms[] = {"sqlite://%s/catalogs/deep/er/c.db",
+                           "sqlite:///%s/catalogs/deep/er/c.db",
+                           "jdbc:sqlite:%s/catalogs/deep/er/c.db",
+                           "sqlite:file://%s/catalogs/deep/er/c.db"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(uri, sizeof uri, forms[i], firn_test_tmpdir());
+        CHECK_OK(firn_cat_open(uri, NULL, &cat, &err), &err);
+        bool exists = false;
+        CHECK_OK(firn_cat_namespace_exists(cat, "ns", &exists, &err), &err);
+        CHECK_MSG(exists, "%s does not see the namespace", uri);
+        firn_cat_free(cat);
+    }
+    firn_cat_config cfg = {.name = "other"};
+    snprintf(uri, sizeof uri, "sqlite:%s/catalogs/deep/er/c.db", firn_test_tmpdir());
+    CHECK_OK(firn_cat_open(uri, &cfg, &cat, &err), &err);
+    bool exists = true;
+    CHECK_OK(firn_cat_namespace_exists(cat, "ns", &exists, &err), &err);
+    CHECK(!exists); /* catalogs sharing a database are separate */
+    firn_cat_free(cat);
+
+    CHECK_OK(firn_cat_open("sqlite::memory:", NULL, &cat, &err), &err);
+    firn_cat_free(cat);
+
+    CHECK_EQ_INT(firn_cat_open("postgresql://u@localhost:5432/db", NULL, &cat, &err),
+                 -FIRN_ERR_UNSUPPORTED);
+    CHECK(cat == NULL);
+    CHECK(contains(err.message, "issue 8"));
+    CHECK_EQ_INT(firn_cat_open("https://polaris.example/api/catalog", NULL, &cat, &err),
+                 -FIRN_ERR_UNSUPPORTED);
+    CHECK(contains(err.message, "REST") && contains(err.message, "issue 8"));
+    CHECK_EQ_INT(firn_cat_open("mysql://x/y", NULL, &cat, &err), -FIRN_ERR_INVALID);
+    CHECK(contains(err.message, "sqlite:PATH"));
+    CHECK_EQ_INT(firn_cat_open("sqlite://host/x.db", NULL, &cat, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_open("sqlite:", NULL, &cat, &err), -FIRN_ERR_INVALID);
+    /* a file that is not a database */
+    firn_io *io = firn_io_local_new();
+    snprintf(uri, sizeof uri, "%s/catalogs/garbage.db", firn_test_tmpdir());
+    CHECK_OK(firn_io_write_all(io, uri, "this is not a database, just text........", 41, &err),
+             &err);
+    firn_io_free(io);
+    snprintf(uri, sizeof uri, "sqlite:%s/catalogs/garbage.db", firn_test_tmpdir());
+    CHECK(firn_cat_open(uri, NULL, &cat, &err) < 0);
+    CHECK(contains(errtext(&err), "cannot open catalog"));
+    CHECK(contains(errtext(&err), "garbage.db"));
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_names) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_cat_ident id;
+    CHECK_OK(firn_cat_ident_parse("prod.eu.events", &a, &id, &err), &err);
+    CHECK_EQ_STR(id.ns, "prod.eu");
+    CHECK_EQ_STR(id.name, "events");
+    CHECK_EQ_INT(firn_cat_ident_parse("events", &a, &id, &err), -FIRN_ERR_INVALID);
+    CHECK(contains(err.message, "NAMESPACE.TABLE"));
+    CHECK_EQ_INT(firn_cat_ident_parse("prod..t", &a, &id, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_ident_parse(".t", &a, &id, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_ident_parse("ns.", &a, &id, &err), -FIRN_ERR_INVALID);
+    char longname[300];
+    memset(longname, 'x', sizeof longname);
+    longname[299] = 0;
+    firn_cat_ident big = {"ns", longname};
+    CHECK_EQ_INT(firn_cat_check_ident(&big, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_check_namespace(longname, &err), -FIRN_ERR_INVALID);
+    firn_cat_ident dotted = {"ns", "a.b"};
+    CHECK_EQ_INT(firn_cat_check_ident(&dotted, &err), -FIRN_ERR_INVALID);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_namespaces) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("namespaces", NULL);
+    CHECK(cat);
+
+    const char *keys[] = {"owner", "comment"};
+    const char *values[] = {"data-eng", "production tables"};
+    firn_cat_props props = {2, keys, values};
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", &props, &err), &err);
+    int rc = firn_cat_create_namespace(cat, "prod", NULL, &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK(!err.retriable);
+    CHECK(contains(err.message, "'prod' already exists"));
+    CHECK_OK(firn_cat_create_namespace(cat, "prod.eu", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod.eu.west", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_namespace(cat, "staging", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_namespace(cat, "a_b.c", NULL, &err), &err); /* parent implied */
+
+    const char **names;
+    size_t n;
+    CHECK_OK(firn_cat_list_namespaces(cat, NULL, &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_STR(names[0], "a_b");
+    CHECK_EQ_STR(names[1], "prod");
+    CHECK_EQ_STR(names[2], "staging");
+    CHECK_OK(firn_cat_list_namespaces(cat, "prod", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(names[0], "prod.eu");
+    CHECK_OK(firn_cat_list_namespaces(cat, "prod.eu", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(names[0], "prod.eu.west");
+    CHECK_OK(firn_cat_list_namespaces(cat, "prod.eu.west", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(firn_cat_list_namespaces(cat, "nope", &a, &names, &n, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK(contains(err.message, "'nope' does not exist"));
+
+    /* existence is by whole levels, and LIKE wildcards in names are literal */
+    static const struct {
+        const char *ns;
+        bool exists;
+    } ex[] = {{"prod", true},  {"prod.eu", true}, {"pro", false}, {"prod.e", false},
+              {"a_b", true},   {"aXb", false},    {"a%", false},  {"PROD", false},
+              {"a_b.c", true}, {"staging.x", false}};
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        bool exists = !ex[i].exists;
+        CHECK_OK(firn_cat_namespace_exists(cat, ex[i].ns, &exists, &err), &err);
+        CHECK_MSG(exists == ex[i].exists, "namespace_exists(%s) = %d", ex[i].ns, exists);
+    }
+
+    firn_cat_props got;
+    CHECK_OK(firn_cat_load_namespace(cat, "prod", &a, &got, &err), &err);
+    CHECK_EQ_INT(got.n, 2); /* "exists" is never shown */
+    CHECK_EQ_STR(got.keys[0], "comment");
+    CHECK_EQ_STR(got.values[0], "production tables");
+    CHECK_EQ_STR(got.keys[1], "owner");
+    CHECK_EQ_STR(got.values[1], "data-eng");
+
+    const char *skeys[] = {"owner", "location"};
+    const char *svalues[] = {"platform", "file:/lake/prod"};
+    firn_cat_props set = {2, skeys, svalues};
+    const char *remove[] = {"comment", "never-set"};
+    CHECK_OK(firn_cat_update_namespace(cat, "prod", &set, remove, 2, &err), &err);
+    CHECK_OK(firn_cat_load_namespace(cat, "prod", &a, &got, &err), &err);
+    CHECK_EQ_INT(got.n, 2);
+    CHECK_EQ_STR(got.keys[0], "location");
+    CHECK_EQ_STR(got.values[0], "file:/lake/prod");
+    CHECK_EQ_STR(got.keys[1], "owner");
+    CHECK_EQ_STR(got.values[1], "platform");
+    /* the reserved marker can be neither set nor removed */
+    const char *rkeys[] = {"exists"};
+    const char *rvalues[] = {"false"};
+    firn_cat_props reserved = {1, rkeys, rvalues};
+    CHECK_EQ_INT(firn_cat_update_namespace(cat, "prod", &reserved, NULL, 0, &err),
+                 -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_update_namespace(cat, "prod", NULL, rkeys, 1, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_create_namespace(cat, "x", &reserved, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_update_namespace(cat, "nope", &set, NULL, 0, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK_EQ_INT(firn_cat_load_namespace(cat, "nope", &a, &got, &err), -FIRN_ERR_NOT_FOUND);
+
+    /* drop only when empty */
+    rc = firn_cat_drop_namespace(cat, "prod", &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK(!err.retriable);
+    CHECK_MSG(contains(err.message, "not empty") && contains(err.message, "1 child namespace") &&
+                  contains(err.message, "prod.eu"),
+              "%s", err.message);
+    CHECK_EQ_INT(firn_cat_drop_namespace(cat, "prod.eu", &err), -FIRN_ERR_CONFLICT);
+    CHECK_OK(firn_cat_drop_namespace(cat, "prod.eu.west", &err), &err);
+    CHECK_OK(firn_cat_drop_namespace(cat, "prod.eu", &err), &err);
+    CHECK_OK(firn_cat_drop_namespace(cat, "prod", &err), &err);
+    CHECK_EQ_INT(firn_cat_drop_namespace(cat, "prod", &err), -FIRN_ERR_NOT_FOUND);
+    /* a_b exists only through a_b.c: not empty, not droppable by itself */
+    CHECK_EQ_INT(firn_cat_drop_namespace(cat, "a_b", &err), -FIRN_ERR_CONFLICT);
+    CHECK_OK(firn_cat_list_namespaces(cat, NULL, &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_STR(names[0], "a_b");
+    CHECK_EQ_STR(names[1], "staging");
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_tables) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("tables", NULL);
+    CHECK(cat);
+    firn_cat_ident t1 = {"prod", "events"}, t2 = {"prod", "alerts"}, t3 = {"prod.eu", "zones"};
+    int rc = firn_cat_create_table(cat, &t1, "file:/w/prod/events/metadata/00000-a.metadata.json",
+                                   &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_NOT_FOUND); /* namespace first */
+    CHECK(contains(err.message, "namespace 'prod' does not exist"));
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod.eu", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_table(cat, &t1, "file:/w/prod/events/metadata/00000-a.metadata.json",
+                                   &err),
+             &err);
+    CHECK_OK(firn_cat_create_table(cat, &t2, "file:/w/prod/alerts/metadata/00000-b.metadata.json",
+                                   &err),
+             &err);
+    CHECK_OK(firn_cat_create_table(cat, &t3, "file:/w/prod/eu/zones/m.json", &err), &err);
+    rc = firn_cat_create_table(cat, &t1, "file:/w/other.json", &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK(!err.retriable);
+    CHECK(contains(err.message, "table 'prod.events' already exists"));
+
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &t1, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.ns, "prod");
+    CHECK_EQ_STR(t.name, "events");
+    CHECK_EQ_STR(t.metadata_location, "file:/w/prod/events/metadata/00000-a.metadata.json");
+    CHECK(t.previous_metadata_location == NULL);
+    bool exists = false;
+    CHECK_OK(firn_cat_table_exists(cat, &t2, &exists, &err), &err);
+    CHECK(exists);
+    firn_cat_ident none = {"prod", "none"};
+    CHECK_OK(firn_cat_table_exists(cat, &none, &exists, &err), &err);
+    CHECK(!exists);
+    CHECK_EQ_INT(firn_cat_load_table(cat, &none, &a, &t, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK(contains(err.message, "'prod.none' does not exist"));
+
+    const char **names;
+    size_t n;
+    CHECK_OK(firn_cat_list_tables(cat, "prod", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 2); /* not prod.eu's */
+    CHECK_EQ_STR(names[0], "alerts");
+    CHECK_EQ_STR(names[1], "events");
+    CHECK_EQ_INT(firn_cat_list_tables(cat, "nope", &a, &names, &n, &err), -FIRN_ERR_NOT_FOUND);
+
+    rc = firn_cat_drop_namespace(cat, "prod.eu", &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK_MSG(contains(err.message, "1 table(s)"), "%s", err.message);
+
+    const char *last;
+    CHECK_OK(firn_cat_drop_table(cat, &t3, &a, &last, &err), &err);
+    CHECK_EQ_STR(last, "file:/w/prod/eu/zones/m.json");
+    CHECK_EQ_INT(firn_cat_drop_table(cat, &t3, &a, &last, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK(last == NULL);
+    CHECK_EQ_INT(firn_cat_load_table(cat, &t3, &a, &t, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK_OK(firn_cat_drop_namespace(cat, "prod.eu", &err), &err);
+    /* a namespace that holds tables exists even without properties */
+    CHECK_OK(firn_cat_list_tables(cat, "prod", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 2);
+
+    /* names and locations that do not fit the JDBC columns are refused */
+    char longloc[1100];
+    memset(longloc, 'x', sizeof longloc);
+    longloc[1099] = 0;
+    firn_cat_ident t4 = {"prod", "long"};
+    CHECK_EQ_INT(firn_cat_create_table(cat, &t4, longloc, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_create_table(cat, &t4, "", &err), -FIRN_ERR_INVALID);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_rename) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("rename", NULL);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "staging", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    firn_cat_ident s = {"staging", "events"}, p = {"prod", "events"}, q = {"prod", "events_v2"};
+    firn_cat_ident other = {"prod", "other"};
+    CHECK_OK(firn_cat_create_table(cat, &s, "file:/w/s.json", &err), &err);
+    CHECK_OK(firn_cat_create_table(cat, &other, "file:/w/o.json", &err), &err);
+    CHECK_OK(firn_cat_rename_table(cat, &s, &p, &err), &err); /* across namespaces */
+    firn_cat_table t;
+    CHECK_EQ_INT(firn_cat_load_table(cat, &s, &a, &t, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK_OK(firn_cat_load_table(cat, &p, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/w/s.json"); /* files do not move */
+    CHECK_OK(firn_cat_rename_table(cat, &p, &q, &err), &err); /* within a namespace */
+    CHECK_OK(firn_cat_rename_table(cat, &q, &q, &err), &err); /* to itself: nothing */
+    int rc = firn_cat_rename_table(cat, &q, &other, &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK(contains(errtext(&err), "'prod.other' already exists"));
+    firn_cat_ident nowhere = {"nope", "events"};
+    CHECK_EQ_INT(firn_cat_rename_table(cat, &q, &nowhere, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK(contains(errtext(&err), "namespace 'nope' does not exist"));
+    CHECK_EQ_INT(firn_cat_rename_table(cat, &s, &p, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK_EQ_INT(firn_cat_rename_table(cat, &s, &s, &err), -FIRN_ERR_NOT_FOUND);
+    const char **names;
+    size_t n;
+    CHECK_OK(firn_cat_list_tables(cat, "prod", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_STR(names[0], "events_v2");
+    CHECK_EQ_STR(names[1], "other");
+    CHECK_OK(firn_cat_list_tables(cat, "staging", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 0);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_register) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("register", NULL);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "ext", NULL, &err), &err);
+    char path[600], want[620];
+    snprintf(path, sizeof path, "%s/register/t/metadata/00003-x.metadata.json",
+             firn_test_tmpdir());
+    snprintf(want, sizeof want, "file:%s", path);
+    firn_cat_ident id = {"ext", "spark_table"};
+    int rc = firn_cat_register_table(cat, &id, path, &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_NOT_FOUND);
+    CHECK(contains(err.message, "metadata file does not exist"));
+    firn_io *io = firn_io_local_new();
+    CHECK_OK(firn_io_write_all(io, path, "{}", 2, &err), &err);
+    firn_io_free(io);
+    CHECK_OK(firn_cat_register_table(cat, &id, path, &err), &err); /* a plain path */
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, want); /* stored canonical */
+    CHECK_EQ_INT(firn_cat_register_table(cat, &id, path, &err), -FIRN_ERR_CONFLICT);
+    CHECK_EQ_INT(firn_cat_register_table(cat, &id, "s3://bucket/m.json", &err),
+                 -FIRN_ERR_UNSUPPORTED);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_commit_cas) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("cas", NULL);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    firn_cat_ident id = {"prod", "events"};
+    CHECK_OK(firn_cat_create_table(cat, &id, "file:/m0.json", &err), &err);
+    firn_cat_outcome outcome = FIRN_CAT_OUTCOME_UNKNOWN;
+    CHECK_OK(firn_cat_commit_table(cat, &id, "file:/m0.json", "file:/m1.json", &outcome, &err),
+             &err);
+    CHECK_EQ_INT(outcome, FIRN_CAT_COMMITTED);
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/m1.json");
+    CHECK_EQ_STR(t.previous_metadata_location, "file:/m0.json");
+
+    /* a writer that started from m0 lost the race: conflict, row unchanged */
+    int rc = firn_cat_commit_table(cat, &id, "file:/m0.json", "file:/m2.json", &outcome, &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK(err.retriable);
+    CHECK_EQ_INT(outcome, FIRN_CAT_NOT_COMMITTED);
+    CHECK_MSG(contains(err.message, "prod.events") && contains(err.message, "file:/m1.json") &&
+                  contains(err.message, "reload"),
+              "%s", err.message);
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/m1.json");
+    CHECK_EQ_STR(t.previous_metadata_location, "file:/m0.json");
+
+    firn_cat_ident gone = {"prod", "gone"};
+    CHECK_EQ_INT(firn_cat_commit_table(cat, &gone, "file:/a", "file:/b", &outcome, &err),
+                 -FIRN_ERR_NOT_FOUND);
+    CHECK(contains(err.message, "does not exist"));
+    CHECK_OK(firn_cat_commit_table(cat, &id, "file:/m1.json", "file:/m2.json", NULL, &err), &err);
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/m2.json");
+    CHECK_EQ_STR(t.previous_metadata_location, "file:/m1.json");
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_multi_table_commit_all_or_none) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("multi", NULL);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "production", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_namespace(cat, "staging", NULL, &err), &err);
+    firn_cat_ident ids[3] = {{"production", "parking_entry"},
+                             {"staging", "parking_entry_untrusted"},
+                             {"production", "commits"}};
+    for (int i = 0; i < 3; i++) {
+        char loc[64];
+        snprintf(loc, sizeof loc, "file:/t%d/v0.json", i);
+        CHECK_OK(firn_cat_create_table(cat, &ids[i], loc, &err), &err);
+    }
+    firn_cat_commit c[3];
+    char olds[3][64], news[3][64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(olds[i], sizeof olds[i], "file:/t%d/v0.json", i);
+        snprintf(news[i], sizeof news[i], "file:/t%d/v1.json", i);
+        c[i] = (firn_cat_commit){ids[i], olds[i], news[i]};
+    }
+    firn_cat_outcome outcome;
+    CHECK_OK(firn_cat_commit_tables(cat, c, 3, &outcome, &err), &err);
+    CHECK_EQ_INT(outcome, FIRN_CAT_COMMITTED);
+    for (int i = 0; i < 3; i++) {
+        firn_cat_table t;
+        CHECK_OK(firn_cat_load_table(cat, &ids[i], &a, &t, &err), &err);
+        CHECK_EQ_STR(t.metadata_location, news[i]);
+    }
+    /* next round: the middle table is stale -> nothing changes anywhere */
+    for (int i = 0; i < 3; i++) {
+        snprintf(olds[i], sizeof olds[i], "file:/t%d/v1.json", i);
+        snprintf(news[i], sizeof news[i], "file:/t%d/v2.json", i);
+    }
+    snprintf(olds[1], sizeof olds[1], "file:/t1/v0.json");
+    int rc = firn_cat_commit_tables(cat, c, 3, &outcome, &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK(err.retriable);
+    CHECK_EQ_INT(outcome, FIRN_CAT_NOT_COMMITTED);
+    CHECK(contains(err.message, "staging.parking_entry_untrusted"));
+    for (int i = 0; i < 3; i++) {
+        firn_cat_table t;
+        char want[64];
+        snprintf(want, sizeof want, "file:/t%d/v1.json", i);
+        CHECK_OK(firn_cat_load_table(cat, &ids[i], &a, &t, &err), &err);
+        CHECK_MSG(strcmp(t.metadata_location, want) == 0, "table %d moved to %s", i,
+                  t.metadata_location);
+    }
+    /* the last table missing: also none */
+    firn_cat_commit c2[2] = {{ids[0], "file:/t0/v1.json", "file:/t0/v9.json"},
+                             {{"staging", "dropped"}, "file:/x", "file:/y"}};
+    CHECK_EQ_INT(firn_cat_commit_tables(cat, c2, 2, &outcome, &err), -FIRN_ERR_NOT_FOUND);
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &ids[0], &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/t0/v1.json");
+    /* a table twice, or nothing, is a caller bug */
+    firn_cat_commit twice[2] = {{ids[0], "file:/t0/v1.json", "file:/a"},
+                                {ids[0], "file:/a", "file:/b"}};
+    CHECK_EQ_INT(firn_cat_commit_tables(cat, twice, 2, &outcome, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_commit_tables(cat, twice, 0, &outcome, &err), -FIRN_ERR_INVALID);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* ------------------------------------------------------------ retries */
+
+typedef struct flaky {
+    int conflicts_left; /* fail this many times with a retriable conflict */
+    int calls;
+    firn_err_kind kind;
+} flaky;
+
+static int flaky_attempt(void *ctx, int attempt, firn_error *err) {
+    flaky *f = ctx;
+    f->calls++;
+    if (attempt != f->calls) return FIRN_RAISE(err, FIRN_ERR_INTERNAL, "attempt numbering");
+    if (f->conflicts_left-- > 0) return FIRN_RAISE(err, f->kind, "lost the race (%d)", attempt);
+    return 0;
+}
+
+FIRN_TEST(catalog_retry_helper) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_cat_retry_policy p;
+    firn_cat_retry_policy_default(&p);
+    CHECK_EQ_INT(p.num_retries, 4); /* Java's TableProperties defaults */
+    CHECK_EQ_INT(p.min_wait_ms, 100);
+    CHECK_EQ_INT(p.max_wait_ms, 60000);
+    CHECK_EQ_INT(p.total_timeout_ms, 1800000);
+
+    p.min_wait_ms = 10;
+    p.max_wait_ms = 25;
+    flaky f = {2, 0, FIRN_ERR_CONFLICT};
+    int attempts = 0;
+    uint64_t t0 = firn_now_ns();
+    CHECK_OK(firn_cat_retry(&p, flaky_attempt, &f, &attempts, &err), &err);
+    uint64_t ms = (firn_now_ns() - t0) / 1000000u;
+    CHECK_EQ_INT(attempts, 3);
+    CHECK_MSG(ms >= 30 && ms < 5000, "waited %llu ms (10 + 20 expected)", (unsigned long long)ms);
+
+    /* always conflicting: 1 + num_retries attempts, then the conflict */
+    f = (flaky){100, 0, FIRN_ERR_CONFLICT};
+    t0 = firn_now_ns();
+    int rc = firn_cat_retry(&p, flaky_attempt, &f, &attempts, &err);
+    ms = (firn_now_ns() - t0) / 1000000u;
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK_EQ_INT(attempts, 5);
+    CHECK_EQ_INT(f.calls, 5);
+    CHECK(contains(err.message, "after 5 attempt(s)"));
+    CHECK(contains(errtext(&err), "lost the race (5)"));
+    CHECK_MSG(ms >= 10 + 20 + 25 + 25, "waited only %llu ms: max-wait caps 40 at 25",
+              (unsigned long long)ms);
+
+    /* other errors are not retried */
+    f = (flaky){100, 0, FIRN_ERR_IO};
+    CHECK_EQ_INT(firn_cat_retry(&p, flaky_attempt, &f, &attempts, &err), -FIRN_ERR_IO);
+    CHECK_EQ_INT(attempts, 1);
+    /* a non-retriable conflict (name taken) neither */
+    p.num_retries = 0;
+    f = (flaky){1, 0, FIRN_ERR_CONFLICT};
+    CHECK_EQ_INT(firn_cat_retry(&p, flaky_attempt, &f, &attempts, NULL), -FIRN_ERR_CONFLICT);
+    CHECK_EQ_INT(attempts, 1);
+    /* total timeout: stops after the attempt that crosses it */
+    firn_cat_retry_policy_default(&p);
+    p.min_wait_ms = 30;
+    p.total_timeout_ms = 50;
+    f = (flaky){100, 0, FIRN_ERR_CONFLICT};
+    CHECK_EQ_INT(firn_cat_retry(&p, flaky_attempt, &f, &attempts, &err), -FIRN_ERR_CONFLICT);
+    /* attempts at 0, 30, 90 ms: the third is past 50 ms (the second too on a
+     * loaded machine), well before the 5 that num_retries allows */
+    CHECK_MSG(attempts == 2 || attempts == 3, "%d attempts", attempts);
+
+    /* table properties override the defaults */
+    const char *keys[] = {"commit.retry.num-retries", "commit.retry.min-wait-ms", "other"};
+    const char *values[] = {"10", "5", "x"};
+    firn_cat_props props = {3, keys, values};
+    firn_cat_retry_policy_default(&p);
+    CHECK_OK(firn_cat_retry_policy_from_props(&p, &props, &err), &err);
+    CHECK_EQ_INT(p.num_retries, 10);
+    CHECK_EQ_INT(p.min_wait_ms, 5);
+    CHECK_EQ_INT(p.max_wait_ms, 60000);
+    values[0] = "ten";
+    CHECK_EQ_INT(firn_cat_retry_policy_from_props(&p, &props, &err), -FIRN_ERR_INVALID);
+    CHECK(contains(err.message, "commit.retry.num-retries"));
+    firn_error_release(&err);
+}
+
+/* ------------------------------------------------------------ processes */
+
+typedef struct committer {
+    firn_catalog *cat;
+    firn_cat_ident id;
+    char new_location[128];
+    char old_location[128];
+} committer;
+
+/* One attempt as the table layer makes it: reload, "write metadata" (a short
+ * pause widens the race), swap. */
+static int commit_attempt(void *ctx, int attempt, firn_error *err) {
+    (void)attempt;
+    committer *c = ctx;
+    firn_arena a;
+    firn_arena_init(&a, 1024);
+    firn_cat_table t;
+    int rc = firn_cat_load_table(c->cat, &c->id, &a, &t, err);
+    if (rc == 0) {
+        snprintf(c->old_location, sizeof c->old_location, "%s", t.metadata_location);
+        struct timespec pause = {0, 500000};
+        nanosleep(&pause, NULL);
+        rc = firn_cat_commit_table(c->cat, &c->id, c->old_location, c->new_location, NULL, err);
+    }
+    firn_arena_release(&a);
+    return rc;
+}
+
+#define PROCS 4
+#define COMMITS 25
+
+/* A child: COMMITS commits through the retry helper, each success appended to
+ * its log as "old new", then "attempts N". Short waits keep the processes
+ * colliding all along (with Java's 100 ms the first collisions spread them
+ * out). Exit status: 100 + commits that gave up, or 1 on any other error. */
+static void committer_child(const char *db, int proc) {
+    char uri[700], logpath[700];
+    snprintf(uri, sizeof uri, "sqlite:%s", db);
+    snprintf(logpath, sizeof logpath, "%s.log%d", db, proc);
+    FILE *log = fopen(logpath, "w");
+    firn_error err;
+    firn_error_init(&err);
+    committer c = {.id = {"prod", "events"}};
+    if (!log || firn_cat_open(uri, NULL, &c.cat, &err) != 0) _exit(1);
+    firn_cat_retry_policy p;
+    firn_cat_retry_policy_default(&p);
+    p.num_retries = 40;
+    p.min_wait_ms = 1;
+    p.max_wait_ms = 8;
+    int failed = 0, total_attempts = 0;
+    for (int j = 0; j < COMMITS; j++) {
+        snprintf(c.new_location, sizeof c.new_location,
+                 "file:/w/prod/events/metadata/p%d-%02d.metadata.json", proc, j);
+        int attempts = 0;
+        int rc = firn_cat_retry(&p, commit_attempt, &c, &attempts, &err);
+        total_attempts += attempts;
+        if (rc == 0) {
+            fprintf(log, "%s %s\n", c.old_location, c.new_location);
+            fflush(log);
+        } else if (err.kind == FIRN_ERR_CONFLICT) {
+            failed++;
+        } else {
+            char eb[1024];
+            fprintf(stderr, "child %d: %s\n", proc, firn_error_format(&err, eb, sizeof eb));
+            _exit(1);
+        }
+    }
+    fprintf(log, "attempts %d\n", total_attempts);
+    fclose(log);
+    firn_cat_free(c.cat);
+    firn_error_release(&err);
+    _exit(100 + failed);
+}
+
+FIRN_TEST(catalog_concurrent_commits_processes) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("concurrent", NULL);
+    CHECK(cat);
+    const char *db = db_path("concurrent");
+    firn_cat_ident id = {"prod", "events"};
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_table(cat, &id, "file:/w/m0", &err), &err);
+    firn_cat_free(cat);
+
+    fflush(stdout);
+    pid_t pids[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) committer_child(db, i);
+    }
+    int failed = 0;
+    for (int i = 0; i < PROCS; i++) {
+        int st;
+        waitpid(pids[i], &st, 0);
+        CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) >= 100, "child %d: status %d", i, st);
+        failed += WEXITSTATUS(st) - 100;
+    }
+    /* Every success is one link old -> new. Follow the links from m0: each
+     * base is used once (no lost update), the chain visits every success and
+     * ends where the catalog points. */
+    static char olds[PROCS * COMMITS][128], news[PROCS * COMMITS][128];
+    int nlinks = 0, attempts = 0;
+    for (int i = 0; i < PROCS; i++) {
+        char logpath[700], line[300];
+        snprintf(logpath, sizeof logpath, "%s.log%d", db, i);
+        FILE *f = fopen(logpath, "r");
+        CHECK(f);
+        while (fgets(line, sizeof line, f)) {
+            int n;
+            if (sscanf(line, "attempts %d", &n) == 1) attempts += n;
+            else if (nlinks < PROCS * COMMITS &&
+                     sscanf(line, "%127s %127s", olds[nlinks], news[nlinks]) == 2)
+                nlinks++;
+        }
+        fclose(f);
+    }
+    CHECK_EQ_INT(nlinks + failed, PROCS * COMMITS);
+    CHECK_MSG(failed == 0, "%d commits gave up after 41 attempts", failed);
+    /* the processes did collide: the test exercised the compare-and-swap */
+    CHECK_MSG(attempts > PROCS * COMMITS, "no conflicts in %d attempts", attempts);
+    const char *at = "file:/w/m0";
+    const char *prev = NULL;
+    for (int step = 0; step < nlinks; step++) {
+        int next = -1;
+        for (int k = 0; k < nlinks; k++) {
+            if (strcmp(olds[k], at) != 0) continue;
+            CHECK_MSG(next < 0, "two commits were based on %s", at);
+            next = k;
+        }
+        CHECK_MSG(next >= 0, "chain broken after %d links at %s", step, at);
+        prev = at;
+        at = news[next];
+    }
+    cat = open_db("concurrent", NULL);
+    CHECK(cat);
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, at);
+    CHECK_EQ_STR(t.previous_metadata_location, prev);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* A second connection holds the write lock for hold_ms (writing a marker
+ * property into namespace "prod"), then commits. */
+static pid_t hold_lock(const char *db, int hold_ms, int ready_fd) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sqlite3 *h;
+        if (sqlite3_open(db, &h) != SQLITE_OK) _exit(1);
+        if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) _exit(2);
+        if (sqlite3_exec(h,
+                         "INSERT OR REPLACE INTO iceberg_namespace_properties VALUES "
+                         "('default', 'prod', 'held-by', 'other')",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            _exit(4);
+        if (write(ready_fd, "x", 1) != 1) _exit(3);
+        struct timespec ts = {hold_ms / 1000, (long)(hold_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(h);
+        _exit(0);
+    }
+    return pid;
+}
+
+FIRN_TEST(catalog_waits_for_busy_database) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_cat_config cfg = {.busy_timeout_ms = 150};
+    firn_catalog *cat = open_db("busy", &cfg);
+    CHECK(cat);
+    firn_cat_ident id = {"prod", "events"};
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_table(cat, &id, "file:/m0", &err), &err);
+
+    /* held longer than the timeout: a clear, retriable error; nothing changed */
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = hold_lock(db_path("busy"), 1500, fds[1]);
+    char c;
+    CHECK(read(fds[0], &c, 1) == 1);
+    firn_cat_outcome outcome;
+    int rc = firn_cat_commit_table(cat, &id, "file:/m0", "file:/m1", &outcome, &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_IO);
+    CHECK(err.retriable);
+    CHECK_EQ_INT(outcome, FIRN_CAT_NOT_COMMITTED);
+    CHECK_MSG(contains(err.message, "locked by another process"), "%s", err.message);
+    /* reading is not blocked by a writer (WAL) */
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/m0");
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    firn_cat_props props;
+    CHECK_OK(firn_cat_load_namespace(cat, "prod", &a, &props, &err), &err);
+    CHECK_EQ_INT(props.n, 1); /* the other writer's commit */
+    firn_cat_free(cat);
+
+    /* held shorter than the timeout: the commit waits its turn and succeeds */
+    cat = open_db("busy", NULL);
+    CHECK(cat);
+    const char *rm[] = {"held-by"};
+    CHECK_OK(firn_cat_update_namespace(cat, "prod", NULL, rm, 1, &err), &err);
+    pid = hold_lock(db_path("busy"), 500, fds[1]);
+    CHECK(read(fds[0], &c, 1) == 1);
+    CHECK_OK(firn_cat_commit_table(cat, &id, "file:/m0", "file:/m1", &outcome, &err), &err);
+    /* the lock holder committed first: its property is there */
+    CHECK_OK(firn_cat_load_namespace(cat, "prod", &a, &props, &err), &err);
+    CHECK_EQ_INT(props.n, 1);
+    waitpid(pid, &st, 0);
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/m1");
+    close(fds[0]);
+    close(fds[1]);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* A child killed at a crash point in the middle of a two-table commit. */
+static int crash_commit(const char *db, const char *point, const char *from, const char *to) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("FIRN_CRASH_AT", point, 1);
+        if (!freopen("/dev/null", "w", stderr)) _exit(2); /* the crash notice */
+        char uri[700];
+        snprintf(uri, sizeof uri, "sqlite:%s", db);
+        firn_catalog *cat;
+        if (firn_cat_open(uri, NULL, &cat, NULL) != 0) _exit(1);
+        firn_cat_commit c[2] = {{{"prod", "a"}, from, to}, {{"prod", "b"}, from, to}};
+        firn_cat_commit_tables(cat, c, 2, NULL, NULL);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return st;
+}
+
+FIRN_TEST(catalog_crash_during_multi_table_commit) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("crash", NULL);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    firn_cat_ident ta = {"prod", "a"}, tb = {"prod", "b"};
+    CHECK_OK(firn_cat_create_table(cat, &ta, "file:/v0", &err), &err);
+    CHECK_OK(firn_cat_create_table(cat, &tb, "file:/v0", &err), &err);
+    /* killed with both updates made but not committed: none happened */
+    int st = crash_commit(db_path("crash"), "catalog.commit.before-sql-commit", "file:/v0",
+                          "file:/v1");
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &ta, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/v0");
+    CHECK_OK(firn_cat_load_table(cat, &tb, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/v0");
+    /* killed right after COMMIT: both happened */
+    st = crash_commit(db_path("crash"), "catalog.commit.after-sql-commit", "file:/v0", "file:/v1");
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    CHECK_OK(firn_cat_load_table(cat, &ta, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/v1");
+    CHECK_OK(firn_cat_load_table(cat, &tb, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/v1");
+    /* and the catalog works on: the killed transaction left no lock behind */
+    CHECK_OK(firn_cat_commit_table(cat, &ta, "file:/v1", "file:/v2", NULL, &err), &err);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(catalog_default_location) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_cat_config cfg = {.warehouse = "/lake/warehouse/"};
+    firn_catalog *cat = open_db("location", &cfg);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod.eu", NULL, &err), &err);
+    const char *keys[] = {"location"};
+    const char *values[] = {"file:///data/staging/"};
+    firn_cat_props props = {1, keys, values};
+    CHECK_OK(firn_cat_create_namespace(cat, "staging", &props, &err), &err);
+    const char *loc;
+    firn_cat_ident a1 = {"prod.eu", "events"}, a2 = {"staging", "dead_letter"};
+    CHECK_OK(firn_cat_default_location(cat, &a1, &a, &loc, &err), &err);
+    CHECK_EQ_STR(loc, "file:/lake/warehouse/prod/eu/events");
+    CHECK_OK(firn_cat_default_location(cat, &a2, &a, &loc, &err), &err);
+    CHECK_EQ_STR(loc, "file:/data/staging/dead_letter");
+    firn_cat_free(cat);
+    cat = open_db("location", NULL); /* no warehouse */
+    CHECK(cat);
+    CHECK_EQ_INT(firn_cat_default_location(cat, &a1, &a, &loc, &err), -FIRN_ERR_INVALID);
+    CHECK(contains(err.message, "no warehouse"));
+    CHECK_OK(firn_cat_default_location(cat, &a2, &a, &loc, &err), &err);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* ------------------------------------------------------------ other engines */
+
+/* Run a Python script (sqlite3 module) on args; its output on failure. */
+static int python(const char *script, const char *args, char *out, size_t outn) {
+    char path[600], outpath[600], cmd[2000];
+    snprintf(path, sizeof path, "%s/catalogs/check.py", firn_test_tmpdir());
+    snprintf(outpath, sizeof outpath, "%s/catalogs/check.out", firn_test_tmpdir());
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fputs(script, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s >%s 2>&1", path, args, outpath);
+    int st = system(cmd);
+    out[0] = 0;
+    f = fopen(outpath, "r");
+    if (f) {
+        size_t n = fread(out, 1, outn - 1, f);
+        out[n] = 0;
+        fclose(f);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* What Java's JdbcCatalog and PyIceberg's SqlCatalog would see in firn's
+ * database: column names, types and the queries they run. */
+static const char PY_READ_FIRN[] =
+    "import sqlite3, sys\n"
+    "db = sqlite3.connect(sys.argv[1])\n"
+    "def cols(t): return [(r[1], r[2], r[3], r[5]) for r in db.execute(f'PRAGMA"
+    " table_info({t})')]\n"
+    "got = cols('iceberg_tables')\n"
+    "want = [('catalog_name','VARCHAR(255)',1,1), ('table_namespace','VARCHAR(255)',1,2),\n"
+    "        ('table_name','VARCHAR(255)',1,3), ('metadata_location','VARCHAR(1000)',0,0),\n"
+    "        ('previous_metadata_location','VARCHAR(1000)',0,0),"
+    " ('iceberg_type','VARCHAR(5)',0,0)]\n"
+    "assert got == want, got\n"
+    "got = cols('iceberg_namespace_properties')\n"
+    "want = [('catalog_name','VARCHAR(255)',1,1), ('namespace','VARCHAR(255)',1,2),\n"
+    "        ('property_key','VARCHAR(255)',0,3), ('property_value','VARCHAR(1000)',0,0)]\n"
+    "assert got == want, got\n"
+    "assert db.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'\n"
+    "# Java V1_GET_TABLE_SQL\n"
+    "r = db.execute(\"SELECT * FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?"
+    " AND table_name = ? AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)\","
+    " ('default','prod.eu','events')).fetchall()\n"
+    "assert r == [('default','prod.eu','events','file:/w/m1.json','file:/w/m0.json','TABLE')], r\n"
+    "# Java namespaceExists: GET_NAMESPACE_SQL with LIKE ... ESCAPE '!'\n"
+    "r = db.execute(\"SELECT table_namespace FROM iceberg_tables WHERE catalog_name = ? AND "
+    " (table_namespace = ? OR table_namespace LIKE ? ESCAPE '!') LIMIT 1\","
+    " ('default','prod','prod.%')).fetchall()\n"
+    "assert r == [('prod.eu',)], r\n"
+    "# Java loadNamespaceMetadata / PyIceberg load_namespace_properties\n"
+    "r = dict(db.execute('SELECT property_key, property_value FROM iceberg_namespace_properties"
+    " WHERE catalog_name = ? AND namespace = ?', ('default','prod')).fetchall())\n"
+    "assert r == {'exists': 'true', 'owner': 'eng'}, r\n"
+    "# PyIceberg list_namespaces: union of both tables\n"
+    "r = sorted(x[0] for x in db.execute('SELECT table_namespace FROM iceberg_tables WHERE"
+    " catalog_name = ? UNION SELECT namespace FROM iceberg_namespace_properties WHERE"
+    " catalog_name = ?', ('default','default')))\n"
+    "assert r == ['prod', 'prod.eu'], r\n"
+    "# a view row, as Java writes one, for firn to respect\n"
+    "db.execute(\"INSERT INTO iceberg_tables VALUES"
+    " ('default','prod.eu','daily','file:/w/v.json',NULL,'VIEW')\")\n"
+    "db.commit()\n"
+    "print('ok')\n";
+
+FIRN_TEST(catalog_interop_schema_as_java_and_pyiceberg_see_it) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    CHECK_MSG(access("/usr/bin/python3", X_OK) == 0, "needs /usr/bin/python3 (Debian python3)");
+    firn_catalog *cat = open_db("interop", NULL);
+    CHECK(cat);
+    const char *keys[] = {"owner"};
+    const char *values[] = {"eng"};
+    firn_cat_props props = {1, keys, values};
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", &props, &err), &err);
+    firn_cat_ident id = {"prod.eu", "events"};
+    CHECK_OK(firn_cat_create_namespace(cat, "prod.eu", NULL, &err), &err);
+    CHECK_OK(firn_cat_create_table(cat, &id, "file:/w/m0.json", &err), &err);
+    CHECK_OK(firn_cat_commit_table(cat, &id, "file:/w/m0.json", "file:/w/m1.json", NULL, &err),
+             &err);
+    CHECK_EQ_INT(firn_cat_drop_namespace(cat, "prod.eu", &err), -FIRN_ERR_CONFLICT);
+    firn_cat_free(cat);
+
+    char out[4096];
+    int rc = python(PY_READ_FIRN, db_path("interop"), out, sizeof out);
+    CHECK_MSG(rc == 0, "python check failed (%d): %s", rc, out);
+
+    /* firn respects the view Python wrote the way Java does */
+    cat = open_db("interop", NULL);
+    CHECK(cat);
+    const char **names;
+    size_t n;
+    CHECK_OK(firn_cat_list_tables(cat, "prod.eu", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(names[0], "events");
+    firn_cat_ident view = {"prod.eu", "daily"};
+    firn_cat_table t;
+    CHECK_EQ_INT(firn_cat_load_table(cat, &view, &a, &t, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK_EQ_INT(firn_cat_create_table(cat, &view, "file:/x", &err), -FIRN_ERR_CONFLICT);
+    CHECK(contains(err.message, "a view named 'prod.eu.daily' already exists"));
+    CHECK_EQ_INT(firn_cat_rename_table(cat, &id, &view, &err), -FIRN_ERR_CONFLICT);
+    CHECK_EQ_INT(firn_cat_drop_table(cat, &view, &a, NULL, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK_OK(firn_cat_drop_table(cat, &id, &a, NULL, &err), &err);
+    CHECK_EQ_INT(firn_cat_drop_namespace(cat, "prod.eu", &err), -FIRN_ERR_CONFLICT);
+    CHECK(contains(err.message, "1 view(s)"));
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* Databases as Java's JDBC catalog (schema V0, before iceberg_type) and
+ * PyIceberg's SqlCatalog (SQLAlchemy DDL) create and fill them. */
+static const char PY_MAKE_OTHERS[] =
+    "import sqlite3, sys\n"
+    "java = sqlite3.connect(sys.argv[1])\n"
+    "java.execute('CREATE TABLE iceberg_tables(catalog_name VARCHAR(255) NOT NULL,table_namespace"
+    " VARCHAR(255) NOT NULL,table_name VARCHAR(255) NOT NULL,metadata_location"
+    " VARCHAR(1000),previous_metadata_location VARCHAR(1000),PRIMARY KEY (catalog_name,"
+    " table_namespace, table_name))')\n"
+    "java.execute('CREATE TABLE iceberg_namespace_properties(catalog_name VARCHAR(255) NOT"
+    " NULL,namespace VARCHAR(255) NOT NULL,property_key VARCHAR(255),property_value"
+    " VARCHAR(1000),PRIMARY KEY (catalog_name, namespace, property_key))')\n"
+    "java.execute(\"INSERT INTO iceberg_namespace_properties VALUES ('spark', 'db', 'exists',"
+    " 'true')\")\n"
+    "java.execute(\"INSERT INTO iceberg_namespace_properties VALUES ('spark', 'db', 'comment',"
+    " NULL)\")\n"
+    "java.execute(\"INSERT INTO iceberg_tables VALUES ('spark', 'db', 'orders',"
+    " 'file:/s/00001-a.metadata.json', 'file:/s/00000-b.metadata.json')\")\n"
+    "java.commit()\n"
+    "py = sqlite3.connect(sys.argv[2])\n"
+    "py.execute('CREATE TABLE iceberg_tables (\\n\\tcatalog_name VARCHAR(255) NOT NULL,"
+    " \\n\\ttable_namespace VARCHAR(255) NOT NULL, \\n\\ttable_name VARCHAR(255) NOT NULL,"
+    " \\n\\tmetadata_location VARCHAR(1000), \\n\\tprevious_metadata_location VARCHAR(1000),"
+    " \\n\\tPRIMARY KEY (catalog_name, table_namespace, table_name)\\n)')\n"
+    "py.execute('CREATE TABLE iceberg_namespace_properties (\\n\\tcatalog_name VARCHAR(255) NOT"
+    " NULL, \\n\\tnamespace VARCHAR(255) NOT NULL, \\n\\tproperty_key VARCHAR(255) NOT NULL,"
+    " \\n\\tproperty_value VARCHAR(1000) NOT NULL, \\n\\tPRIMARY KEY (catalog_name, namespace,"
+    " property_key)\\n)')\n"
+    "py.execute(\"INSERT INTO iceberg_namespace_properties VALUES ('default', 'default',"
+    " 'exists', 'true')\")\n"
+    "py.execute(\"INSERT INTO iceberg_tables VALUES ('default', 'default', 'taxis',"
+    " 'file:/p/00000-c.metadata.json', NULL)\")\n"
+    "py.commit()\n"
+    "print('ok')\n";
+
+static const char PY_CHECK_MIGRATED[] =
+    "import sqlite3, sys\n"
+    "java = sqlite3.connect(sys.argv[1])\n"
+    "cols = [r[1] for r in java.execute('PRAGMA table_info(iceberg_tables)')]\n"
+    "assert cols[-1] == 'iceberg_type', cols\n"
+    "r = java.execute(\"SELECT metadata_location, previous_metadata_location, iceberg_type FROM"
+    " iceberg_tables WHERE table_name = 'orders'\").fetchall()\n"
+    "assert r == [('file:/s/00002-c.metadata.json', 'file:/s/00001-a.metadata.json', None)], r\n"
+    "r = java.execute(\"SELECT iceberg_type FROM iceberg_tables WHERE table_name ="
+    " 'lines'\").fetchall()\n"
+    "assert r == [('TABLE',)], r\n"
+    "py = sqlite3.connect(sys.argv[2])\n"
+    "cols = [r[1] for r in py.execute('PRAGMA table_info(iceberg_tables)')]\n"
+    "assert 'iceberg_type' not in cols, cols\n"
+    "# PyIceberg's own ORM query still works on what firn wrote\n"
+    "r = py.execute('SELECT iceberg_tables.catalog_name, iceberg_tables.table_namespace,"
+    " iceberg_tables.table_name, iceberg_tables.metadata_location,"
+    " iceberg_tables.previous_metadata_location FROM iceberg_tables WHERE"
+    " iceberg_tables.catalog_name = ? AND iceberg_tables.table_namespace = ? AND"
+    " iceberg_tables.table_name = ?', ('default','default','trips')).fetchall()\n"
+    "assert r == [('default','default','trips','file:/p/trips.json',None)], r\n"
+    "print('ok')\n";
+
+FIRN_TEST(catalog_interop_adopts_java_and_pyiceberg_databases) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    CHECK_MSG(access("/usr/bin/python3", X_OK) == 0, "needs /usr/bin/python3 (Debian python3)");
+    char args[1400], out[4096];
+    /* make sure the directory exists */
+    firn_catalog *tmp = open_db("placeholder", NULL);
+    firn_cat_free(tmp);
+    snprintf(args, sizeof args, "%s %s", db_path("java_v0"), db_path("pyiceberg"));
+    int rc = python(PY_MAKE_OTHERS, args, out, sizeof out);
+    CHECK_MSG(rc == 0, "python failed (%d): %s", rc, out);
+
+    /* Java's V0 database: firn reads it, adds iceberg_type, commits */
+    firn_cat_config spark = {.name = "spark"};
+    firn_catalog *cat = open_db("java_v0", &spark);
+    CHECK(cat);
+    firn_cat_ident orders = {"db", "orders"};
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &orders, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/s/00001-a.metadata.json");
+    CHECK_EQ_STR(t.previous_metadata_location, "file:/s/00000-b.metadata.json");
+    firn_cat_props props;
+    CHECK_OK(firn_cat_load_namespace(cat, "db", &a, &props, &err), &err);
+    CHECK_EQ_INT(props.n, 1);
+    CHECK_EQ_STR(props.keys[0], "comment");
+    CHECK_EQ_STR(props.values[0], ""); /* NULL in Java's nullable column */
+    CHECK_OK(firn_cat_commit_table(cat, &orders, "file:/s/00001-a.metadata.json",
+                                   "file:/s/00002-c.metadata.json", NULL, &err),
+             &err);
+    firn_cat_ident lines = {"db", "lines"};
+    CHECK_OK(firn_cat_create_table(cat, &lines, "file:/s/lines.json", &err), &err);
+    firn_cat_free(cat);
+
+    /* PyIceberg's database, left as it is (no_migrate): rows without a type */
+    firn_cat_config pycfg = {.no_migrate = true};
+    cat = open_db("pyiceberg", &pycfg);
+    CHECK(cat);
+    const char **names;
+    size_t n;
+    CHECK_OK(firn_cat_list_namespaces(cat, NULL, &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(names[0], "default");
+    CHECK_OK(firn_cat_list_tables(cat, "default", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(names[0], "taxis");
+    firn_cat_ident trips = {"default", "trips"};
+    CHECK_OK(firn_cat_create_table(cat, &trips, "file:/p/trips.json", &err), &err);
+    firn_cat_ident taxis = {"default", "taxis"};
+    CHECK_OK(firn_cat_commit_table(cat, &taxis, "file:/p/00000-c.metadata.json",
+                                   "file:/p/00001-d.metadata.json", NULL, &err),
+             &err);
+    firn_cat_free(cat);
+
+    snprintf(args, sizeof args, "%s %s", db_path("java_v0"), db_path("pyiceberg"));
+    rc = python(PY_CHECK_MIGRATED, args, out, sizeof out);
+    CHECK_MSG(rc == 0, "python check failed (%d): %s", rc, out);
+
+    /* refusing to create tables in a database without them */
+    firn_cat_config noinit = {.no_init = true};
+    firn_catalog *none;
+    char uri[700];
+    snprintf(uri, sizeof uri, "sqlite:%s", db_path("empty"));
+    CHECK_EQ_INT(firn_cat_open(uri, &noinit, &none, &err), -FIRN_ERR_NOT_FOUND);
+    CHECK(contains(errtext(&err), "no Iceberg catalog tables"));
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
