@@ -216,7 +216,10 @@ static int write_media(uint64_t bytes, const char *out, bool raw) {
     } else {
         firn_pq_column_spec spec = {.name = "image", .field_id = 1, .type = FIRN_PQ_BINARY,
                                     .codec = FIRN_PQ_CODEC_DEFAULT, .media = true};
-        firn_pq_writer *w = firn_pq_writer_open(out, &spec, 1, NULL, &err);
+        firn_pq_writer_options opts;
+        firn_pq_writer_options_init(&opts);
+        if (getenv("BENCH_RG_BYTES")) opts.row_group_bytes = strtoull(getenv("BENCH_RG_BYTES"), NULL, 10);
+        firn_pq_writer *w = firn_pq_writer_open(out, &spec, 1, &opts, &err);
         if (!w) die("writer", &err);
         for (size_t v = 0; v < nvalues; v += batch) {
             size_t m = nvalues - v < batch ? nvalues - v : batch;

@@ -369,9 +369,11 @@ int firn_ice_value_from_json(firn_arena *a, const firn_ice_type *t, const struct
                              firn_ice_value *out, firn_error *err);
 /*
  * The text forms of JSON single values, unquoted: "2017-11-16",
- * "2017-11-16T22:31:08.000001+00:00", "14.20", hex for binary, ... format
- * appends to out; parse reads such text (and, for convenience, timestamps
- * without fraction or with a 'Z'/other offset for timestamptz).
+ * "22:31:08.000000", "2017-11-16T22:31:08.000001+00:00" (always 6 fraction
+ * digits, 9 for _ns), "14.20", lowercase hex for binary/fixed, Java's
+ * Double.toString for floats. format appends to out; parse reads such text and
+ * is lenient: any fraction length, a bare date for a timestamp, 'Z' or any
+ * offset for timestamptz (converted to UTC), fewer decimal digits than the scale.
  */
 int firn_ice_value_format(const firn_ice_type *t, const firn_ice_value *v, firn_buf *out,
                           firn_error *err);
@@ -689,6 +691,7 @@ struct json_t *firn_ice_metadata_to_json(const firn_ice_metadata *md);
 /* Metadata JSON text, malloc'd, compact (or indented with FIRN_ICE_JSON_PRETTY). */
 char *firn_ice_metadata_to_string(const firn_ice_metadata *md, int flags, size_t *len,
                                   firn_error *err);
+/* A deep copy (made by a JSON round trip: O(size of the metadata)). */
 firn_ice_metadata *firn_ice_metadata_copy(const firn_ice_metadata *md, firn_error *err);
 void firn_ice_metadata_free(firn_ice_metadata *md);
 

@@ -14,8 +14,13 @@
  * dictionary page is also checked for gain: if dictionary + indices are not
  * smaller than PLAIN, the chunk goes on PLAIN after it (as parquet-mr).
  *
- * Uncompressed columns (media) stage PLAIN values directly in the chunk's
- * body, so a value is copied once between the caller's batch and write().
+ * Uncompressed columns stage PLAIN values directly in the chunk's body (no
+ * page buffer to copy from). A streamed column (one media column per file,
+ * chosen by writer.c) keeps no chunk at all: rows are counted into the open
+ * page without copying their values, and a page that completes is written
+ * to the sink at once - header and levels, then the values, straight from
+ * the caller's batch. Only the rows of a page still open when a batch ends
+ * are copied (into body), since the batch goes away.
  *
  * Page boundaries depend only on the rows, not on how they were batched:
  * rows are encoded in runs that cannot reach page_bytes (by a per-row upper
@@ -541,7 +546,7 @@ static void push_seg(pq_col *c, bool in_body, size_t off, size_t len) {
 
 static size_t open_page_bytes(const pq_col *c) {
     size_t v = c->dict_mode ? (c->nidx * (size_t)pq_bits_needed(c->dcount) + 7) / 8
-                            : c->vals->len - c->vals_start;
+                            : c->vals->len - c->vals_start + (size_t)c->batch_bytes;
     return v + c->nlevels / 8;
 }
 
@@ -562,6 +567,31 @@ static int too_big(pq_col *c, uint64_t n, firn_error *err) {
     return FIRN_RAISE(err, FIRN_ERR_LIMIT,
                       "parquet: column '%s': a page of %llu bytes is over Parquet's 2 GiB limit",
                       c->name, (unsigned long long)n);
+}
+
+/* Write a streamed column's finished page: its header and levels (at h_at
+ * in meta), the values copied from earlier batches (body from vals_start),
+ * then the values still in the caller's batch, each a 4-byte length and
+ * the bytes. Nothing of the page stays buffered. */
+static int stream_page(pq_col *c, size_t h_at, firn_error *err) {
+    const pq_sink *s = c->sink;
+    if (s->emit(s->ctx, c->meta.data + h_at, c->meta.len - h_at, err) ||
+        s->emit(s->ctx, c->body.data + c->vals_start, c->body.len - c->vals_start, err))
+        return -1;
+    const firn_pq_column_data *d = &c->batch;
+    for (size_t i = c->batch_r0; i < c->batch_r1; i++) {
+        if (d->validity && !d->validity[i]) continue;
+        size_t len = (size_t)(d->offsets[i + 1] - d->offsets[i]);
+        uint8_t prefix[4];
+        firn_store_le32(prefix, (uint32_t)len);
+        if (s->emit(s->ctx, prefix, 4, err) || s->emit(s->ctx, d->data + d->offsets[i], len, err))
+            return -1;
+    }
+    firn_buf_clear(&c->meta);
+    firn_buf_clear(&c->body);
+    c->batch_r0 = c->batch_r1;
+    c->batch_bytes = 0;
+    return 0;
 }
 
 static int flush_page(pq_col *c, firn_error *err) {
@@ -589,7 +619,7 @@ static int flush_page(pq_col *c, firn_error *err) {
         firn_buf_put_u8(vb, (uint8_t)bw);
         pq_rle_encode(vb, c->idx, c->nidx, bw);
     }
-    size_t vals_len = vb->len - c->vals_start;
+    size_t vals_len = vb->len - c->vals_start + (size_t)c->batch_bytes;
     size_t lv_len = lv->len;
     uint64_t usize = lv_len + vals_len, csize;
     size_t body_at, body_len;
@@ -657,8 +687,12 @@ static int flush_page(pq_col *c, firn_error *err) {
     pq_encode_page_header(&c->meta, &ph);
     size_t header_len = c->meta.len - h_at;
     if (levels_in_meta) firn_buf_append(&c->meta, lv->data, lv_len);
-    push_seg(c, false, h_at, c->meta.len - h_at);
-    push_seg(c, true, body_at, body_len);
+    if (c->sink) {
+        if (stream_page(c, h_at, err)) return -1;
+    } else {
+        push_seg(c, false, h_at, c->meta.len - h_at);
+        push_seg(c, true, body_at, body_len);
+    }
 
     c->chunk_uncompressed += header_len + usize;
     c->chunk_compressed += header_len + csize;
@@ -716,12 +750,80 @@ static size_t rows_that_fit(const pq_col *c, const firn_pq_column_data *d, size_
     return k < m ? k : m;
 }
 
+bool pq_col_can_stream(const pq_col *c) {
+    return c->physical == PQ_BYTE_ARRAY && c->cfg.codec == FIRN_PQ_UNCOMPRESSED &&
+           !c->dict_enabled && !c->want_stats && c->max_rep == 0;
+}
+
+/* PLAIN bytes of the present values of rows [r, r + n): length + bytes each. */
+static uint64_t plain_bytes(const firn_pq_column_data *d, size_t r, size_t n) {
+    const int64_t *off = d->offsets;
+    if (!d->validity) return (uint64_t)(off[r + n] - off[r]) + 4 * (uint64_t)n;
+    uint64_t b = 0;
+    for (size_t i = r; i < r + n; i++)
+        if (d->validity[i]) b += 4 + (uint64_t)(off[i + 1] - off[i]);
+    return b;
+}
+
+/*
+ * A streamed column: the same page boundaries as pq_col_write's loop below
+ * (rows_that_fit sees the batch's bytes through open_page_bytes), but rows
+ * are only counted; flush_page writes the page, values from the batch.
+ */
+static int stream_write(pq_col *c, const firn_pq_column_data *d, size_t r, size_t end,
+                        firn_error *err) {
+    while (r < end) {
+        size_t k = end - r;
+        size_t room = c->cfg.page_rows - c->page_rows;
+        if (k > room) k = room;
+        k = rows_that_fit(c, d, r, k);
+        if (c->batch_r0 == c->batch_r1) {
+            c->batch = *d;
+            c->batch_r0 = c->batch_r1 = r;
+        } else if (c->batch_r1 != r || c->batch.offsets != d->offsets) {
+            return FIRN_RAISE(err, FIRN_ERR_INTERNAL,
+                              "parquet: column '%s': rows of another batch in the open page "
+                              "(pq_col_end_batch not called)", c->name);
+        }
+        uint64_t b = plain_bytes(d, r, k);
+        add_levels(c, d->validity ? d->validity + r : NULL, k);
+        c->batch_r1 = r + k;
+        c->batch_bytes += b;
+        c->page_plain_bytes += b;
+        r += k;
+        if (c->page_rows >= c->cfg.page_rows || open_page_bytes(c) >= c->cfg.page_bytes)
+            if (flush_page(c, err)) return -1;
+    }
+    return 0;
+}
+
+void pq_col_end_batch(pq_col *c) {
+    if (c->batch_r1 > c->batch_r0) {
+        const firn_pq_column_data *d = &c->batch;
+        firn_buf *vb = c->vals;
+        firn_buf_reserve(vb, (size_t)c->batch_bytes);
+        uint8_t *o = vb->data + vb->len;
+        for (size_t i = c->batch_r0; i < c->batch_r1; i++) {
+            if (d->validity && !d->validity[i]) continue;
+            size_t len = (size_t)(d->offsets[i + 1] - d->offsets[i]);
+            firn_store_le32(o, (uint32_t)len);
+            if (len) memcpy(o + 4, d->data + d->offsets[i], len);
+            o += 4 + len;
+        }
+        vb->len += (size_t)c->batch_bytes;
+    }
+    memset(&c->batch, 0, sizeof c->batch);
+    c->batch_r0 = c->batch_r1 = 0;
+    c->batch_bytes = 0;
+}
+
 int pq_col_write(pq_col *c, const firn_pq_column_data *d_in, size_t r0, size_t n,
                  firn_error *err) {
     static const uint8_t empty[1];
     firn_pq_column_data dd = *d_in, *d = &dd;
     if (!dd.data) dd.data = empty; /* only empty values */
     size_t r = r0, end = r0 + n;
+    if (c->sink) return stream_write(c, d, r, end, err);
     while (r < end) {
         size_t k = end - r;
         size_t room = c->cfg.page_rows - c->page_rows;
@@ -795,6 +897,7 @@ void pq_col_reset_chunk(pq_col *c) {
 }
 
 uint64_t pq_col_estimate(const pq_col *c) {
+    if (c->sink) return c->chunk_compressed + open_page_bytes(c);
     /* staged PLAIN values of uncompressed columns sit in body: count them once */
     uint64_t body = c->vals == &c->body ? c->vals_start : c->body.len;
     return c->meta.len + body + c->dplain.len + open_page_bytes(c);

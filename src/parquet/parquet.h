@@ -54,7 +54,12 @@ typedef enum firn_pq_codec {
     FIRN_PQ_CODEC_DEFAULT = -1, /* in a column spec: use the writer's default */
 } firn_pq_codec;
 
-/* One leaf column of a flat schema. */
+/*
+ * One leaf column of a flat schema. Start from firn_pq_column_spec_init():
+ * a zero-filled spec (`= {0}`, calloc, a designated initializer without
+ * .codec) has codec 0, which is FIRN_PQ_UNCOMPRESSED, not the writer's
+ * default - the column is silently written without compression.
+ */
 typedef struct firn_pq_column_spec {
     const char *name;
     int32_t field_id;      /* Iceberg field id, written on the schema element */
@@ -63,10 +68,13 @@ typedef struct firn_pq_column_spec {
     int32_t precision;     /* DECIMAL */
     int32_t scale;         /* DECIMAL */
     int32_t length;        /* FIXED: bytes per value */
-    firn_pq_codec codec;   /* FIRN_PQ_CODEC_DEFAULT: the writer's default */
+    firn_pq_codec codec;   /* FIRN_PQ_CODEC_DEFAULT: the writer's default; 0 means
+                              UNCOMPRESSED (see above) */
     int codec_level;       /* 0: codec default */
     bool media;            /* binary payloads already compressed (JPEG/PNG): no codec,
-                              no dictionary, no bounds */
+                              no dictionary, no bounds. The first media column of
+                              type BINARY or STRING is streamed: see
+                              firn_pq_writer_new */
     bool no_dictionary;    /* PLAIN only */
 } firn_pq_column_spec;
 
@@ -83,6 +91,11 @@ typedef struct firn_pq_column_data {
     const int64_t *offsets;
     const uint8_t *data;
 } firn_pq_column_data;
+
+/* A column spec with every field zero except name, field_id, type and codec =
+ * FIRN_PQ_CODEC_DEFAULT. name is not copied (the writer copies it later). */
+void firn_pq_column_spec_init(firn_pq_column_spec *spec, const char *name, int32_t field_id,
+                              firn_pq_type type);
 
 /* Number of bytes of a FIXED_LEN_BYTE_ARRAY decimal of this precision. */
 int32_t firn_pq_decimal_width(int32_t precision);
@@ -140,7 +153,20 @@ typedef struct firn_pq_file_info {
 
 typedef struct firn_pq_writer firn_pq_writer;
 
-/* Create a writer over a sink. columns and opts are copied. Returns NULL on error. */
+/*
+ * Create a writer over a sink. columns and opts are copied. Returns NULL on
+ * error.
+ *
+ * Row groups are buffered in memory until they reach row_group_bytes,
+ * except for the first media column of type BINARY or STRING: its pages are
+ * written as they fill, values going from the caller's batch to the sink
+ * without being held (a page still open at the end of a batch is copied).
+ * So that column's chunk comes first in each row group's bytes and the
+ * other chunks follow in schema order; the footer locates every chunk by
+ * its offsets, as the Parquet spec does, and lists them in schema order.
+ * Row group file_offset and row_group_offsets are each row group's first
+ * byte.
+ */
 firn_pq_writer *firn_pq_writer_new(const firn_pq_column_spec *columns, size_t ncolumns,
                                    const firn_pq_writer_options *opts, firn_pq_write_fn write,
                                    void *ctx, firn_error *err);

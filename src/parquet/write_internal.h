@@ -136,6 +136,13 @@ void pq_iceberg_bounds(firn_pq_type type, pq_order ord, const pq_minmax *m, uint
 
 /* ----------------------------------------------------- column_writer.c */
 
+/* Where a streamed column's pages go as they complete: writer.c's sink, in
+ * file order. emit writes or copies p before it returns. */
+typedef struct pq_sink {
+    int (*emit)(void *ctx, const void *p, size_t n, firn_error *err);
+    void *ctx;
+} pq_sink;
+
 /* A piece of a column chunk's bytes, in file order: in meta (page headers,
  * uncompressed levels) or in body (page data). */
 typedef struct pq_seg {
@@ -221,18 +228,44 @@ typedef struct pq_col {
     /* the whole file, for Iceberg */
     uint64_t file_values, file_nulls, file_nans, file_size;
     pq_minmax file_mm;
+
+    /*
+     * Streaming (writer.c picks at most one column; see pq_col_can_stream):
+     * a complete page goes to sink at once (header, levels, values) instead
+     * of into the chunk's buffers. Values of the open page that are still in
+     * the caller's batch are not copied: rows [batch_r0, batch_r1) of batch
+     * (batch_bytes of PLAIN values) are written from there when the page
+     * completes, or copied into body (the page's pending values) by
+     * pq_col_end_batch when the batch ends first.
+     */
+    const pq_sink *sink;
+    firn_pq_column_data batch;
+    size_t batch_r0, batch_r1;
+    uint64_t batch_bytes;
 } pq_col;
 
 void pq_col_init(pq_col *c, const firn_pq_column_spec *spec, const pq_col_config *cfg);
 void pq_col_release(pq_col *c);
-/* Append rows [r0, r0 + n) of d (already validated). */
+/* Append rows [r0, r0 + n) of d (already validated). A streamed column may
+ * write complete pages to its sink, and remembers rows of d that belong to
+ * the open page: every call until pq_col_end_batch must pass the same batch
+ * d, which must stay alive until then. */
 int pq_col_write(pq_col *c, const firn_pq_column_data *d, size_t r0, size_t n, firn_error *err);
+/* The caller's batch is about to go away: a streamed column copies the
+ * open page's values that are still in it. No-op for other columns. */
+void pq_col_end_batch(pq_col *c);
+/* Whether a column can be streamed: uncompressed PLAIN byte arrays without
+ * min/max statistics (media columns), so a page's size and header follow
+ * from its rows before its values are written. */
+bool pq_col_can_stream(const pq_col *c);
 /* Flush the last page and write the dictionary page; the chunk is then
- * complete in segs (dictionary page segments in dict_segs, emitted first). */
+ * complete in segs (dictionary page segments in dict_segs, emitted first),
+ * or, for a streamed column, written to its sink. */
 int pq_col_finish_chunk(pq_col *c, firn_error *err);
 /* Forget the written chunk, keeping buffers. */
 void pq_col_reset_chunk(pq_col *c);
-/* Bytes the chunk will take (compressed pages so far + the open page). */
+/* Bytes the chunk will take (pages so far, buffered or already streamed, +
+ * the open page). */
 uint64_t pq_col_estimate(const pq_col *c);
 /* Physical type of an Iceberg type (decimals by precision). */
 int pq_physical_type(firn_pq_type t, int32_t precision);

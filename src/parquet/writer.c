@@ -6,6 +6,17 @@
  * row groups, statistics, key/value metadata, TYPE_ORDER column orders), and
  * reports what Iceberg needs about the file.
  *
+ * Streaming: the first column that pq_col_can_stream (in practice the first
+ * media BYTE_ARRAY column: uncompressed, PLAIN, no min/max) is not buffered.
+ * Its pages go to the sink as they complete, values straight from the
+ * caller's batch, so a row group of images is never held in memory and
+ * write() copies from memory that is still in cache. Its chunk therefore
+ * comes first in each row group's bytes, and the buffered chunks follow in
+ * schema order when the row group ends. The footer still lists the chunks
+ * in schema order; readers find each by its offsets (the Parquet spec does
+ * not order chunks within a row group). A row group's file_offset (and
+ * Iceberg's split offset) is its first byte, the streamed chunk's start.
+ *
  * Validation (before any row of a batch is written, so a rejected batch
  * leaves the writer as it was): required columns have no nulls; STRING
  * values are valid UTF-8 (RFC 3629); byte-array offsets never decrease and
@@ -23,6 +34,10 @@
 
 #define FIRN_PQ_CREATED_BY "firn version 0.1.0"
 #define OUTBUF_SIZE ((size_t)1 << 20)
+/* Pieces at least this large go to the sink directly, not through the
+ * buffer (one copy fewer: a streamed 100 KiB image goes from the caller's
+ * batch to write()). */
+#define DIRECT_BYTES ((size_t)64 << 10)
 
 struct firn_pq_writer {
     firn_pq_write_fn write;
@@ -37,6 +52,9 @@ struct firn_pq_writer {
     pq_col *cols;
     firn_buf out;        /* sink buffer */
     uint64_t pos;        /* bytes handed to the sink, buffered or not */
+    uint64_t rg_start;   /* where the open row group's bytes begin */
+    pq_col *stream;      /* the streamed column, or NULL */
+    pq_sink sink;        /* emit() for the streamed column */
     uint64_t rg_rows, rows;
     pq_row_group *rgs;
     size_t nrgs, rgs_cap;
@@ -52,6 +70,15 @@ struct firn_pq_writer {
 void firn_pq_writer_options_init(firn_pq_writer_options *opts) {
     memset(opts, 0, sizeof *opts);
     opts->codec = FIRN_PQ_CODEC_DEFAULT;
+}
+
+void firn_pq_column_spec_init(firn_pq_column_spec *spec, const char *name, int32_t field_id,
+                              firn_pq_type type) {
+    memset(spec, 0, sizeof *spec);
+    spec->name = name;
+    spec->field_id = field_id;
+    spec->type = type;
+    spec->codec = FIRN_PQ_CODEC_DEFAULT;
 }
 
 /* ---------------------------------------------------------- validation */
@@ -226,7 +253,7 @@ static int sink_flush(firn_pq_writer *w, firn_error *err) {
 
 static int emit(firn_pq_writer *w, const void *p, size_t n, firn_error *err) {
     if (!n) return 0;
-    if (n >= OUTBUF_SIZE / 4) { /* large: straight through, no copy */
+    if (n >= DIRECT_BYTES) { /* large: straight through, no copy */
         if (sink_flush(w, err)) return -1;
         int rc = w->write(w->ctx, p, n, err);
         if (rc) return fail(w, rc);
@@ -236,6 +263,10 @@ static int emit(firn_pq_writer *w, const void *p, size_t n, firn_error *err) {
     }
     w->pos += n;
     return 0;
+}
+
+static int sink_emit(void *ctx, const void *p, size_t n, firn_error *err) {
+    return emit(ctx, p, n, err);
 }
 
 static int fd_write(void *ctx, const void *data, size_t n, firn_error *err) {
@@ -338,9 +369,15 @@ firn_pq_writer *firn_pq_writer_new(const firn_pq_column_spec *columns, size_t nc
         }
         pq_col_init(&w->cols[i], &w->specs[i], &cc);
     }
+    w->sink = (pq_sink){sink_emit, w};
+    for (size_t i = 0; i < ncolumns && !w->stream; i++) {
+        if (!pq_col_can_stream(&w->cols[i])) continue;
+        w->stream = &w->cols[i];
+        w->stream->sink = &w->sink;
+    }
     firn_buf_reserve(&w->out, OUTBUF_SIZE);
     firn_buf_append(&w->out, "PAR1", 4);
-    w->pos = 4;
+    w->pos = w->rg_start = 4;
     return w;
 }
 
@@ -372,7 +409,8 @@ static uint64_t rg_estimate(const firn_pq_writer *w) {
 }
 
 uint64_t firn_pq_writer_estimated_size(const firn_pq_writer *w) {
-    return w->pos + rg_estimate(w);
+    /* the streamed chunk's finished pages are in pos already */
+    return w->pos + rg_estimate(w) - (w->stream ? w->stream->chunk_compressed : 0);
 }
 
 static void add_encoding(int32_t *e, uint32_t *n, int32_t enc) {
@@ -381,6 +419,64 @@ static void add_encoding(int32_t *e, uint32_t *n, int32_t enc) {
     e[(*n)++] = enc;
 }
 
+/* The footer's description of column i's chunk, which is in the file at
+ * [start, start + chunk_compressed) with its first data page at data_start. */
+static void describe_chunk(firn_pq_writer *w, pq_row_group *rg, size_t i, uint64_t start,
+                           uint64_t data_start) {
+    pq_col *c = &w->cols[i];
+    pq_column_chunk *cc = &rg->columns[i];
+    cc->file_offset = (int64_t)start;
+    cc->has_meta_data = true;
+    pq_column_meta_data *m = &cc->meta_data;
+    m->type = c->physical;
+    m->encodings = firn_arena_alloc(&w->arena, 4 * sizeof *m->encodings);
+    if (c->used_dict) {
+        add_encoding(m->encodings, &m->nencodings, PQ_ENC_PLAIN);
+        add_encoding(m->encodings, &m->nencodings, PQ_ENC_RLE_DICTIONARY);
+    }
+    if (c->used_plain) add_encoding(m->encodings, &m->nencodings, PQ_ENC_PLAIN);
+    if (c->max_def || c->max_rep) add_encoding(m->encodings, &m->nencodings, PQ_ENC_RLE);
+    m->path_in_schema = firn_arena_alloc(&w->arena, sizeof *m->path_in_schema);
+    m->path_in_schema[0] = (pq_bytes){(const uint8_t *)c->name, (uint32_t)strlen(c->name)};
+    m->npath = 1;
+    m->codec = c->cfg.codec;
+    m->num_values = (int64_t)c->chunk_values;
+    m->total_uncompressed_size = (int64_t)c->chunk_uncompressed;
+    m->total_compressed_size = (int64_t)c->chunk_compressed;
+    m->data_page_offset = (int64_t)data_start;
+    if (c->has_dict_page) {
+        m->has_dictionary_page_offset = true;
+        m->dictionary_page_offset = (int64_t)start;
+    }
+    m->has_statistics = true;
+    pq_statistics *st = &m->statistics;
+    st->has_null_count = true;
+    st->null_count = (int64_t)c->chunk_nulls;
+    if (c->physical == PQ_FLOAT || c->physical == PQ_DOUBLE) {
+        st->has_nan_count = true;
+        st->nan_count = (int64_t)c->chunk_nans;
+    }
+    if (c->want_stats) {
+        firn_buf_clear(&w->scratch);
+        pq_stats_minmax(st, &c->chunk_mm, c->ord, c->physical, c->is_string, &w->scratch);
+        if (st->has_min_value) {
+            st->min_value.ptr = firn_arena_memdup(&w->arena, st->min_value.ptr, st->min_value.len);
+            st->max_value.ptr = firn_arena_memdup(&w->arena, st->max_value.ptr, st->max_value.len);
+        }
+    }
+    rg->total_byte_size += (int64_t)c->chunk_uncompressed;
+    rg->total_compressed_size += (int64_t)c->chunk_compressed;
+}
+
+static int chunk_size_mismatch(firn_pq_writer *w, const pq_col *c, firn_error *err) {
+    FIRN_RAISE(err, FIRN_ERR_INTERNAL, "parquet: column '%s': chunk size mismatch", c->name);
+    return fail(w, -FIRN_ERR_INTERNAL);
+}
+
+/*
+ * End the row group: the streamed column's last page goes out (its chunk
+ * then spans [rg_start, pos)), then every buffered chunk in schema order.
+ */
 static int flush_row_group(firn_pq_writer *w, firn_error *err) {
     if (!w->rg_rows) return 0;
     if (w->nrgs > 32767) {
@@ -399,10 +495,16 @@ static int flush_row_group(firn_pq_writer *w, firn_error *err) {
     rg->ncolumns = (uint32_t)w->ncols;
     rg->num_rows = (int64_t)w->rg_rows;
     rg->has_file_offset = rg->has_total_compressed_size = rg->has_ordinal = true;
-    rg->file_offset = (int64_t)w->pos;
+    rg->file_offset = (int64_t)w->rg_start; /* the lowest offset of its chunks */
     rg->ordinal = (int16_t)w->nrgs;
+    if (w->stream) {
+        if (w->pos - w->rg_start != w->stream->chunk_compressed)
+            return chunk_size_mismatch(w, w->stream, err);
+        describe_chunk(w, rg, (size_t)(w->stream - w->cols), w->rg_start, w->rg_start);
+    }
     for (size_t i = 0; i < w->ncols; i++) {
         pq_col *c = &w->cols[i];
+        if (c == w->stream) continue;
         uint64_t start = w->pos;
         if (c->has_dict_page) {
             if (emit(w, c->meta.data + c->dict_segs[0].off, c->dict_segs[0].len, err) ||
@@ -415,57 +517,13 @@ static int flush_row_group(firn_pq_writer *w, firn_error *err) {
             const uint8_t *base = g->in_body ? c->body.data : c->meta.data;
             if (emit(w, base + g->off, g->len, err)) return -1;
         }
-        if (w->pos - start != c->chunk_compressed) {
-            FIRN_RAISE(err, FIRN_ERR_INTERNAL, "parquet: column '%s': chunk size mismatch",
-                       c->name);
-            return fail(w, -FIRN_ERR_INTERNAL);
-        }
-        pq_column_chunk *cc = &rg->columns[i];
-        cc->file_offset = (int64_t)start;
-        cc->has_meta_data = true;
-        pq_column_meta_data *m = &cc->meta_data;
-        m->type = c->physical;
-        m->encodings = firn_arena_alloc(&w->arena, 4 * sizeof *m->encodings);
-        if (c->used_dict) {
-            add_encoding(m->encodings, &m->nencodings, PQ_ENC_PLAIN);
-            add_encoding(m->encodings, &m->nencodings, PQ_ENC_RLE_DICTIONARY);
-        }
-        if (c->used_plain) add_encoding(m->encodings, &m->nencodings, PQ_ENC_PLAIN);
-        if (c->max_def || c->max_rep) add_encoding(m->encodings, &m->nencodings, PQ_ENC_RLE);
-        m->path_in_schema = firn_arena_alloc(&w->arena, sizeof *m->path_in_schema);
-        m->path_in_schema[0] = (pq_bytes){(const uint8_t *)c->name, (uint32_t)strlen(c->name)};
-        m->npath = 1;
-        m->codec = c->cfg.codec;
-        m->num_values = (int64_t)c->chunk_values;
-        m->total_uncompressed_size = (int64_t)c->chunk_uncompressed;
-        m->total_compressed_size = (int64_t)c->chunk_compressed;
-        m->data_page_offset = (int64_t)data_start;
-        if (c->has_dict_page) {
-            m->has_dictionary_page_offset = true;
-            m->dictionary_page_offset = (int64_t)start;
-        }
-        m->has_statistics = true;
-        pq_statistics *st = &m->statistics;
-        st->has_null_count = true;
-        st->null_count = (int64_t)c->chunk_nulls;
-        if (c->physical == PQ_FLOAT || c->physical == PQ_DOUBLE) {
-            st->has_nan_count = true;
-            st->nan_count = (int64_t)c->chunk_nans;
-        }
-        if (c->want_stats) {
-            firn_buf_clear(&w->scratch);
-            pq_stats_minmax(st, &c->chunk_mm, c->ord, c->physical, c->is_string, &w->scratch);
-            if (st->has_min_value) {
-                st->min_value.ptr = firn_arena_memdup(&w->arena, st->min_value.ptr, st->min_value.len);
-                st->max_value.ptr = firn_arena_memdup(&w->arena, st->max_value.ptr, st->max_value.len);
-            }
-        }
-        rg->total_byte_size += (int64_t)c->chunk_uncompressed;
-        rg->total_compressed_size += (int64_t)c->chunk_compressed;
-        pq_col_reset_chunk(c);
+        if (w->pos - start != c->chunk_compressed) return chunk_size_mismatch(w, c, err);
+        describe_chunk(w, rg, i, start, data_start);
     }
+    for (size_t i = 0; i < w->ncols; i++) pq_col_reset_chunk(&w->cols[i]);
     w->nrgs++;
     w->rg_rows = 0;
+    w->rg_start = w->pos;
     return 0;
 }
 
@@ -504,6 +562,7 @@ int firn_pq_writer_write(firn_pq_writer *w, const firn_pq_column_data *cols, siz
         r += k;
         if (rg_estimate(w) >= w->row_group_bytes && flush_row_group(w, err)) return -1;
     }
+    if (w->stream) pq_col_end_batch(w->stream); /* cols goes away now */
     return 0;
 }
 

@@ -3,6 +3,11 @@
 //
 //   node pq_check.mjs duckdb    FILE EXPECTED.json   rows, schema, metadata, stats
 //   node pq_check.mjs hyparquet FILE EXPECTED.json   rows (logical and physical)
+//   node pq_check.mjs arrow     FILE EXPECTED.json   rows and field ids, read by arrow-rs
+//                                                    (parquet-wasm) into Arrow JS
+//   node pq_check.mjs firn      FILE EXPECTED.json   rows as `$FIRN parquet cat` prints them
+//                                                    (firn's own reader; long columns skipped:
+//                                                    JSON numbers lose digits in JavaScript)
 //
 // Exits 0 when everything matches; prints every mismatch (up to a limit) otherwise.
 import { readFileSync, statSync } from 'node:fs'
@@ -158,16 +163,27 @@ async function checkDuckdb() {
     const n = Number(chunks[0].row_group_num_rows)
     const first = Math.min(...chunks.map(m => Number(m.dictionary_page_offset ?? m.data_page_offset)))
     if (header.row_group_offsets[g] !== first) fail(`row group ${g} offset ${first} != reported ${header.row_group_offsets[g]}`)
+    // the writer streams the first media byte-array column: its chunk starts the row group
+    const streamed = cols.findIndex(c => c.media && (c.type === 'binary' || c.type === 'string'))
+    if (streamed >= 0) {
+      const sc = chunks.find(m => Number(m.column_id) === streamed)
+      if (Number(sc.data_page_offset) !== first) fail(`row group ${g}: streamed column at ${sc.data_page_offset}, not ${first}`)
+    }
     for (const m of chunks) {
       const i = Number(m.column_id)
       const c = cols[i]
       const what = `rg ${g} ${c.name}`
-      if (m.compression !== codecName) fail(`${what}: codec ${m.compression} != ${codecName}`)
+      const wantCodec = c.media ? 'UNCOMPRESSED' : codecName // media columns are never compressed
+      if (m.compression !== wantCodec) fail(`${what}: codec ${m.compression} != ${wantCodec}`)
       if (m.num_values !== String(n)) fail(`${what}: num_values ${m.num_values} != ${n}`)
       const vals = expected.slice(rowStart, rowStart + n).map(row => row[i])
       const nulls = vals.filter(v => v === null).length
       if (m.stats_null_count !== String(nulls)) fail(`${what}: null_count ${m.stats_null_count} != ${nulls}`)
-      checkStats(c, vals.filter(v => v !== null), m, what)
+      if (c.media) { // no min/max for media
+        if (m.stats_min_value !== null || m.stats_max_value !== null) fail(`${what}: media column has min/max`)
+      } else {
+        checkStats(c, vals.filter(v => v !== null), m, what)
+      }
     }
     rowStart += n
   }
@@ -332,7 +348,79 @@ async function checkHyparquet() {
   }
 }
 
+// ------------------------------------------------- arrow-rs (parquet-wasm)
+async function checkArrow() {
+  const arrow = await import('apache-arrow')
+  const pw = await import('parquet-wasm/node')
+  const table = arrow.tableFromIPC(pw.readParquet(new Uint8Array(readFileSync(file))).intoIPCStream())
+  if (table.numRows !== expected.length) fail(`arrow row count ${table.numRows} != ${expected.length}`)
+  const n = Math.min(table.numRows, expected.length)
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]
+    const f = table.schema.fields[i]
+    if (!f || f.name !== c.name) { fail(`arrow column ${i}: ${f?.name} != ${c.name}`); continue }
+    if (f.metadata.get('PARQUET:field_id') !== String(c.field_id)) fail(`arrow ${c.name}: field_id ${f.metadata.get('PARQUET:field_id')}`)
+    const vec = table.getChild(c.name)
+    // 64-bit times: the stored integers (Arrow JS turns timestamps into float milliseconds)
+    const raw = []
+    for (const d of vec.data) {
+      if (d.offset) fail(`arrow ${c.name}: sliced data`)
+      for (let j = 0; j < d.length; j++) raw.push(d.values[j])
+    }
+    for (let r = 0; r < n; r++) {
+      const exp = expected[r][i]
+      let act = vec.get(r)
+      if (act !== null && act !== undefined) {
+        switch (c.type) {
+        case 'long': case 'time': act = String(act); break
+        case 'timestamp': case 'timestamptz': case 'timestamp_ns': case 'timestamptz_ns': act = String(raw[r]); break
+        case 'date': act = act / 86400000; break
+        case 'decimal': act = String(act); break
+        case 'uuid': case 'fixed': case 'binary': act = hex(act); break
+        }
+      }
+      const want = c.type === 'decimal' && exp !== null ? String(decimalToUnscaled(exp)) : exp
+      if (!same(c, want, act ?? null)) fail(`arrow row ${r} ${c.name}: ${JSON.stringify(act, (k, v) => typeof v === 'bigint' ? String(v) : v)} != expected ${JSON.stringify(want)}`)
+    }
+  }
+}
+
+// ------------------------------------------------- firn's reader (parquet cat)
+async function checkFirn() {
+  const { execFileSync } = await import('node:child_process')
+  const out = execFileSync(process.env.FIRN ?? 'build/firn', ['parquet', 'cat', file],
+    { maxBuffer: 1 << 30, encoding: 'utf8' })
+  const rows = out.split('\n').filter(l => l.length).map(l => JSON.parse(l))
+  if (rows.length !== expected.length) fail(`firn row count ${rows.length} != ${expected.length}`)
+  const f32 = x => canonFloat(typeof x === 'string' ? x : Math.fround(Number(x)))
+  for (let r = 0; r < Math.min(rows.length, expected.length); r++) {
+    for (let i = 0; i < cols.length; i++) {
+      const c = cols[i]
+      if (c.type === 'long') continue
+      let exp = expected[r][i]
+      let act = rows[r][c.name]
+      if (act !== null && act !== undefined) {
+        switch (c.type) {
+        case 'float': act = f32(act); exp = exp === null ? null : f32(exp); break
+        case 'date': act = days(act); break
+        case 'time': act = String(micros(act)); break
+        case 'timestamp': case 'timestamptz': case 'timestamp_ns': case 'timestamptz_ns': {
+          const [d, t] = act.replace(/\+00:00$/, '').split('T')
+          const ns = c.type.endsWith('_ns')
+          act = String(BigInt(days(d)) * (ns ? 86400000000000n : 86400000000n) + (ns ? nanos(t) : micros(t)))
+          break
+        }
+        case 'uuid': act = act.replace(/-/g, ''); break
+        }
+      }
+      if (!same(c, exp, act ?? null)) fail(`firn row ${r} ${c.name}: ${JSON.stringify(act)} != expected ${JSON.stringify(exp)}`)
+    }
+  }
+}
+
 if (mode === 'duckdb') await checkDuckdb()
 else if (mode === 'hyparquet') await checkHyparquet()
-else { console.log('usage: node pq_check.mjs duckdb|hyparquet FILE EXPECTED.json'); process.exit(2) }
+else if (mode === 'arrow') await checkArrow()
+else if (mode === 'firn') await checkFirn()
+else { console.log('usage: node pq_check.mjs duckdb|hyparquet|arrow|firn FILE EXPECTED.json'); process.exit(2) }
 done()

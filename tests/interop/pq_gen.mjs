@@ -215,6 +215,7 @@ if (small) {
   wasm('arrowrs_small_pages_v2', rows(5000), (b) => b.setDataPageSizeLimit(256).setWriteBatchSize(64)
     .setDictionaryPageSizeLimit(512).setMaxRowGroupSize(seeds ? 20 : 1500).setWriterVersion(V.V2).setCompression(C.ZSTD));
   wasm('arrowrs_brotli', rows(100), (b) => b.setCompression(C.BROTLI)); // firn has no brotli: clean error
+  wasm('arrowrs_lz4_hadoop', rows(3000), (b) => b.setCompression(C.LZ4)); // deprecated LZ4 (codec 5)
 }
 
 console.log(written.join('\n'));

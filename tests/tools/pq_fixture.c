@@ -5,10 +5,16 @@
  *
  *   pq_fixture OUT.parquet EXPECTED.json [--codec none|snappy|gzip|zstd|lz4]
  *       [--v2] [--rows N] [--no-dict] [--page-bytes N] [--row-group-bytes N]
- *       [--dict-bytes N] [--batch N] [--big]
+ *       [--dict-bytes N] [--batch N] [--big] [--media-column BYTES]
+ *
+ * --media-column BYTES adds a last column "media": optional BINARY with the
+ * media flag (uncompressed, PLAIN, no bounds), values of BYTES/2 to 3*BYTES/2
+ * pseudo-random bytes (row 0 empty, every ninth row null). The writer
+ * streams that column, so its chunk comes first in each row group's bytes
+ * although it is last in the schema.
  *
  * EXPECTED.json: line 1 is {"columns":[{name,type,field_id,optional,
- * precision,scale,length}...],"rows":N,"codec":C,"file_size":S,
+ * precision,scale,length,media}...],"rows":N,"codec":C,"file_size":S,
  * "row_groups":G}; then one JSON array per row in column order. Canonical
  * values: boolean true/false; int and date numbers; long, time and
  * timestamps decimal strings (micros or nanos); float/double strings
@@ -86,6 +92,7 @@ static void put_bytes(column *c, const void *p, size_t n) {
 }
 
 static int big_mode;
+static size_t media_bytes; /* --media-column */
 
 /* ---------------------------------------------------------- values */
 
@@ -204,7 +211,23 @@ static void gen_fixed(const base_type *b, uint64_t r, uint64_t col, uint8_t *out
     }
 }
 
+static void gen_media(column *c, uint64_t r) {
+    if (r == 0) return; /* empty */
+    size_t n = media_bytes / 2 + (size_t)(rnd(r, 77) % (media_bytes + 1));
+    uint8_t *b = malloc(n + 8);
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t x = rnd(r, 1000 + i);
+        memcpy(b + i, &x, 8);
+    }
+    put_bytes(c, b, n);
+    free(b);
+}
+
 static void gen_bytes(column *c, uint64_t r, uint64_t col) {
+    if (c->spec.media) {
+        gen_media(c, r);
+        return;
+    }
     uint64_t x = rnd(r, col);
     if (c->base->type == FIRN_PQ_STRING) {
         if (r < NSTRINGS) {
@@ -246,6 +269,7 @@ static void gen_bytes(column *c, uint64_t r, uint64_t col) {
 static bool is_null(const column *c, uint64_t r, uint64_t col) {
     if (!c->spec.optional) return false;
     if (!strcmp(c->spec.name, "o_allnull")) return true;
+    if (c->spec.media) return r % 9 == 4;
     if (r < 10) return false; /* keep the extremes */
     return rnd(r, col + 5000) % 5 == 0;
 }
@@ -386,7 +410,7 @@ static size_t fixed_width(const base_type *b) {
 static int usage(void) {
     fprintf(stderr, "usage: pq_fixture OUT.parquet EXPECTED.json [--codec none|snappy|gzip|zstd|lz4] "
                     "[--v2] [--rows N] [--no-dict] [--page-bytes N] [--row-group-bytes N] "
-                    "[--dict-bytes N] [--batch N] [--big]\n");
+                    "[--dict-bytes N] [--batch N] [--big] [--media-column BYTES]\n");
     return 2;
 }
 
@@ -419,6 +443,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--row-group-bytes")) opts.row_group_bytes = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--dict-bytes")) opts.dictionary_bytes = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--batch")) batch = strtoull(v, NULL, 10), i++;
+        else if (!strcmp(a, "--media-column")) media_bytes = strtoull(v, NULL, 10), i++;
         else return usage();
     }
     if (!batch) batch = rows ? rows : 1;
@@ -427,21 +452,30 @@ int main(int argc, char **argv) {
     opts.kv = kv;
     opts.nkv = 2;
 
-    size_t ncols = 2 * NBASES + 1;
+    size_t ncols = 2 * NBASES + 1 + (media_bytes ? 1 : 0);
     column *cols = calloc(ncols, sizeof *cols);
     firn_pq_column_spec *specs = calloc(ncols, sizeof *specs);
-    char names[2 * NBASES + 1][32];
+    char names[2 * NBASES + 2][32];
     for (size_t i = 0; i < ncols; i++) {
         column *c = &cols[i];
-        const base_type *b = i < 2 * NBASES ? &BASES[i / 2] : &BASES[14]; /* o_allnull: string */
-        bool optional = i >= 2 * NBASES || (i & 1);
-        if (i < 2 * NBASES) snprintf(names[i], sizeof names[i], "%s_%s", optional ? "o" : "r", b->name);
-        else snprintf(names[i], sizeof names[i], "o_allnull");
-        c->base = b;
-        c->spec = (firn_pq_column_spec){
-            .name = names[i], .field_id = (int32_t)(i + 1), .type = b->type, .optional = optional,
-            .precision = b->precision, .scale = b->scale, .length = b->length,
-            .codec = FIRN_PQ_CODEC_DEFAULT, .no_dictionary = no_dict};
+        if (i == 2 * NBASES + 1) { /* --media-column */
+            c->base = &BASES[NBASES - 1]; /* binary */
+            firn_pq_column_spec_init(&c->spec, "media", (int32_t)(i + 1), FIRN_PQ_BINARY);
+            c->spec.optional = true;
+            c->spec.media = true;
+        } else {
+            const base_type *b = i < 2 * NBASES ? &BASES[i / 2] : &BASES[14]; /* o_allnull: string */
+            bool optional = i >= 2 * NBASES || (i & 1);
+            if (i < 2 * NBASES) snprintf(names[i], sizeof names[i], "%s_%s", optional ? "o" : "r", b->name);
+            else snprintf(names[i], sizeof names[i], "o_allnull");
+            c->base = b;
+            c->spec = (firn_pq_column_spec){
+                .name = names[i], .field_id = (int32_t)(i + 1), .type = b->type, .optional = optional,
+                .precision = b->precision, .scale = b->scale, .length = b->length,
+                .codec = FIRN_PQ_CODEC_DEFAULT, .no_dictionary = no_dict};
+        }
+        const base_type *b = c->base;
+        bool optional = c->spec.optional;
         specs[i] = c->spec;
         size_t w = fixed_width(b);
         c->validity = optional ? calloc(rows + 1, 1) : NULL;
@@ -499,9 +533,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < ncols; i++) {
         const firn_pq_column_spec *s = &specs[i];
         fprintf(f, "%s{\"name\":\"%s\",\"type\":\"%s\",\"field_id\":%d,\"optional\":%s,"
-                   "\"precision\":%d,\"scale\":%d,\"length\":%d}",
+                   "\"precision\":%d,\"scale\":%d,\"length\":%d,\"media\":%s}",
                 i ? "," : "", s->name, TYPE_NAMES[s->type], (int)s->field_id,
-                s->optional ? "true" : "false", (int)s->precision, (int)s->scale, (int)s->length);
+                s->optional ? "true" : "false", (int)s->precision, (int)s->scale, (int)s->length,
+                s->media ? "true" : "false");
     }
     fprintf(f, "],\"rows\":%zu,\"codec\":\"%s\",\"file_size\":%llu,\"row_groups\":%zu,"
                "\"row_group_offsets\":[",

@@ -1385,37 +1385,29 @@ FIRN_TEST(avro_corrupt_specific_cases) {
     firn_buf_release(&f);
 }
 
-/* ------------------------------------------------------------------ speed */
+/* ------------------------------------------------------------------ volume */
 
-/* CPU seconds of this process: unlike wall time, not slowed by other processes. */
-static double cpu_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-FIRN_TEST(avro_speed_100k_manifest_entries) {
+/* Many manifest entries across many blocks, every codec: all come back.
+ * (Speed belongs to bench/, not to a unit test.) */
+FIRN_TEST(avro_many_manifest_entries) {
     bool slow = slow_mode();
     uint64_t n = slow ? 5000 : 100000;
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
     firn_arena_init(&a, 0);
-    /* build the values first: the test times the writer, not the test's builder */
     firn_avro_value *vals = firn_xmalloc(n * sizeof *vals);
     for (uint64_t i = 0; i < n; i++) vals[i] = test_manifest_entry(&a, i);
     for (size_t c = 0; c < 3; c++) {
         firn_buf file;
         firn_buf_init(&file);
-        double t0 = cpu_seconds();
         firn_avro_writer *w = firn_avro_writer_new(TEST_MANIFEST_ENTRY_SCHEMA, codecs[c], -1, NULL,
                                                    buf_write, &file, &err);
         for (uint64_t i = 0; i < n; i++) CHECK_OK(firn_avro_writer_append(w, &vals[i], &err), &err);
         uint64_t size;
         CHECK_OK(firn_avro_writer_close(w, &size, &err), &err);
         firn_avro_writer_free(w);
-        double secs = cpu_seconds() - t0;
-        t0 = cpu_seconds();
+        CHECK_EQ_INT(size, file.len);
         firn_arena ra;
         firn_arena_init(&ra, 0);
         firn_avro_reader *r = firn_avro_reader_open_mem(file.data, file.len, &err);
@@ -1425,14 +1417,7 @@ FIRN_TEST(avro_speed_100k_manifest_entries) {
             if (++got % 1000 == 0) firn_arena_reset(&ra);
         firn_avro_reader_free(r);
         firn_arena_release(&ra);
-        double rsecs = cpu_seconds() - t0;
         CHECK_EQ_INT(got, n);
-        printf("    %s: %llu entries, %.1f MB, write %.3f s, read %.3f s (CPU)\n", codecs[c],
-               (unsigned long long)n, (double)size / 1e6, secs, rsecs);
-        /* the encoder's own speed; compressors take what zlib/zstd take (printed above) */
-        if (!slow && c == 0)
-            CHECK_MSG(secs < 0.5, "%s: writing %llu entries took %.2f s", codecs[c],
-                      (unsigned long long)n, secs);
         firn_buf_release(&file);
     }
     free(vals);

@@ -1059,3 +1059,320 @@ FIRN_TEST(parquet_writer_all_null_batch_without_values) {
     CHECK(strstr(err.message, "column 'a'") && strstr(err.message, "values are missing"));
     firn_buf_release(&out);
 }
+
+/* ------------------------------------------------- streamed media column */
+
+/* Rows for the streaming tests: id (long), tag (optional string), img
+ * (optional media binary, 0..~24 KiB, every seventh null) and score. */
+typedef struct media_rows {
+    size_t n;
+    int64_t *ids;
+    double *scores;
+    uint8_t *valid;
+    int64_t *tag_off, *img_off;
+    uint8_t *tags, *imgs;
+} media_rows;
+
+static void media_rows_make(media_rows *m, size_t n) {
+    m->n = n;
+    m->ids = malloc(n * sizeof *m->ids);
+    m->scores = malloc(n * sizeof *m->scores);
+    m->valid = malloc(n);
+    m->tag_off = malloc((n + 1) * sizeof *m->tag_off);
+    m->img_off = malloc((n + 1) * sizeof *m->img_off);
+    m->tags = malloc(n * 16);
+    m->imgs = malloc(n * 24600);
+    m->tag_off[0] = m->img_off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        m->ids[i] = (int64_t)i * 1000003;
+        m->scores[i] = (double)i / 7;
+        m->valid[i] = i % 7 != 3;
+        int t = m->valid[i] ? snprintf((char *)m->tags + m->tag_off[i], 16, "t%zu", i % 13) : 0;
+        m->tag_off[i + 1] = m->tag_off[i] + t;
+        size_t len = m->valid[i] ? (i * 7919) % 24577 : 0;
+        for (size_t k = 0; k < len; k++) m->imgs[m->img_off[i] + k] = (uint8_t)(i * 31 + k * 7);
+        m->img_off[i + 1] = m->img_off[i] + (int64_t)len;
+    }
+}
+
+static void media_rows_free(media_rows *m) {
+    free(m->ids);
+    free(m->scores);
+    free(m->valid);
+    free(m->tag_off);
+    free(m->img_off);
+    free(m->tags);
+    free(m->imgs);
+}
+
+/* Columns of rows [r, ...) in schema order id, tag, img, score. */
+static void media_cols(const media_rows *m, size_t r, firn_pq_column_data d[4]) {
+    d[0] = (firn_pq_column_data){.values = m->ids + r};
+    d[1] = (firn_pq_column_data){.validity = m->valid + r, .offsets = m->tag_off + r, .data = m->tags};
+    d[2] = (firn_pq_column_data){.validity = m->valid + r, .offsets = m->img_off + r, .data = m->imgs};
+    d[3] = (firn_pq_column_data){.values = m->scores + r};
+}
+
+static void media_specs(firn_pq_column_spec s[4]) {
+    firn_pq_column_spec_init(&s[0], "id", 1, FIRN_PQ_LONG);
+    firn_pq_column_spec_init(&s[1], "tag", 2, FIRN_PQ_STRING);
+    firn_pq_column_spec_init(&s[2], "img", 3, FIRN_PQ_BINARY);
+    firn_pq_column_spec_init(&s[3], "score", 4, FIRN_PQ_DOUBLE);
+    s[1].optional = s[2].optional = true;
+    s[2].media = true;
+}
+
+/* Write m in batches of `batch` rows into out. */
+static firn_pq_writer *media_write(const media_rows *m, const firn_pq_column_spec *s,
+                                   const firn_pq_writer_options *o, size_t batch, firn_buf *out,
+                                   firn_pq_file_info *info, firn_error *err) {
+    firn_pq_writer *w = firn_pq_writer_new(s, 4, o, mem_sink, out, err);
+    if (!w) return NULL;
+    for (size_t r = 0; r < m->n; r += batch) {
+        size_t k = m->n - r < batch ? m->n - r : batch;
+        firn_pq_column_data d[4];
+        media_cols(m, r, d);
+        if (firn_pq_writer_write(w, d, k, err)) goto fail;
+        /* buffered bytes are never counted twice, nor the streamed ones missed */
+        uint64_t est = firn_pq_writer_estimated_size(w);
+        if (est < out->len || est > out->len + (3u << 20)) {
+            FIRN_RAISE(err, FIRN_ERR_INTERNAL, "estimated size %llu with %zu bytes written",
+                       (unsigned long long)est, out->len);
+            goto fail;
+        }
+    }
+    if (firn_pq_writer_close(w, info, err)) goto fail;
+    return w;
+fail:
+    firn_pq_writer_free(w);
+    return NULL;
+}
+
+FIRN_TEST(parquet_writer_streamed_media_layout) {
+    media_rows m;
+    media_rows_make(&m, 1500);
+    firn_pq_column_spec s[4];
+    media_specs(s);
+    firn_pq_writer_options o;
+    firn_pq_writer_options_init(&o);
+    o.page_bytes = 64 << 10;
+    o.row_group_bytes = 2 << 20;
+    firn_buf out = {0};
+    firn_pq_file_info info;
+    firn_error err;
+    firn_error_init(&err);
+    firn_pq_writer *w = media_write(&m, s, &o, 113, &out, &info, &err);
+    CHECK_MSG(w, "%s", err.message);
+    CHECK_EQ_INT(info.file_size, out.len);
+    CHECK_MSG(info.nrow_groups >= 4, "%zu row groups", info.nrow_groups);
+    parsed p;
+    CHECK_OK(parse_file(out.data, out.len, &p, &err), &err);
+    CHECK_EQ_INT(p.md.nrow_groups, info.nrow_groups);
+    uint64_t col_bytes[4] = {0};
+    int64_t rows = 0;
+    uint64_t footer_at = out.len - 8 - firn_load_le32(out.data + out.len - 8);
+    for (uint32_t g = 0; g < p.md.nrow_groups; g++) {
+        const pq_row_group *rg = &p.md.row_groups[g];
+        int64_t rg_end = g + 1 < p.md.nrow_groups ? p.md.row_groups[g + 1].file_offset
+                                                  : (int64_t)footer_at;
+        /* the streamed chunk starts the row group: file_offset and split offset */
+        const pq_column_meta_data *img = &rg->columns[2].meta_data;
+        CHECK_EQ_INT(rg->file_offset, info.row_group_offsets[g]);
+        CHECK_EQ_INT(img->data_page_offset, rg->file_offset);
+        CHECK_EQ_INT(rg->columns[2].file_offset, rg->file_offset);
+        CHECK(g == 0 || info.row_group_offsets[g] > info.row_group_offsets[g - 1]);
+        /* then the buffered chunks in schema order; together they tile the row group */
+        int64_t at = rg->file_offset + img->total_compressed_size, sum = 0;
+        for (int c = 0; c < 4; c++) {
+            const pq_column_meta_data *cm = &rg->columns[c].meta_data;
+            int64_t start = cm->has_dictionary_page_offset ? cm->dictionary_page_offset
+                                                           : cm->data_page_offset;
+            CHECK_EQ_INT(start, rg->columns[c].file_offset);
+            CHECK(start >= rg->file_offset);
+            if (c != 2) {
+                CHECK_EQ_INT(start, at);
+                at += cm->total_compressed_size;
+            }
+            sum += cm->total_compressed_size;
+            col_bytes[c] += (uint64_t)cm->total_compressed_size;
+            CHECK_EQ_INT(cm->num_values, rg->num_rows);
+            page_list pl;
+            CHECK_OK(chunk_pages(out.data, cm, &pl, &err), &err);
+            if (c == 2 && g + 1 < p.md.nrow_groups)
+                CHECK_MSG(pl.n >= 10, "row group %u: %d media pages", g, pl.n);
+        }
+        CHECK_EQ_INT(at, rg_end);
+        CHECK_EQ_INT(sum, rg->total_compressed_size);
+        CHECK_EQ_INT(rg_end - rg->file_offset, rg->total_compressed_size);
+        CHECK_EQ_INT(img->codec, FIRN_PQ_UNCOMPRESSED);
+        CHECK_EQ_INT(rg->columns[0].meta_data.codec, FIRN_PQ_ZSTD); /* spec_init: the default */
+        CHECK(!img->statistics.has_min_value);
+        CHECK(rg->columns[0].meta_data.statistics.has_min_value);
+        rows += rg->num_rows;
+    }
+    CHECK_EQ_INT(rows, m.n);
+    for (int c = 0; c < 4; c++) CHECK_EQ_INT(info.columns[c].column_size, col_bytes[c]);
+    CHECK_EQ_INT(info.columns[2].null_count, (m.n + 3) / 7);
+    CHECK(!info.columns[2].has_bounds && info.columns[1].has_bounds);
+
+    /* firn's reader returns every row */
+    firn_pq_reader *rd = firn_pq_reader_open_mem(out.data, out.len, &err);
+    CHECK_MSG(rd, "%s", err.message);
+    firn_arena arena;
+    firn_arena_init(&arena, 0);
+    size_t r0 = 0;
+    for (size_t g = 0; g < firn_pq_reader_num_row_groups(rd); g++) {
+        size_t n = firn_pq_reader_row_group_rows(rd, g);
+        firn_pq_column_data id, tag, img, score;
+        CHECK_OK(firn_pq_reader_read_column(rd, g, 0, &arena, &id, &err), &err);
+        CHECK_OK(firn_pq_reader_read_column(rd, g, 1, &arena, &tag, &err), &err);
+        CHECK_OK(firn_pq_reader_read_column(rd, g, 2, &arena, &img, &err), &err);
+        CHECK_OK(firn_pq_reader_read_column(rd, g, 3, &arena, &score, &err), &err);
+        CHECK_MEM(id.values, m.ids + r0, n * 8);
+        CHECK_MEM(score.values, m.scores + r0, n * 8);
+        for (size_t i = 0; i < n; i++) {
+            size_t r = r0 + i;
+            CHECK_MSG(img.validity && !img.validity[i] == !m.valid[r], "row %zu", r);
+            CHECK_MSG(!tag.validity[i] == !m.valid[r], "row %zu", r);
+            size_t want = (size_t)(m.img_off[r + 1] - m.img_off[r]);
+            size_t got = (size_t)(img.offsets[i + 1] - img.offsets[i]);
+            CHECK_MSG(got == want, "row %zu: %zu bytes, want %zu", r, got, want);
+            CHECK_MSG(!memcmp(img.data + img.offsets[i], m.imgs + m.img_off[r], want), "row %zu", r);
+            size_t tw = (size_t)(m.tag_off[r + 1] - m.tag_off[r]);
+            CHECK(tag.offsets[i + 1] - tag.offsets[i] == (int64_t)tw);
+            CHECK(!memcmp(tag.data + tag.offsets[i], m.tags + m.tag_off[r], tw));
+        }
+        r0 += n;
+        firn_arena_reset(&arena);
+    }
+    CHECK_EQ_INT(r0, m.n);
+    firn_arena_release(&arena);
+    firn_pq_reader_free(rd);
+    firn_arena_release(&p.arena);
+    firn_pq_writer_free(w);
+    firn_buf_release(&out);
+    media_rows_free(&m);
+}
+
+/* The chunk of a column in a file of one row group. */
+static int one_chunk(const firn_buf *f, size_t col, const uint8_t **p, size_t *n, firn_error *err) {
+    parsed pf;
+    if (parse_file(f->data, f->len, &pf, err)) return -1;
+    const pq_column_meta_data *cm = &pf.md.row_groups[0].columns[col].meta_data;
+    *p = f->data + (cm->has_dictionary_page_offset ? cm->dictionary_page_offset : cm->data_page_offset);
+    *n = (size_t)cm->total_compressed_size;
+    int rc = pf.md.nrow_groups == 1 ? 0 : FIRN_RAISE(err, FIRN_ERR_INTERNAL, "row groups");
+    firn_arena_release(&pf.arena);
+    return rc;
+}
+
+/* Streaming moves the media chunk, nothing else: each chunk has the bytes it
+ * has in a file of that column alone, and the bytes do not depend on how the
+ * rows were batched (whole pages from the batch, or pages completed across
+ * batches, or one row at a time). */
+FIRN_TEST(parquet_writer_streamed_chunks_unchanged) {
+    media_rows m;
+    media_rows_make(&m, 600);
+    firn_pq_column_spec s[4];
+    media_specs(s);
+    firn_pq_writer_options o;
+    firn_pq_writer_options_init(&o);
+    o.page_bytes = 50000;
+    firn_error err;
+    firn_error_init(&err);
+    firn_buf all = {0}, batched = {0}, single = {0};
+    firn_pq_writer *w = media_write(&m, s, &o, m.n, &all, NULL, &err);
+    CHECK_MSG(w, "%s", err.message);
+    firn_pq_writer_free(w);
+    w = media_write(&m, s, &o, 7, &batched, NULL, &err);
+    CHECK_MSG(w, "%s", err.message);
+    firn_pq_writer_free(w);
+    w = media_write(&m, s, &o, 1, &single, NULL, &err);
+    CHECK_MSG(w, "%s", err.message);
+    firn_pq_writer_free(w);
+    CHECK(all.len == batched.len && !memcmp(all.data, batched.data, all.len));
+    CHECK(all.len == single.len && !memcmp(all.data, single.data, all.len));
+    for (size_t c = 0; c < 4; c++) {
+        firn_pq_column_data d[4];
+        media_cols(&m, 0, d);
+        firn_buf alone = {0};
+        w = write_mem(&s[c], 1, &o, &d[c], m.n, &alone, NULL, &err);
+        CHECK_MSG(w, "%s", err.message);
+        const uint8_t *a, *b;
+        size_t an, bn;
+        CHECK_OK(one_chunk(&all, c, &a, &an, &err), &err);
+        CHECK_OK(one_chunk(&alone, 0, &b, &bn, &err), &err);
+        CHECK_MSG(an == bn && !memcmp(a, b, an), "column %zu: %zu vs %zu bytes", c, an, bn);
+        firn_pq_writer_free(w);
+        firn_buf_release(&alone);
+    }
+    firn_buf_release(&all);
+    firn_buf_release(&batched);
+    firn_buf_release(&single);
+    media_rows_free(&m);
+}
+
+/* A row group of images is not held in memory: the sink has the media pages
+ * before the row group ends; the other columns wait for it. */
+FIRN_TEST(parquet_writer_streams_before_row_group_ends) {
+    media_rows m;
+    media_rows_make(&m, 400);
+    firn_pq_column_spec s[4];
+    media_specs(s);
+    firn_buf out = {0};
+    firn_error err;
+    firn_error_init(&err);
+    firn_pq_writer *w = firn_pq_writer_new(s, 4, NULL, mem_sink, &out, &err);
+    CHECK(w);
+    firn_pq_column_data d[4];
+    media_cols(&m, 0, d);
+    CHECK_OK(firn_pq_writer_write(w, d, m.n, &err), &err);
+    /* all but the open page (<= 1 MiB + a value) and the sink buffer (1 MiB) */
+    uint64_t img_bytes = (uint64_t)m.img_off[m.n];
+    CHECK_MSG(img_bytes > (4u << 20) && out.len + (2u << 20) + 2 * (24577 + 4) > img_bytes,
+              "%zu of %llu media bytes written", out.len, (unsigned long long)img_bytes);
+    CHECK_OK(firn_pq_writer_close(w, NULL, &err), &err);
+    parsed p;
+    CHECK_OK(parse_file(out.data, out.len, &p, &err), &err);
+    CHECK_EQ_INT(p.md.nrow_groups, 1);
+    CHECK_EQ_INT(p.md.row_groups[0].columns[2].meta_data.data_page_offset, 4);
+    CHECK(p.md.row_groups[0].columns[0].file_offset > 4);
+    firn_arena_release(&p.arena);
+    firn_pq_writer_free(w);
+    firn_buf_release(&out);
+    media_rows_free(&m);
+}
+
+FIRN_TEST(parquet_writer_column_spec_init) {
+    firn_pq_column_spec s;
+    memset(&s, 0x5a, sizeof s);
+    firn_pq_column_spec_init(&s, "v", 7, FIRN_PQ_STRING);
+    CHECK_EQ_STR(s.name, "v");
+    CHECK_EQ_INT(s.field_id, 7);
+    CHECK_EQ_INT(s.type, FIRN_PQ_STRING);
+    CHECK_EQ_INT(s.codec, FIRN_PQ_CODEC_DEFAULT);
+    CHECK(!s.optional && !s.media && !s.no_dictionary);
+    CHECK_EQ_INT(s.codec_level, 0);
+    CHECK_EQ_INT(s.precision + s.scale + s.length, 0);
+    /* the trap it avoids: a zero codec is UNCOMPRESSED */
+    firn_pq_column_spec z = {.name = "v", .field_id = 7, .type = FIRN_PQ_STRING};
+    int64_t offs[2] = {0, 3};
+    firn_pq_column_data d = {.offsets = offs, .data = (const uint8_t *)"abc"};
+    firn_buf a = {0}, b = {0};
+    firn_error err;
+    firn_error_init(&err);
+    firn_pq_writer *w1 = write_mem(&s, 1, NULL, &d, 1, &a, NULL, &err);
+    firn_pq_writer *w2 = write_mem(&z, 1, NULL, &d, 1, &b, NULL, &err);
+    CHECK(w1 && w2);
+    parsed pa, pb;
+    CHECK_OK(parse_file(a.data, a.len, &pa, &err), &err);
+    CHECK_OK(parse_file(b.data, b.len, &pb, &err), &err);
+    CHECK_EQ_INT(pa.md.row_groups[0].columns[0].meta_data.codec, FIRN_PQ_ZSTD);
+    CHECK_EQ_INT(pb.md.row_groups[0].columns[0].meta_data.codec, FIRN_PQ_UNCOMPRESSED);
+    firn_arena_release(&pa.arena);
+    firn_arena_release(&pb.arena);
+    firn_pq_writer_free(w1);
+    firn_pq_writer_free(w2);
+    firn_buf_release(&a);
+    firn_buf_release(&b);
+}
