@@ -74,7 +74,7 @@ int firn_cmd_sample(int argc, char **argv) {
         type_off[i + 1] = (int64_t)types.len;
         t += 1000000 + (int64_t)(r % 5000000);
         ts[i] = t;
-        firn_buf_appendf(&cars, "%02d%s%04d", (int)(r >> 8) % 90 + 10, hangul[(r >> 16) % 5],
+        firn_buf_appendf(&cars, "%02d%s%04d", (int)((r >> 8) % 90) + 10, hangul[(r >> 16) % 5],
                          (int)((r >> 24) % 10000));
         car_off[i + 1] = (int64_t)cars.len;
         slot[i] = (int32_t)((r >> 40) % 120);

@@ -797,4 +797,111 @@ int firn_ice_metadata_append_metadata_log(firn_ice_metadata *md, int64_t timesta
 int firn_ice_metadata_apply_update_json(firn_ice_metadata *md, const struct json_t *update,
                                         firn_error *err);
 
+/* ======================================================= data files and manifests
+ * The content of manifests (manifest.c) and manifest lists (manifest_list.c),
+ * shared by the writer, the snapshot producers and scan planning. Field ids in
+ * comments are the spec's. Strings and arrays are borrowed (arena-owned by
+ * whoever built or read them). */
+
+typedef enum firn_ice_content {
+    FIRN_ICE_CONTENT_DATA = 0,
+    FIRN_ICE_CONTENT_POSITION_DELETES = 1,
+    FIRN_ICE_CONTENT_EQUALITY_DELETES = 2,
+} firn_ice_content;
+
+/* One entry of a metrics map keyed by field id (column_sizes, value_counts, ...). */
+typedef struct firn_ice_metric {
+    int32_t field_id;
+    int64_t value;
+} firn_ice_metric;
+
+/* One entry of lower_bounds/upper_bounds: the single-value binary form. */
+typedef struct firn_ice_bound {
+    int32_t field_id;
+    const uint8_t *bytes;
+    size_t len;
+} firn_ice_bound;
+
+typedef struct firn_ice_data_file {
+    firn_ice_content content;     /* 134 */
+    const char *file_path;        /* 100, full URI (file:/..., s3://...) */
+    const char *file_format;      /* 101, "PARQUET" | "AVRO" | "ORC" */
+    int32_t spec_id;              /* the spec of the manifest it belongs to */
+    size_t npartition;            /* 102: one value per field of that spec, in order */
+    const firn_ice_value *partition;
+    int64_t record_count;         /* 103 */
+    int64_t file_size_in_bytes;   /* 104 */
+    size_t ncolumn_sizes;         /* 108 */
+    const firn_ice_metric *column_sizes;
+    size_t nvalue_counts;         /* 109 */
+    const firn_ice_metric *value_counts;
+    size_t nnull_value_counts;    /* 110 */
+    const firn_ice_metric *null_value_counts;
+    size_t nnan_value_counts;     /* 137 */
+    const firn_ice_metric *nan_value_counts;
+    size_t nlower_bounds;         /* 125 */
+    const firn_ice_bound *lower_bounds;
+    size_t nupper_bounds;         /* 128 */
+    const firn_ice_bound *upper_bounds;
+    const uint8_t *key_metadata;  /* 131, NULL when absent */
+    size_t key_metadata_len;
+    size_t nsplit_offsets;        /* 132 */
+    const int64_t *split_offsets;
+    size_t nequality_ids;         /* 135 */
+    const int32_t *equality_ids;
+    bool has_sort_order_id;
+    int32_t sort_order_id;        /* 140 */
+} firn_ice_data_file;
+
+typedef enum firn_ice_entry_status {
+    FIRN_ICE_EXISTING = 0,
+    FIRN_ICE_ADDED = 1,
+    FIRN_ICE_DELETED = 2,
+} firn_ice_entry_status;
+
+/* A manifest_entry. When read, inherited values are filled in (snapshot id and
+ * sequence numbers of ADDED entries come from the manifest list entry). */
+typedef struct firn_ice_manifest_entry {
+    firn_ice_entry_status status;      /* 0 */
+    bool has_snapshot_id;
+    int64_t snapshot_id;               /* 1 */
+    bool has_sequence_number;
+    int64_t sequence_number;           /* 3 */
+    bool has_file_sequence_number;
+    int64_t file_sequence_number;      /* 4 */
+    firn_ice_data_file data_file;      /* 2 */
+} firn_ice_manifest_entry;
+
+/* field_summary (508) of a manifest list entry, one per partition field. */
+typedef struct firn_ice_field_summary {
+    bool contains_null;                /* 509 */
+    bool has_contains_nan;
+    bool contains_nan;                 /* 518 */
+    const uint8_t *lower_bound;        /* 510, NULL when absent */
+    size_t lower_bound_len;
+    const uint8_t *upper_bound;        /* 511 */
+    size_t upper_bound_len;
+} firn_ice_field_summary;
+
+/* A manifest_file: one entry of a manifest list. */
+typedef struct firn_ice_manifest_file {
+    const char *manifest_path;         /* 500 */
+    int64_t manifest_length;           /* 501, exact bytes */
+    int32_t partition_spec_id;         /* 502 */
+    firn_ice_content content;          /* 517: DATA (0) or deletes (1) for manifests */
+    int64_t sequence_number;           /* 515 */
+    int64_t min_sequence_number;       /* 516 */
+    int64_t added_snapshot_id;         /* 503 */
+    int32_t added_files_count;         /* 504 */
+    int32_t existing_files_count;      /* 505 */
+    int32_t deleted_files_count;       /* 506 */
+    int64_t added_rows_count;          /* 512 */
+    int64_t existing_rows_count;       /* 513 */
+    int64_t deleted_rows_count;        /* 514 */
+    size_t npartitions;                /* 507 */
+    const firn_ice_field_summary *partitions;
+    const uint8_t *key_metadata;       /* 519 */
+    size_t key_metadata_len;
+} firn_ice_manifest_file;
+
 #endif
