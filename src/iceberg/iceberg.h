@@ -851,6 +851,7 @@ typedef struct firn_ice_data_file {
     const int32_t *equality_ids;
     bool has_sort_order_id;
     int32_t sort_order_id;        /* 140 */
+    const char *referenced_data_file; /* 143, v2 delete files only; NULL when absent */
 } firn_ice_data_file;
 
 typedef enum firn_ice_entry_status {
@@ -903,5 +904,522 @@ typedef struct firn_ice_manifest_file {
     const uint8_t *key_metadata;       /* 519 */
     size_t key_metadata_len;
 } firn_ice_manifest_file;
+
+/* ==================================================================
+ * MANIFESTS AND MANIFEST LISTS (manifest.c, manifest_list.c)
+ * ==================================================================
+ *
+ * Reading and writing the Avro files of the spec's "Manifests" and "Manifest
+ * Lists" sections with the exact schemas Java writes (V1Metadata/V2Metadata:
+ * record names manifest_entry, r2, r102, k117_v118, manifest_file, r508;
+ * field-id/element-id on every field; optional fields ["null", T] with
+ * "default": null; metrics maps as arrays with "logicalType": "map") and
+ * Java's header keys. Unlike the core of this header these functions do I/O
+ * through FileIO (io/io.h) or a caller's byte sink.
+ *
+ * Sequence numbers: a new manifest is written before its snapshot's sequence
+ * number is known. ADDED entries without explicit values are written with
+ * null snapshot_id/sequence_number/file_sequence_number and inherit them from
+ * the manifest list entry when read; the firn_ice_manifest_file the writer
+ * returns has sequence_number = FIRN_ICE_UNASSIGNED_SEQ (and
+ * min_sequence_number too when no entry had an explicit data sequence
+ * number); the manifest list writer replaces them with the snapshot's
+ * sequence number, as Java's ManifestListWriter does.
+ */
+
+struct firn_io; /* io/io.h */
+
+/* Manifest sequence number not yet assigned (Java's ManifestWriter.UNASSIGNED_SEQ). */
+#define FIRN_ICE_UNASSIGNED_SEQ (-1)
+/* firn_ice_manifest_file.content of a delete manifest (data manifests: FIRN_ICE_CONTENT_DATA). */
+#define FIRN_ICE_MANIFEST_DELETES 1
+/* Java's default block_size_in_bytes written in v1 manifests (64 MiB). */
+#define FIRN_ICE_V1_BLOCK_SIZE (64 * 1024 * 1024)
+
+/* Receives a file's bytes in order; returns 0 or a negative error raised in err.
+ * (Same signature as firn_avro_write_fn.) */
+typedef int (*firn_ice_write_fn)(void *ctx, const void *data, size_t len, firn_error *err);
+
+/* ---------------------------------------------------------- manifest writer */
+
+typedef struct firn_ice_manifest_writer firn_ice_manifest_writer;
+
+/*
+ * A manifest at location, created through io without overwrite (a file that
+ * exists fails with FIRN_ERR_CONFLICT). format_version 1 or 2; schema is the
+ * table schema (header "schema", and the partition field types), spec the
+ * partition spec every entry's partition tuple follows; content
+ * FIRN_ICE_CONTENT_DATA for a data manifest, either delete content for a
+ * delete manifest (v2 only); snapshot_id the snapshot that adds the manifest.
+ * schema and spec are copied. Codec deflate (Java's default), see _set_codec.
+ * Free with firn_ice_manifest_writer_free().
+ */
+firn_ice_manifest_writer *firn_ice_manifest_writer_new(struct firn_io *io, const char *location,
+                                                       int format_version,
+                                                       const firn_ice_schema *schema,
+                                                       const firn_ice_partition_spec *spec,
+                                                       firn_ice_content content,
+                                                       int64_t snapshot_id, firn_error *err);
+/* The same sending the bytes to write_fn(ctx, ...); location is only recorded
+ * as the manifest_path of the result. */
+firn_ice_manifest_writer *firn_ice_manifest_writer_new_fn(firn_ice_write_fn write_fn, void *ctx,
+                                                          const char *location,
+                                                          int format_version,
+                                                          const firn_ice_schema *schema,
+                                                          const firn_ice_partition_spec *spec,
+                                                          firn_ice_content content,
+                                                          int64_t snapshot_id, firn_error *err);
+/* Avro codec ("null", "deflate", "zstandard", "snappy") and level (-1: the codec's
+ * default); only before the first entry. */
+int firn_ice_manifest_writer_set_codec(firn_ice_manifest_writer *w, const char *codec, int level,
+                                       firn_error *err);
+/*
+ * Append one entry (copied). ADDED: has_snapshot_id/has_sequence_number/
+ * has_file_sequence_number false write null (inherited on read; in v1 the
+ * snapshot id is always written, the writer's when the entry has none).
+ * EXISTING and DELETED need an explicit data sequence number in v2 and an
+ * explicit snapshot id (a DELETED entry without one gets the writer's, as
+ * Java's delete() does). The partition tuple must have one value per spec
+ * field of the partition type (or a null of any type); the data file's content
+ * must suit the manifest's. On error nothing was written.
+ */
+int firn_ice_manifest_writer_add(firn_ice_manifest_writer *w, const firn_ice_manifest_entry *entry,
+                                 firn_error *err);
+/*
+ * Finish the file (for io writers: durable and visible at its location) and
+ * describe it in *out, allocated in a: path (canonical for io writers), exact
+ * manifest_length, spec id, content, counts, partition field summaries
+ * (contains_null, contains_nan, lower/upper bounds in single-value binary
+ * form), added_snapshot_id, sequence_number FIRN_ICE_UNASSIGNED_SEQ and
+ * min_sequence_number (the lowest explicit data sequence number of a live
+ * entry, else FIRN_ICE_UNASSIGNED_SEQ).
+ */
+int firn_ice_manifest_writer_close(firn_ice_manifest_writer *w, firn_arena *a,
+                                   firn_ice_manifest_file *out, firn_error *err);
+/* NULL-safe. A writer not closed successfully leaves no file behind (io writers). */
+void firn_ice_manifest_writer_free(firn_ice_manifest_writer *w);
+
+/* ---------------------------------------------------------- manifest reader */
+
+typedef struct firn_ice_manifest_reader firn_ice_manifest_reader;
+
+/* What a manifest's header says. Pointers are owned by the reader. */
+typedef struct firn_ice_manifest_header {
+    int format_version;             /* "format-version"; 1 when absent */
+    int content;                    /* FIRN_ICE_CONTENT_DATA or FIRN_ICE_MANIFEST_DELETES */
+    int32_t partition_spec_id;      /* -1 when absent */
+    int32_t schema_id;              /* -1 when absent (Java writes none) */
+    const firn_ice_schema *schema;  /* "schema", or NULL when absent */
+    const firn_ice_partition_spec *spec; /* "partition-spec" (or set_spec's), or NULL */
+    const firn_ice_type *partition_type; /* the struct partition values are read as */
+} firn_ice_manifest_header;
+
+/* Open the manifest at location through io (read whole) and parse its header.
+ * Free with firn_ice_manifest_reader_free(). */
+firn_ice_manifest_reader *firn_ice_manifest_reader_open(struct firn_io *io, const char *location,
+                                                        firn_error *err);
+/* The same over bytes in memory, which must outlive the reader. */
+firn_ice_manifest_reader *firn_ice_manifest_reader_open_mem(const void *data, size_t len,
+                                                            firn_error *err);
+const firn_ice_manifest_header *firn_ice_manifest_reader_header(const firn_ice_manifest_reader *r);
+/* Read partition values with this schema and spec instead of the header's,
+ * e.g. from the table metadata: firn_ice_metadata_spec(md, mf->partition_spec_id)
+ * and firn_ice_metadata_current_schema(md) (values of promoted columns, int to
+ * long or float to double, are widened). Both copied. Without it the header's
+ * schema and spec are used, and failing those the Avro schema's own types. */
+int firn_ice_manifest_reader_set_spec(firn_ice_manifest_reader *r, const firn_ice_schema *schema,
+                                      const firn_ice_partition_spec *spec, firn_error *err);
+/*
+ * Apply inheritance from the manifest list entry mf (copied values) as Java's
+ * InheritableMetadataFactory does: a null snapshot_id becomes
+ * mf->added_snapshot_id; null sequence numbers become mf->sequence_number for
+ * ADDED entries (and for every entry when it is 0: v1). data_file.spec_id is
+ * mf->partition_spec_id. A header partition-spec-id that differs is
+ * FIRN_ERR_CORRUPT.
+ */
+int firn_ice_manifest_reader_inherit(firn_ice_manifest_reader *r, const firn_ice_manifest_file *mf,
+                                     firn_error *err);
+/* Skip the metrics maps (108-110, 137, 125, 128) without decoding them (Avro
+ * projection), e.g. for scan planning without filters; false reads them again. */
+int firn_ice_manifest_reader_skip_stats(firn_ice_manifest_reader *r, bool skip, firn_error *err);
+/* The next entry into *out, its strings and arrays allocated in a. Returns 1,
+ * 0 at the end, or a negative error (FIRN_ERR_CORRUPT naming the entry and
+ * field for malformed data). */
+int firn_ice_manifest_reader_next(firn_ice_manifest_reader *r, firn_arena *a,
+                                  firn_ice_manifest_entry *out, firn_error *err);
+void firn_ice_manifest_reader_free(firn_ice_manifest_reader *r);
+
+/* ----------------------------------------------------- manifest list writer */
+
+typedef struct firn_ice_manifest_list_writer firn_ice_manifest_list_writer;
+
+/*
+ * The manifest list of snapshot snapshot_id (parent_snapshot_id -1: none,
+ * written "null"), whose sequence number is sequence_number (v2; ignored in v1),
+ * created at location through io without overwrite. Header keys as Java's:
+ * snapshot-id, parent-snapshot-id, sequence-number (v2), format-version.
+ */
+firn_ice_manifest_list_writer *firn_ice_manifest_list_writer_new(
+    struct firn_io *io, const char *location, int format_version, int64_t snapshot_id,
+    int64_t parent_snapshot_id, int64_t sequence_number, firn_error *err);
+firn_ice_manifest_list_writer *firn_ice_manifest_list_writer_new_fn(
+    firn_ice_write_fn write_fn, void *ctx, int format_version, int64_t snapshot_id,
+    int64_t parent_snapshot_id, int64_t sequence_number, firn_error *err);
+int firn_ice_manifest_list_writer_set_codec(firn_ice_manifest_list_writer *w, const char *codec,
+                                            int level, firn_error *err);
+/*
+ * Append one manifest. A manifest whose sequence_number is
+ * FIRN_ICE_UNASSIGNED_SEQ must have been added by this snapshot
+ * (added_snapshot_id == snapshot_id) and gets the list's sequence number, as
+ * does its min_sequence_number when unassigned; carried-over manifests keep
+ * theirs. *written (may be NULL) gets mf as written (pointers shared with mf).
+ */
+int firn_ice_manifest_list_writer_add(firn_ice_manifest_list_writer *w,
+                                      const firn_ice_manifest_file *mf,
+                                      firn_ice_manifest_file *written, firn_error *err);
+/* Finish the file; *length (may be NULL) gets its exact size. */
+int firn_ice_manifest_list_writer_close(firn_ice_manifest_list_writer *w, uint64_t *length,
+                                        firn_error *err);
+void firn_ice_manifest_list_writer_free(firn_ice_manifest_list_writer *w);
+
+/* ----------------------------------------------------- manifest list reader */
+
+typedef struct firn_ice_manifest_list_header {
+    int format_version;          /* "format-version"; else 2 when the schema has field 515, else 1 */
+    int64_t snapshot_id;         /* -1 when absent */
+    int64_t parent_snapshot_id;  /* -1 when absent or "null" */
+    int64_t sequence_number;     /* 0 when absent (v1) */
+} firn_ice_manifest_list_header;
+
+/*
+ * Every manifest_file of the manifest list at location, allocated in a
+ * (*out, *n). v1 lists read with sequence numbers 0 and content DATA; counts
+ * a v1 list left null read as -1 (unknown: the spec says assume non-zero).
+ * hdr may be NULL.
+ */
+int firn_ice_manifest_list_read(struct firn_io *io, const char *location, firn_arena *a,
+                                firn_ice_manifest_file **out, size_t *n,
+                                firn_ice_manifest_list_header *hdr, firn_error *err);
+int firn_ice_manifest_list_read_mem(const void *data, size_t len, firn_arena *a,
+                                    firn_ice_manifest_file **out, size_t *n,
+                                    firn_ice_manifest_list_header *hdr, firn_error *err);
+/* ============================================ end of MANIFESTS AND MANIFEST LISTS */
+
+/* ==================================================================
+ * TABLES AND THE DATA WRITER (table.c, data_writer.c)
+ * ==================================================================
+ *
+ * Table operations on a catalog (catalog/catalog.h): create, load, commit
+ * metadata with compare-and-swap and retries, multi-table commits, refs.
+ * Unlike the rest of this header these functions do I/O: metadata files go
+ * through FileIO (io/io.h), the catalog holds the current metadata location.
+ *
+ * Metadata files: <location>/metadata/<NNNNN>-<uuid>.metadata.json (or under
+ * the table property write.metadata.path), NNNNN the version parsed from the
+ * base file's name plus one, zero-padded to 5 digits (Java's
+ * BaseMetastoreTableOperations; a base name without a version, such as a
+ * file-system table's v3.metadata.json, gives version 0 as in Java). Files
+ * are created without overwrite and never renamed.
+ *
+ * After each successful commit (best effort: the catalog is the truth):
+ *  - metadata/version-hint.text holds the new file's name without
+ *    ".metadata.json" ("00003-6f0c...-...."), no newline. Java's file-system
+ *    tables write a bare integer N for vN.metadata.json, which names no file
+ *    of a catalog table; DuckDB reads the hint and tries v<hint>.metadata.json,
+ *    then <hint>.metadata.json - the second finds our file. FileIO never
+ *    overwrites, so the old hint is deleted and a new one created (the only
+ *    file firn replaces; it is not table data); when committers race, the
+ *    hint naming the higher version is kept.
+ *  - with write.metadata.delete-after-commit.enabled=true the metadata files
+ *    that fell off the metadata-log (write.metadata.previous-versions-max) are
+ *    deleted, as Java's CatalogUtil.deleteRemovedMetadataFiles does.
+ *
+ * Crash points (firn_io_crash_point, FIRN_CRASH_AT=<name>):
+ *   create.after-metadata-write, create.after-catalog-insert,
+ *   commit.after-metadata-write, commit.after-catalog-swap,
+ *   commit.after-version-hint, commit.after-metadata-cleanup,
+ *   write.after-data-files (firn_ice_data_writer_close, all files published).
+ */
+
+struct firn_catalog;        /* catalog/catalog.h */
+struct firn_io;             /* io/io.h */
+struct firn_pq_column_data; /* parquet/parquet.h */
+
+/*
+ * Properties firn sets on every table it creates (the caller's properties
+ * override them):
+ *   write.parquet.compression-codec=zstd           Java's default since 1.4; written
+ *       down so that older engines writing the table use it too
+ *   write.metadata.delete-after-commit.enabled=true   the metadata directory stays
+ *       bounded (Java's default is false)
+ *   write.metadata.previous-versions-max=100       Java's default: the log costs ~150
+ *       bytes an entry, small next to the snapshot list, and it is the window in
+ *       which older metadata files stay readable (time travel by metadata file,
+ *       icebird's metadataFileName, resolving an unknown commit outcome)
+ *   commit.manifest-merge.enabled=true             Java's default, explicit
+ *   write.target-file-size-bytes=536870912         Java's default (512 MiB), explicit
+ */
+extern const firn_ice_kv firn_ice_table_default_properties[];
+extern const size_t firn_ice_table_ndefault_properties;
+
+/* A table as loaded from a catalog. Read-only to callers; commits replace
+ * metadata and metadata_location. */
+typedef struct firn_ice_table {
+    struct firn_catalog *catalog;  /* borrowed: must outlive the table */
+    char *ns;                      /* namespace ("a.b") */
+    char *name;
+    char *metadata_location;       /* current metadata file, canonical URI */
+    firn_ice_metadata *metadata;   /* parsed current metadata */
+    struct firn_io *io;            /* FileIO for the table's files */
+} firn_ice_table;
+
+typedef struct firn_ice_table_options {
+    const char *location;          /* NULL: firn_cat_default_location() */
+    const firn_ice_kv *properties; /* over firn's defaults */
+    size_t nproperties;
+    int format_version;            /* 0: 2 */
+} firn_ice_table_options;
+
+/*
+ * Create table ns.name: metadata from firn_ice_metadata_new (fresh ids,
+ * spec/order rebound by column name; either may be NULL), the first metadata
+ * file 00000-<uuid>.metadata.json written without overwrite, then the catalog
+ * row. A name already taken fails with FIRN_ERR_CONFLICT (not retriable) and
+ * the metadata file just written is deleted. *out is freed with
+ * firn_ice_table_free(). opts may be NULL.
+ */
+int firn_ice_table_create(struct firn_catalog *cat, const char *ns, const char *name,
+                          const firn_ice_schema *schema, const firn_ice_partition_spec *spec,
+                          const firn_ice_sort_order *order, const firn_ice_table_options *opts,
+                          firn_ice_table **out, firn_error *err);
+/* Catalog -> metadata location -> parsed metadata. */
+int firn_ice_table_load(struct firn_catalog *cat, const char *ns, const char *name,
+                        firn_ice_table **out, firn_error *err);
+/* Reload from the catalog (a no-op read when the location did not change). */
+int firn_ice_table_refresh(firn_ice_table *t, firn_error *err);
+void firn_ice_table_free(firn_ice_table *t);
+
+/* The version in a metadata file name ("…/00012-<uuid>.metadata.json" -> 12,
+ * Java's parseVersion); -1 when the name has no "NNNNN-" prefix. */
+int firn_ice_metadata_file_version(const char *location);
+/* Directory of metadata files: write.metadata.path or <location>/metadata,
+ * no trailing '/'. Allocated in a. */
+const char *firn_ice_metadata_dir(const firn_ice_metadata *md, firn_arena *a);
+
+/* ---------------------------------------------------------------- commits */
+
+typedef enum firn_ice_commit_state {
+    FIRN_ICE_COMMIT_FAILED = 0,  /* certainly not committed: new files may go */
+    FIRN_ICE_COMMIT_DONE = 1,
+    FIRN_ICE_COMMIT_UNKNOWN = 2, /* the catalog failed mid-commit: keep every file */
+} firn_ice_commit_state;
+
+/*
+ * A change to a table, as a callback so that a commit can re-apply it on a
+ * newer base after losing a race: apply() changes md (a fresh copy of the
+ * current metadata, last-updated-ms already set to now) and fails when the
+ * change no longer makes sense on that base (then the commit fails, without
+ * retry). apply may be called several times, once per attempt, each time on a
+ * new copy. finish (optional) is called once when the commit is over, e.g. to
+ * delete files written by attempts that did not land.
+ */
+typedef struct firn_ice_update {
+    int (*apply)(void *ctx, firn_ice_metadata *md, firn_error *err);
+    void (*finish)(void *ctx, firn_ice_commit_state state);
+    void *ctx;
+} firn_ice_update;
+
+typedef struct firn_ice_commit_info {
+    int attempts;
+    firn_ice_commit_state state;
+    /* The metadata file written by the last attempt (DONE or UNKNOWN; in a
+     * multi-table commit, the first table's), "" when none. */
+    char metadata_location[1024];
+} firn_ice_commit_info;
+
+/*
+ * Apply updates (in order) to t's current metadata, append the base file to
+ * metadata-log, write <version+1>-<uuid>.metadata.json, CAS in the catalog.
+ * On a lost race (FIRN_ERR_CONFLICT, retriable) the new file is deleted, the
+ * table reloaded and the updates re-applied, with Java's retry policy from
+ * the table's commit.retry.* properties (firn_cat_retry). A definite failure
+ * deletes the new file; an unknown outcome never does (the table is
+ * reloaded: if the catalog points at the new file the commit succeeded). On
+ * success t holds the new metadata. info may be NULL.
+ */
+int firn_ice_table_commit(firn_ice_table *t, const firn_ice_update *updates, size_t n,
+                          firn_ice_commit_info *info, firn_error *err);
+
+/* One table's part of a multi-table commit. */
+typedef struct firn_ice_table_change {
+    firn_ice_table *table;
+    const firn_ice_update *updates;
+    size_t nupdates;
+} firn_ice_table_change;
+
+/* Several tables of one catalog, all or none (firn_cat_commit_tables): any
+ * stale table makes every table reload, re-apply and retry. info may be NULL. */
+int firn_ice_table_commit_multi(const firn_ice_table_change *changes, size_t n,
+                                firn_ice_commit_info *info, firn_error *err);
+
+/* Ready-made update: set and remove properties (arrays must outlive the commit). */
+typedef struct firn_ice_properties_update {
+    const firn_ice_kv *set;
+    size_t nset;
+    const char *const *remove;
+    size_t nremove;
+} firn_ice_properties_update;
+firn_ice_update firn_ice_update_properties(const firn_ice_properties_update *pu);
+
+/* -------------------------------------------------------------------- refs */
+
+typedef enum firn_ice_ref_op {
+    FIRN_ICE_REF_CREATE = 1,     /* name must not exist */
+    FIRN_ICE_REF_REPLACE,        /* name must exist with the same type */
+    FIRN_ICE_REF_REMOVE,         /* name must exist with the same type; never main */
+    FIRN_ICE_REF_FAST_FORWARD,   /* move branch name to source's snapshot, only when name's
+                                    snapshot is an ancestor of it (name absent: created) */
+} firn_ice_ref_op;
+
+typedef struct firn_ice_ref_update {
+    firn_ice_ref_op op;
+    firn_ice_ref_type type;  /* branch or tag (create, replace, remove) */
+    const char *name;
+    int64_t snapshot_id;     /* create, replace: -1 = the table's current snapshot */
+    const char *source;      /* fast-forward: the ref whose snapshot name moves to */
+} firn_ice_ref_update;
+
+/*
+ * Apply a ref change to md (Java's UpdateSnapshotReferencesOperation rules).
+ * A fast-forward whose target is not an ancestor of the source fails with
+ * FIRN_ERR_CONFLICT, retriable=false ("main has moved"); other misuse with
+ * FIRN_ERR_INVALID or FIRN_ERR_NOT_FOUND.
+ */
+int firn_ice_metadata_apply_ref_update(firn_ice_metadata *md, const firn_ice_ref_update *ru,
+                                       firn_error *err);
+/* The same as a re-appliable update (ru must outlive the commit), e.g. for a
+ * multi-table WAP publish. */
+firn_ice_update firn_ice_update_ref(const firn_ice_ref_update *ru);
+/* Commit one ref change to t. */
+int firn_ice_table_update_ref(firn_ice_table *t, const firn_ice_ref_update *ru, firn_error *err);
+/* Whether ancestor_id is snapshot_id or one of its parents in md. */
+bool firn_ice_metadata_is_ancestor(const firn_ice_metadata *md, int64_t ancestor_id,
+                                   int64_t snapshot_id);
+
+/* ------------------------------------------------------------- data writer */
+
+/*
+ * Writes rows of a table's current schema (flat, primitive columns) into
+ * Parquet data files, one open file per partition value of the default spec,
+ * rolling to a new file at write.target-file-size-bytes, and returns the
+ * data_file records a snapshot producer commits.
+ *
+ * Files: <write.data.path or <location>/data>/<partition path>/
+ *   <PPPPP>-0-<writer uuid>-<FFFFF>.parquet (Java's OutputFileFactory shape),
+ * written through FileIO (never overwriting). Parquet columns carry the field
+ * ids, names and requiredness; the footer key "iceberg.schema" holds the
+ * schema JSON. Table properties read:
+ *   write.parquet.compression-codec   zstd|snappy|gzip|lz4_raw|uncompressed (Java names;
+ *                                     "lz4" (Hadoop framing), lzo, brotli: unsupported)
+ *   write.parquet.compression-level   codec level (default: codec default)
+ *   write.parquet.row-group-size-bytes  default 134217728
+ *   write.parquet.page-size-bytes     default 1048576
+ *   write.parquet.page-row-limit      default 20000
+ *   write.parquet.dict-size-bytes     default 2097152
+ *   write.target-file-size-bytes      default 536870912
+ *   write.metadata.metrics.default    none|counts|truncate(N)|full, default truncate(16)
+ *   write.metadata.metrics.column.<name>  per column, same values
+ *   write.metadata.metrics.max-inferred-column-defaults  default 100 (Java: without an
+ *                                     explicit default, columns past the first 100 get none)
+ *   write.parquet.media-columns       firn's own: comma-separated binary/string column
+ *                                     names holding already-compressed media (JPEG/PNG):
+ *                                     written uncompressed, no dictionary, no bounds.
+ *                                     A field whose doc contains "[media]" counts too.
+ * Metrics follow Java's ParquetMetrics: none = no entry in any map (column
+ * sizes included); counts = column size, value, null and (float/double) NaN
+ * counts; truncate(N) adds bounds with strings/binaries truncated to N code
+ * points/bytes (the upper bound rounded up, or dropped); full = untruncated
+ * bounds. Sorted columns (identity in the default sort order) get at least
+ * truncate(16), as in Java. An invalid mode is an error (Java warns and falls
+ * back; firn prefers to say so).
+ */
+typedef struct firn_ice_data_writer firn_ice_data_writer;
+
+typedef struct firn_ice_data_writer_options {
+    int64_t target_file_size; /* 0: the table's write.target-file-size-bytes */
+    const char *data_location; /* NULL: write.data.path or <location>/data */
+} firn_ice_data_writer_options;
+
+/* A writer for md's current schema and default spec. md and io are borrowed
+ * (must outlive the writer). opts may be NULL. */
+firn_ice_data_writer *firn_ice_data_writer_new(const firn_ice_metadata *md, struct firn_io *io,
+                                               const firn_ice_data_writer_options *opts,
+                                               firn_error *err);
+/*
+ * Append nrows rows: cols[i] holds the values of the schema's i-th field in
+ * parquet.h's layout (decimals: int32/int64 unscaled values for precision
+ * <= 9 / <= 18, else big-endian fixed-width bytes; uuids 16 bytes). A failure
+ * aborts the writer: every file written so far is deleted.
+ */
+int firn_ice_data_writer_write(firn_ice_data_writer *w, const struct firn_pq_column_data *cols,
+                               size_t nrows, firn_error *err);
+/*
+ * Finish every open file; *files gets the data files (in the order they were
+ * finished; memory owned by the writer, valid until firn_ice_data_writer_free).
+ * On failure every file is deleted.
+ */
+int firn_ice_data_writer_close(firn_ice_data_writer *w, const firn_ice_data_file **files,
+                               size_t *nfiles, firn_error *err);
+/* Delete every file written or being written (also after a successful close:
+ * a commit that failed definitely). */
+void firn_ice_data_writer_abort(firn_ice_data_writer *w);
+/* Free; a writer not closed is aborted first. NULL-safe. */
+void firn_ice_data_writer_free(firn_ice_data_writer *w);
+/* Rows written so far. */
+uint64_t firn_ice_data_writer_rows(const firn_ice_data_writer *w);
+
+/* ------------------------------------------------------------- fast append */
+
+/*
+ * Java's FastAppend: one new manifest per partition spec for the added data
+ * files, and a manifest list carrying the new manifests first, then the
+ * parent's manifests unchanged (their own sequence numbers and
+ * added_snapshot_id). The snapshot (operation "append", sequence number
+ * last-sequence-number + 1) becomes the head of the target branch (created
+ * at the new snapshot when absent; its parent is then main's current
+ * snapshot, as Java's SnapshotUtil.latestSnapshot). Summary: Java's counters
+ * added-data-files, added-records, added-files-size, changed-partition-count,
+ * total-records, total-data-files, total-files-size, total-delete-files,
+ * total-position-deletes, total-equality-deletes (totals from the parent's
+ * summary; a total the parent lacks is left out, as Java does), plus the
+ * caller's properties.
+ *
+ * Files: <metadata dir>/<commit uuid>-m<N>.avro (written once, on the first
+ * attempt) and <metadata dir>/snap-<snapshot id>-<attempt>-<commit uuid>.avro
+ * (one per attempt, since the parent may change). After the commit, manifest
+ * lists of attempts that did not land are deleted; after a definite failure
+ * every manifest and list is; after an unknown outcome nothing is.
+ * Crash points: append.after-manifest-write, append.after-manifest-list-write.
+ */
+typedef struct firn_ice_fast_append firn_ice_fast_append;
+
+/* branch NULL: main. t is borrowed (must outlive the append). */
+firn_ice_fast_append *firn_ice_fast_append_new(firn_ice_table *t, const char *branch,
+                                               firn_error *err);
+/* Add a data file (borrowed: must outlive the append, e.g. the data writer's). */
+int firn_ice_fast_append_add_file(firn_ice_fast_append *fa, const firn_ice_data_file *df,
+                                  firn_error *err);
+/* An extra summary property (copied), e.g. firn.source.<topic>.<partition>. */
+void firn_ice_fast_append_set_summary(firn_ice_fast_append *fa, const char *key,
+                                      const char *value);
+/* The append as a table update (for firn_ice_table_commit_multi). */
+firn_ice_update firn_ice_fast_append_update(firn_ice_fast_append *fa);
+/* Commit it to the table alone. */
+int firn_ice_fast_append_commit(firn_ice_fast_append *fa, firn_ice_commit_info *info,
+                                firn_error *err);
+/* The new snapshot's id (fixed when the append is created). */
+int64_t firn_ice_fast_append_snapshot_id(const firn_ice_fast_append *fa);
+void firn_ice_fast_append_free(firn_ice_fast_append *fa);
+
 
 #endif
