@@ -72,7 +72,7 @@ demo: deps all
 test: deps tests
 	@bash tests/run.sh
 
-test-long: deps tests
+test-long: deps tests $(BUILDDIR)/bench/bench_parquet
 	@FIRN_TEST_LONG=1 bash tests/run.sh
 
 test-unit: tests

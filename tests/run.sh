@@ -36,6 +36,12 @@ for t in tests/interop/*.test.sh; do
     [ -e "$t" ] || continue
     run_suite "$(basename "$t" .test.sh)" bash "$t"
 done
+if [ -n "${FIRN_TEST_LONG:-}" ]; then
+    for t in tests/interop/*.long.sh; do
+        [ -e "$t" ] || continue
+        run_suite "$(basename "$t" .long.sh) (long)" bash "$t"
+    done
+fi
 rm -rf "$FIRN_TEST_TMP"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -2,6 +2,8 @@
 #ifndef FIRN_CLI_H
 #define FIRN_CLI_H
 
+#include "util/util.h"
+
 #include <stddef.h>
 
 typedef struct firn_cli_command {
@@ -16,5 +18,47 @@ int firn_cmd_help(int argc, char **argv);
 int firn_cmd_avro(int argc, char **argv);
 int firn_cmd_parquet(int argc, char **argv);
 int firn_cmd_sample(int argc, char **argv);
+int firn_cmd_namespace(int argc, char **argv);
+int firn_cmd_table(int argc, char **argv);
+int firn_cmd_append(int argc, char **argv);
+int firn_cmd_branch(int argc, char **argv);
+int firn_cmd_tag(int argc, char **argv);
+int firn_cmd_schema(int argc, char **argv);
+
+/* ---- cli_common.c: shared by the table commands ---- */
+
+struct firn_catalog;
+struct firn_io;
+struct firn_cat_ident;
+struct firn_ice_table;
+
+/* The opened catalog and FileIO of one command run. */
+typedef struct firn_cli_env {
+    const char *catalog_uri; /* --catalog, default sqlite:<warehouse>/catalog.db */
+    const char *warehouse;   /* --warehouse, default ./warehouse (absolute once opened) */
+    struct firn_catalog *cat;
+    struct firn_io *io;
+    firn_arena arena;        /* strings of this run */
+} firn_cli_env;
+
+/* Remove the global options --catalog URI and --warehouse PATH (anywhere in argv,
+ * also as --opt=value) and remember them; returns the new argc. */
+int firn_cli_take_globals(int argc, char **argv);
+/* Create the warehouse directory if missing, open the catalog and a local FileIO. */
+int firn_cli_env_open(firn_cli_env *env, firn_error *err);
+void firn_cli_env_close(firn_cli_env *env);
+/* "ns.table" (split at the last dot; strings in env->arena). */
+int firn_cli_parse_ident(firn_cli_env *env, const char *text, struct firn_cat_ident *out,
+                         firn_error *err);
+/* Load "ns.table" from env's catalog; the caller frees *out with firn_ice_table_free. */
+int firn_cli_load_table(firn_cli_env *env, const char *text, struct firn_ice_table **out,
+                        firn_error *err);
+/* "k=v" into *key/*value allocated in a. */
+int firn_cli_parse_kv(const char *arg, firn_arena *a, const char **key, const char **value,
+                      firn_error *err);
+/* Print "firn: <what>: <error>" to stderr, reset err, return 1 (the exit status). */
+int firn_cli_fail(const char *what, firn_error *err);
+/* Print usage to stderr and return 2. */
+int firn_cli_usage(const char *usage);
 
 #endif

@@ -9,6 +9,12 @@ static const firn_cli_command commands[] = {
     {"avro", firn_cmd_avro, "print an Avro file's records, schema or metadata"},
     {"parquet", firn_cmd_parquet, "print a Parquet file's rows, schema or metadata"},
     {"sample", firn_cmd_sample, "write sample parking events as a Parquet file"},
+    {"namespace", firn_cmd_namespace, "create, list, show or drop catalog namespaces"},
+    {"table", firn_cmd_table, "create, list, show, drop, rename or register tables"},
+    {"append", firn_cmd_append, "append rows from a CSV, JSON Lines or Parquet file to a table"},
+    {"branch", firn_cmd_branch, "create, fast-forward, list or drop a table's branches"},
+    {"tag", firn_cmd_tag, "create or drop a table's tags"},
+    {"schema", firn_cmd_schema, "evolve a table's schema: add, rename, drop or widen columns"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {
@@ -17,6 +23,7 @@ const firn_cli_command *firn_cli_commands(size_t *n) {
 }
 
 int main(int argc, char **argv) {
+    argc = firn_cli_take_globals(argc, argv);
     if (argc < 2) return firn_cmd_help(0, NULL);
     size_t n;
     const firn_cli_command *cmds = firn_cli_commands(&n);
