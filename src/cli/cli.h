@@ -53,7 +53,7 @@ int firn_cli_parse_ident(firn_cli_env *env, const char *text, struct firn_cat_id
 /* Load "ns.table" from env's catalog; the caller frees *out with firn_ice_table_free. */
 int firn_cli_load_table(firn_cli_env *env, const char *text, struct firn_ice_table **out,
                         firn_error *err);
-/* "k=v" into *key/*value allocated in a. */
+/* "k=v" into *key and *value, allocated in a. */
 int firn_cli_parse_kv(const char *arg, firn_arena *a, const char **key, const char **value,
                       firn_error *err);
 /* Print "firn: <what>: <error>" to stderr, reset err, return 1 (the exit status). */
