@@ -77,8 +77,17 @@ int firn_cli_env_open(firn_cli_env *env, firn_error *err) {
     memset(env, 0, sizeof *env);
     firn_arena_init(&env->arena, 0);
     const char *wh = g_warehouse ? g_warehouse : "./warehouse";
-    const char *scheme_end = strstr(wh, "://");
-    if (!scheme_end && strncmp(wh, "file:", 5) != 0) {
+    if (strncmp(wh, "file:", 5) == 0) {
+        char *p;
+        if (firn_io_uri_to_path(wh, &env->arena, &p, err) != 0) return -1;
+        wh = p;
+    }
+    bool local = !strstr(wh, "://");
+    if (!local && !g_catalog_uri)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID,
+                          "warehouse '%s' is not a local directory: name the catalog with "
+                          "--catalog URI", wh);
+    if (local) {
         if (make_dirs(wh, err) != 0) return -1;
         char abs[PATH_MAX];
         if (!realpath(wh, abs))

@@ -1421,5 +1421,259 @@ int firn_ice_fast_append_commit(firn_ice_fast_append *fa, firn_ice_commit_info *
 int64_t firn_ice_fast_append_snapshot_id(const firn_ice_fast_append *fa);
 void firn_ice_fast_append_free(firn_ice_fast_append *fa);
 
+/* ==================================================================
+ * SCAN: filter expressions (expr.c) and table scans (scan.c)
+ * ==================================================================
+ *
+ * Expressions are trees over column names: comparisons (= != < <= > >=),
+ * in / not in, is null / is not null, and, or, not. An unbound tree names
+ * columns and holds literals as text; binding to a schema resolves names to
+ * field ids, converts literals to the column's type (firn_ice_value_parse:
+ * ISO timestamps/dates, numbers, booleans, quoted strings) and pushes every
+ * NOT down to the leaves, so a bound tree has no NOT node.
+ *
+ * Row semantics are SQL's three-valued logic: a comparison with a null
+ * column value is unknown, NOT of unknown is unknown, and a row is returned
+ * only when the filter is true. So "x != 5" and "not (x = 5)" both exclude
+ * rows where x is null (Spark, Trino, DuckDB agree). Floats order by the
+ * spec's total order (NaN above +Inf). Trees live in a caller's arena.
+ */
+typedef enum firn_ice_expr_op {
+    FIRN_ICE_EXPR_TRUE = 1,
+    FIRN_ICE_EXPR_FALSE,
+    FIRN_ICE_EXPR_AND,
+    FIRN_ICE_EXPR_OR,
+    FIRN_ICE_EXPR_NOT,      /* unbound trees only */
+    FIRN_ICE_EXPR_EQ,
+    FIRN_ICE_EXPR_NE,
+    FIRN_ICE_EXPR_LT,
+    FIRN_ICE_EXPR_LE,
+    FIRN_ICE_EXPR_GT,
+    FIRN_ICE_EXPR_GE,
+    FIRN_ICE_EXPR_IN,
+    FIRN_ICE_EXPR_NOT_IN,
+    FIRN_ICE_EXPR_IS_NULL,
+    FIRN_ICE_EXPR_NOT_NULL,
+} firn_ice_expr_op;
+
+/* A literal as written: kind of token and its text (unquoted, '' unescaped). */
+typedef enum firn_ice_literal_kind {
+    FIRN_ICE_LIT_STRING = 1, /* 'quoted' */
+    FIRN_ICE_LIT_NUMBER,     /* 12, -3.5, 1e9 */
+    FIRN_ICE_LIT_BOOL,       /* true, false */
+    FIRN_ICE_LIT_NULL,       /* null (rejected when bound: use is null) */
+} firn_ice_literal_kind;
+
+typedef struct firn_ice_literal {
+    firn_ice_literal_kind kind;
+    const char *text;
+    size_t len;
+    size_t pos; /* 1-based position in the parsed text, 0 when built in code */
+} firn_ice_literal;
+
+typedef struct firn_ice_expr {
+    firn_ice_expr_op op;
+    struct firn_ice_expr *left, *right; /* and/or: both; not: left */
+    /* leaves */
+    const char *column;                 /* as written (unbound) or full name (bound) */
+    size_t pos;                         /* 1-based position of the column in the text */
+    size_t nliterals;                   /* 1 for comparisons, >= 1 for in / not in */
+    const firn_ice_literal *literals;   /* unbound */
+    int32_t field_id;                   /* bound: the column's id, else 0 */
+    const firn_ice_type *type;          /* bound: the column's type */
+    const firn_ice_value *values;       /* bound: nliterals values of that type */
+} firn_ice_expr;
+
+/*
+ * Parse a --where text:
+ *   expr := or ; or := and ('or' and)* ; and := unary ('and' unary)*
+ *   unary := 'not' unary | '(' expr ')' | 'true' | 'false' | predicate
+ *   predicate := column (op literal | ['not'] 'in' '(' literal, ... ')' |
+ *                'is' ['not'] 'null')
+ * Keywords are case-insensitive; columns are names or dotted names, or
+ * "double quoted"; strings 'single quoted' ('' for a quote). Errors are
+ * FIRN_ERR_INVALID with a message naming the 1-based position, e.g.
+ * "--where: position 14: expected a value after '>=', found ')'".
+ */
+firn_ice_expr *firn_ice_expr_parse(firn_arena *a, const char *text, firn_error *err);
+
+/* Constructors for code (strings copied into a). */
+firn_ice_expr *firn_ice_expr_const(firn_arena *a, bool value);
+firn_ice_expr *firn_ice_expr_and(firn_arena *a, firn_ice_expr *l, firn_ice_expr *r);
+firn_ice_expr *firn_ice_expr_or(firn_arena *a, firn_ice_expr *l, firn_ice_expr *r);
+firn_ice_expr *firn_ice_expr_not(firn_arena *a, firn_ice_expr *e);
+/* A leaf; literals (copied) are nliterals texts, each of kind kinds[i]. */
+firn_ice_expr *firn_ice_expr_predicate(firn_arena *a, firn_ice_expr_op op, const char *column,
+                                       const firn_ice_literal *literals, size_t nliterals);
+
+/*
+ * Bind e to schema (top-level and nested struct fields by dotted name;
+ * case_sensitive=false folds ASCII case) into a new tree in a, with NOT pushed
+ * to the leaves and constant subtrees folded. Unknown columns, literals that
+ * are not values of the column's type, comparisons on nested types and
+ * "= null" are FIRN_ERR_INVALID naming the column and position.
+ */
+firn_ice_expr *firn_ice_expr_bind(firn_arena *a, const firn_ice_expr *e,
+                                  const firn_ice_schema *schema, bool case_sensitive,
+                                  firn_error *err);
+/* Whether a tree is bound (leaves carry field ids and values). */
+bool firn_ice_expr_is_bound(const firn_ice_expr *e);
+/* Human form ("(slot >= 3 and carId in ('a', 'b'))"); appends to out. */
+void firn_ice_expr_to_string(const firn_ice_expr *e, firn_buf *out);
+/* Field ids a bound tree reads (each once) into ids (capacity max); returns how many
+ * (may exceed max: then only max were written). */
+size_t firn_ice_expr_field_ids(const firn_ice_expr *e, int32_t *ids, size_t max);
+
+/* Columns of a batch of rows for evaluation: column i has field id
+ * field_ids[i], type types[i] (primitive) and values cols[i] in parquet.h's layout. */
+typedef struct firn_ice_expr_columns {
+    size_t ncolumns;
+    const int32_t *field_ids;
+    const firn_ice_type *const *types;
+    const struct firn_pq_column_data *cols;
+} firn_ice_expr_columns;
+
+/*
+ * Evaluate bound e on nrows rows: sel[i] = 1 when row i matches (true), 0
+ * when false or unknown. A leaf whose column is not in c is an error
+ * (FIRN_ERR_INVALID).
+ */
+int firn_ice_expr_eval(const firn_ice_expr *e, const firn_ice_expr_columns *c, size_t nrows,
+                       uint8_t *sel, firn_error *err);
+
+/*
+ * Facts about one column's values in some set of rows (a file's metrics, a
+ * partition tuple value, a manifest's partition summary), for pruning.
+ */
+typedef struct firn_ice_value_range {
+    bool has_lower, has_upper;   /* lower <= every non-null non-NaN value <= upper */
+    firn_ice_value lower, upper;
+    bool may_have_null;          /* false only when known to have no null */
+    bool may_have_non_null;      /* false only when known to be all null (or empty) */
+    bool may_have_nan;           /* floats: false only when known to have no NaN */
+} firn_ice_value_range;
+
+/* Supplies the range of field_id (a table column, or a partition field id in
+ * partition evaluation); returns false when nothing is known. */
+typedef bool (*firn_ice_range_fn)(void *ctx, int32_t field_id, firn_ice_value_range *out);
+
+/* Java's InclusiveMetricsEvaluator over any range source: false only when the
+ * ranges prove no row can match the bound expression. */
+bool firn_ice_expr_may_match(const firn_ice_expr *e, firn_ice_range_fn fn, void *ctx);
+
+/*
+ * The inclusive projection of bound e (over table columns) onto partition
+ * spec's fields (Java's Projections.inclusive): a bound expression over
+ * partition field ids (types: the transforms' result types) that is true for
+ * a partition whenever e may be true for some row in it. identity, year,
+ * month, day, hour and truncate project comparisons and in; bucket projects
+ * = and in; != and not in project through identity only; is null/not null
+ * through every transform but void. Built in a.
+ */
+firn_ice_expr *firn_ice_expr_project(firn_arena *a, const firn_ice_expr *e,
+                                     const firn_ice_partition_spec *spec,
+                                     const firn_ice_schema *schema, firn_error *err);
+
+/* ------------------------------------------------------------------ scans */
+
+typedef struct firn_ice_scan firn_ice_scan;
+
+typedef struct firn_ice_scan_options {
+    /* At most one of the three; none: the current snapshot (main). */
+    const char *ref;          /* branch or tag name */
+    int64_t snapshot_id;      /* -1: unset */
+    int64_t as_of_ms;         /* -1: unset; the snapshot current at that time (snapshot-log) */
+    const char *where;        /* filter text (firn_ice_expr_parse), or NULL */
+    const firn_ice_expr *filter; /* or an unbound tree (ANDed with where) */
+    const char *const *columns; /* projected column names (top-level); NULL: all */
+    size_t ncolumns;
+    bool case_insensitive;
+    /* file_size_in_bytes differing from the file read: false = error (default),
+     * true = a warning (firn_ice_scan_warnings) and the file is read. */
+    bool allow_size_mismatch;
+    /* Unused: position and equality deletes are always applied. */
+    bool ignore_deletes;
+} firn_ice_scan_options;
+
+/* Options with snapshot_id = as_of_ms = -1, everything else zero. */
+void firn_ice_scan_options_init(firn_ice_scan_options *o);
+
+/* A planned data file and the delete files that apply to it (spec: Scan
+ * Planning): position deletes with sequence number >= the data file's, same
+ * spec and partition (or referenced_data_file naming it); equality deletes
+ * with sequence number > the data file's, same partition or unpartitioned. */
+typedef struct firn_ice_scan_task {
+    const firn_ice_data_file *file;
+    int64_t data_sequence_number;
+    const firn_ice_partition_spec *spec;
+    size_t ndeletes;
+    const firn_ice_data_file *const *deletes;
+} firn_ice_scan_task;
+
+typedef struct firn_ice_scan_stats {
+    int64_t snapshot_id;          /* -1: the table has no snapshot (empty scan) */
+    size_t total_manifests, planned_manifests; /* data manifests in the list / not pruned */
+    size_t delete_manifests;
+    int64_t total_files;          /* live data files in the snapshot (manifest list counts) */
+    int64_t total_bytes;          /* summary total-files-size, -1 when absent */
+    int64_t total_records;        /* summary total-records, -1 when absent */
+    size_t files_scanned_in_manifests; /* live data entries read from planned manifests */
+    size_t planned_files;
+    int64_t planned_bytes;        /* sum of planned file_size_in_bytes */
+    int64_t planned_records;
+    size_t pruned_by_partition, pruned_by_metrics;
+    size_t delete_files;          /* live delete files seen in the snapshot */
+    size_t position_deletes_applied; /* (delete file, data file) pairs planned */
+    size_t equality_deletes_applied; /* (delete file, data file) pairs planned */
+    int64_t rows_deleted;         /* rows matching the filter dropped by deletes */
+    /* while reading */
+    size_t files_read;
+    int64_t bytes_read;
+    size_t row_groups_total, row_groups_skipped;
+    int64_t rows_read, rows_returned;
+} firn_ice_scan_stats;
+
+/* One batch of rows: the matching rows of one row group of one data file. columns[i] is the projected field fields[i] in
+ * parquet.h's layout (timestamps int64 us, decimals as the table type wants
+ * them for precision <= 18). Memory owned by the scan, valid until the next
+ * firn_ice_scan_next_batch or firn_ice_scan_free. */
+typedef struct firn_ice_scan_batch {
+    size_t nrows;
+    size_t ncolumns;
+    const firn_ice_field *const *fields;
+    const struct firn_pq_column_data *columns;
+    const char *file_path;        /* the data file the rows come from */
+} firn_ice_scan_batch;
+
+/*
+ * Plan a scan of md's snapshot chosen by opts (opts may be NULL): resolve the
+ * snapshot, parse and bind the filter (against the snapshot's schema for
+ * snapshot id / time / tag, the current schema for branches, as Java does),
+ * read the manifest list, prune manifests by partition summaries, read the
+ * rest and prune data files by partition values and column metrics. md and io
+ * are borrowed. Returns NULL with err filled on failure.
+ */
+firn_ice_scan *firn_ice_scan_new(const firn_ice_metadata *md, struct firn_io *io,
+                                 const firn_ice_scan_options *opts, firn_error *err);
+/* The same for a loaded table. */
+firn_ice_scan *firn_ice_scan_table(const firn_ice_table *t, const firn_ice_scan_options *opts,
+                                   firn_error *err);
+void firn_ice_scan_free(firn_ice_scan *s);
+
+const firn_ice_scan_task *firn_ice_scan_tasks(const firn_ice_scan *s, size_t *n);
+const firn_ice_scan_stats *firn_ice_scan_get_stats(const firn_ice_scan *s);
+const firn_ice_schema *firn_ice_scan_schema(const firn_ice_scan *s);
+/* The bound filter (TRUE when none). */
+const firn_ice_expr *firn_ice_scan_filter(const firn_ice_scan *s);
+/* Projected fields, in output order. */
+const firn_ice_field *const *firn_ice_scan_fields(const firn_ice_scan *s, size_t *n);
+/* Warnings (file size mismatches allowed by allow_size_mismatch), one message each. */
+const char *const *firn_ice_scan_warnings(const firn_ice_scan *s, size_t *n);
+
+/* The next batch of matching rows: 1 with *out filled, 0 at the end, or a
+ * negative error (the scan stays at the failing file). Batches may have 0 rows
+ * only at the end (never returned). */
+int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_error *err);
+/* ============================================================ end of SCAN */
 
 #endif
