@@ -1591,8 +1591,6 @@ typedef struct firn_ice_scan_options {
     /* file_size_in_bytes differing from the file read: false = error (default),
      * true = a warning (firn_ice_scan_warnings) and the file is read. */
     bool allow_size_mismatch;
-    /* Unused: position and equality deletes are always applied. */
-    bool ignore_deletes;
 } firn_ice_scan_options;
 
 /* Options with snapshot_id = as_of_ms = -1, everything else zero. */

@@ -4,8 +4,9 @@
  * summaries -> data files pruned by partition values and column metrics) and
  * reading rows through the Parquet reader with column mapping by field id (or
  * the table's name mapping), schema evolution (missing columns read null,
- * promoted types widened), identity partition constants, row-group skipping
- * and the residual filter per row.
+ * promoted types widened), identity partition constants, row-group skipping,
+ * the residual filter per row, and position and equality delete files
+ * (planned by sequence number and partition, applied while reading).
  */
 #include "iceberg/iceberg_internal.h"
 #include "io/io.h"

@@ -1105,3 +1105,89 @@ FIRN_TEST(iceberg_scan_equality_deletes) {
     for (size_t i = 0; i < 400; i++) CHECK_EQ_INT(seen[i], p_eq(i) ? 1 : 0);
     fixture_close(&f);
 }
+
+/* ------------------------------------------ projection and NaN pruning */
+
+FIRN_TEST(iceberg_scan_expr_inclusive_projection) {
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_error err;
+    firn_error_init(&err);
+    firn_ice_schema *s = firn_ice_schema_parse(&a, EXPR_SCHEMA, strlen(EXPR_SCHEMA), &err);
+    firn_ice_partition_field pf[4] = {
+        {1, 1000, "id_bucket", {FIRN_ICE_TRANSFORM_BUCKET, 4, NULL}},
+        {4, 1001, "slot_trunc", {FIRN_ICE_TRANSFORM_TRUNCATE, 10, NULL}},
+        {2, 1002, "ts_month", {FIRN_ICE_TRANSFORM_MONTH, 0, NULL}},
+        {3, 1003, "carId", {FIRN_ICE_TRANSFORM_IDENTITY, 0, NULL}},
+    };
+    firn_ice_partition_spec *spec = firn_ice_partition_spec_new(&a, 0, pf, 4);
+    static const struct { const char *in, *out; } cases[] = {
+        /* bucket(34) = 2017239379 % 4 = 3 (spec vector) */
+        {"id = 34 and slot < 25 and ts > '2024-03-05T00:00:00+00:00'",
+         "((id_bucket = 3 and slot_trunc <= 20) and ts_month >= 650)"},
+        {"id > 34", "true"},                            /* bucket: only = and in */
+        {"id in (34, 34)", "id_bucket in (3, 3)"},
+        {"carId != 'x' or slot != 4", "true"},          /* != through non-identity: true */
+        {"carId != 'x'", "carId != 'x'"},
+        {"not (carId in ('a', 'b'))", "carId not in ('a', 'b')"},
+        {"slot is null and score > 1", "slot_trunc is null"},
+        {"ts <= '2024-01-31T23:59:59+00:00'", "ts_month <= 648"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        firn_ice_expr *b = firn_ice_expr_bind(&a, firn_ice_expr_parse(&a, cases[i].in, &err), s, true, &err);
+        CHECK_MSG(b, "%s: %s", cases[i].in, errtext(&err));
+        firn_ice_expr *p = firn_ice_expr_project(&a, b, spec, s, &err);
+        CHECK_MSG(p, "%s: %s", cases[i].in, errtext(&err));
+        firn_buf out;
+        firn_buf_init(&out);
+        firn_ice_expr_to_string(p, &out);
+        CHECK_MSG(strcmp(firn_buf_cstr(&out), cases[i].out) == 0, "%s -> %s (want %s)", cases[i].in,
+                  firn_buf_cstr(&out), cases[i].out);
+        firn_buf_release(&out);
+    }
+    firn_error_release(&err);
+    firn_arena_release(&a);
+}
+
+static firn_ice_value_range g_range;
+static bool fixed_range(void *ctx, int32_t id, firn_ice_value_range *r) {
+    (void)ctx;
+    (void)id;
+    *r = g_range;
+    return true;
+}
+
+FIRN_TEST(iceberg_scan_metrics_nan_and_nulls) {
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_error err;
+    firn_error_init(&err);
+    firn_ice_schema *s = firn_ice_schema_parse(&a, EXPR_SCHEMA, strlen(EXPR_SCHEMA), &err);
+#define BIND(text) firn_ice_expr_bind(&a, firn_ice_expr_parse(&a, text, &err), s, true, &err)
+    memset(&g_range, 0, sizeof g_range);
+    g_range.has_lower = g_range.has_upper = true;
+    g_range.lower = firn_ice_value_double(1.0);
+    g_range.upper = firn_ice_value_double(5.0);
+    g_range.may_have_non_null = true;
+    /* NaN sorts above every number: a file that may hold NaN may match > 10 */
+    g_range.may_have_nan = true;
+    CHECK(firn_ice_expr_may_match(BIND("score > 10"), fixed_range, NULL));
+    CHECK(!firn_ice_expr_may_match(BIND("score < 0.5"), fixed_range, NULL));
+    g_range.may_have_nan = false;
+    CHECK(!firn_ice_expr_may_match(BIND("score > 10"), fixed_range, NULL));
+    CHECK(!firn_ice_expr_may_match(BIND("score >= 5.5 or score = 0"), fixed_range, NULL));
+    CHECK(firn_ice_expr_may_match(BIND("score >= 5 and score <= 1"), fixed_range, NULL));
+    CHECK(!firn_ice_expr_may_match(BIND("score is null"), fixed_range, NULL));
+    CHECK(firn_ice_expr_may_match(BIND("score != 3"), fixed_range, NULL));
+    /* all null: only is null may match */
+    g_range.may_have_non_null = false;
+    g_range.may_have_null = true;
+    g_range.has_lower = g_range.has_upper = false;
+    CHECK(firn_ice_expr_may_match(BIND("score is null"), fixed_range, NULL));
+    CHECK(!firn_ice_expr_may_match(BIND("score != 3"), fixed_range, NULL));
+    CHECK(!firn_ice_expr_may_match(BIND("score is not null"), fixed_range, NULL));
+    CHECK(!firn_ice_expr_may_match(BIND("not (score < 3)"), fixed_range, NULL));
+#undef BIND
+    firn_error_release(&err);
+    firn_arena_release(&a);
+}
