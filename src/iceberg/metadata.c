@@ -189,6 +189,29 @@ static int check_unique_ids(const firn_ice_metadata *md, firn_error *err) {
     return 0;
 }
 
+/* The first field (depth-first) whose type needs a newer format version than
+ * `version`, or NULL: timestamp_ns and timestamptz_ns are v3 types. */
+static const firn_ice_field *field_needing_newer_format(const firn_ice_type *t, int version) {
+    if (!t || version >= 3) return NULL;
+    const firn_ice_field *children[3] = {t->element, t->key, t->value};
+    for (size_t i = 0; i < t->nfields; i++) {
+        const firn_ice_field *f = &t->fields[i];
+        if (f->type && (f->type->id == FIRN_ICE_TIMESTAMP_NS || f->type->id == FIRN_ICE_TIMESTAMPTZ_NS))
+            return f;
+        const firn_ice_field *g = field_needing_newer_format(f->type, version);
+        if (g) return g;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        const firn_ice_field *f = children[i];
+        if (!f) continue;
+        if (f->type && (f->type->id == FIRN_ICE_TIMESTAMP_NS || f->type->id == FIRN_ICE_TIMESTAMPTZ_NS))
+            return f;
+        const firn_ice_field *g = field_needing_newer_format(f->type, version);
+        if (g) return g;
+    }
+    return NULL;
+}
+
 int firn_ice_metadata_validate(const firn_ice_metadata *md, firn_error *err) {
     ICE_ERR_GUARD(err);
     int rc;
@@ -200,6 +223,15 @@ int firn_ice_metadata_validate(const firn_ice_metadata *md, firn_error *err) {
     if (!md->location || !*md->location)
         return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "location: must not be empty");
     if ((rc = check_unique_ids(md, err))) return rc;
+    for (size_t i = 0; i < md->nschemas; i++) {
+        const firn_ice_field *f = field_needing_newer_format(md->schemas[i]->type, md->format_version);
+        char tb[64];
+        if (f)
+            return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
+                              "schemas[%zu]: column '%s' (id %d) is %s, which needs format-version 3 "
+                              "(this table is format-version %d)",
+                              i, f->name, f->id, firn_ice_type_to_string(f->type, tb, sizeof tb), md->format_version);
+    }
     const firn_ice_schema *cur = firn_ice_metadata_current_schema(md);
     if (!cur)
         return FIRN_RAISE(err, FIRN_ERR_CORRUPT,

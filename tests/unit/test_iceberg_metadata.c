@@ -264,6 +264,7 @@ static json_t *field(json_t *j, size_t schema, size_t i) {
     return json_array_get(json_object_get(json_array_get(json_object_get(j, "schemas"), schema), "fields"), i);
 }
 static void m_bad_type(json_t *j) { json_object_set_new(field(j, 0, 1), "type", json_string("strin")); }
+static void m_ns_in_v2(json_t *j) { json_object_set_new(field(j, 0, 2), "type", json_string("timestamptz_ns")); }
 static void m_bad_id(json_t *j) { json_object_set_new(field(j, 0, 0), "id", json_string("x")); }
 static void m_dup_id(json_t *j) { json_object_set_new(field(j, 0, 1), "id", json_integer(1)); }
 static void m_last_col(json_t *j) { json_object_set_new(j, "last-column-id", json_integer(1)); }
@@ -351,6 +352,8 @@ FIRN_TEST(iceberg_metadata_errors) {
         {"empty_v2", m_spec_id, FIRN_ERR_CORRUPT, "default-spec-id: 7 is not the id of any spec"},
         {"empty_v2", m_order_id, FIRN_ERR_CORRUPT, "default-sort-order-id: 4 is not the id"},
         {"empty_v2", m_bad_type, FIRN_ERR_CORRUPT, "schemas[0].fields[1].type: unknown type 'strin'"},
+        {"empty_v2", m_ns_in_v2, FIRN_ERR_UNSUPPORTED,
+         "schemas[0]: column 'received' (id 3) is timestamptz_ns, which needs format-version 3"},
         {"empty_v2", m_bad_id, FIRN_ERR_CORRUPT, "schemas[0].fields[0].id: expected an integer, got string"},
         {"empty_v2", m_dup_id, FIRN_ERR_CORRUPT, "schemas[0]: fields 'raw' and 'reason' share id 1"},
         {"empty_v2", m_last_col, FIRN_ERR_CORRUPT, "last-column-id: 1 is below the highest field id 3"},
