@@ -24,6 +24,8 @@ int firn_cmd_append(int argc, char **argv);
 int firn_cmd_branch(int argc, char **argv);
 int firn_cmd_tag(int argc, char **argv);
 int firn_cmd_schema(int argc, char **argv);
+int firn_cmd_scan(int argc, char **argv);
+int firn_cmd_inspect(int argc, char **argv);
 
 /* ---- cli_common.c: shared by the table commands ---- */
 
@@ -60,5 +62,40 @@ int firn_cli_parse_kv(const char *arg, firn_arena *a, const char **key, const ch
 int firn_cli_fail(const char *what, firn_error *err);
 /* Print usage to stderr and return 2. */
 int firn_cli_usage(const char *usage);
+
+/* ---- cmd_scan.c: rows out, shared by scan and inspect ---- */
+
+struct json_t;
+struct firn_pq_column_data;
+struct firn_ice_type;
+struct firn_ice_value;
+
+typedef enum firn_cli_format {
+    FIRN_CLI_JSONL = 1, /* one JSON object a line */
+    FIRN_CLI_CSV,       /* header line, RFC 4180 quoting, null = empty field */
+    FIRN_CLI_TABLE,     /* aligned text columns (buffers every row) */
+    FIRN_CLI_PARQUET,   /* scan only */
+} firn_cli_format;
+
+typedef struct firn_cli_out {
+    firn_cli_format format;
+    const char *const *cols; /* borrowed */
+    size_t ncols;
+    size_t nrows;
+    struct json_t *rows;     /* table: buffered rows */
+} firn_cli_out;
+
+/* "jsonl" | "csv" | "table" | "parquet"; -1 when unknown. */
+int firn_cli_parse_format(const char *s, firn_cli_format *out);
+void firn_cli_out_begin(firn_cli_out *o, firn_cli_format format, const char *const *cols,
+                        size_t ncols);
+/* Print (or buffer) one row: an object keyed by column name; takes the reference. */
+void firn_cli_out_row(firn_cli_out *o, struct json_t *row);
+void firn_cli_out_end(firn_cli_out *o);
+/* Row i of column c (parquet.h layout) as a value of type t (bytes borrowed from c). */
+void firn_cli_cell_value(const struct firn_ice_type *t, const struct firn_pq_column_data *c,
+                         size_t i, struct firn_ice_value *v);
+/* Iceberg's JSON single-value form (new reference); NaN/Inf as strings, null as null. */
+struct json_t *firn_cli_value_json(const struct firn_ice_type *t, const struct firn_ice_value *v);
 
 #endif

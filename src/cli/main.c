@@ -15,6 +15,8 @@ static const firn_cli_command commands[] = {
     {"branch", firn_cmd_branch, "create, fast-forward, list or drop a table's branches"},
     {"tag", firn_cmd_tag, "create or drop a table's tags"},
     {"schema", firn_cmd_schema, "evolve a table's schema: add, rename, drop or widen columns"},
+    {"scan", firn_cmd_scan, "read a table's rows: time travel, filters, projection, changes"},
+    {"inspect", firn_cmd_inspect, "show a table's snapshots, history, files, manifests, refs"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {

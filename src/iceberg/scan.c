@@ -727,7 +727,7 @@ static int map_columns(firn_ice_scan *s, const char *path, firn_error *err) {
             }
             if (ok && t->id == FIRN_ICE_DECIMAL) {
                 /* decimal(P,S) -> decimal(P',S): int32 -> int64 widening only */
-                size_t fw = d->precision <= 9 ? 4 : d->precision <= 18 ? 8 : 16;
+                size_t fw = d->precision <= 9 ? 4 : d->precision <= 18 ? 8 : (size_t)firn_pq_decimal_width(d->precision);
                 size_t tw = value_width(t);
                 ok = d->scale == t->scale && (fw == tw || (fw == 4 && tw == 8));
             }
@@ -1155,7 +1155,7 @@ static void widen(firn_arena *a, const firn_pq_column_desc *d, const firn_ice_ty
         double *v = firn_arena_alloc(a, 8 * n + 8);
         for (size_t i = 0; i < n; i++) v[i] = ((const float *)c->values)[i];
         c->values = v;
-    } else if (d->type == FIRN_PQ_DATE) {
+    } else if (d->type == FIRN_PQ_DATE && t->id != FIRN_ICE_DATE) {
         int64_t *v = firn_arena_alloc(a, 8 * n + 8);
         for (size_t i = 0; i < n; i++) v[i] = (int64_t)((const int32_t *)c->values)[i] * 86400000000LL;
         c->values = v;
