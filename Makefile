@@ -111,5 +111,8 @@ fuzz-replay: fuzz
 bench-parquet: deps $(BUILDDIR)/bench/bench_parquet
 	@bash bench/parquet.sh
 
+bench-commit: deps $(BUILDDIR)/bench/bench_commit
+	@bash bench/commit.sh
+
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
 /* cmd_append.c - `firn append NS.TABLE FILE [--branch B] [--format csv|jsonl|parquet]`:
- * rows from a CSV file (with a header), JSON Lines or Parquet, into one fast-append
- * commit.
+ * rows from a CSV file (with a header), JSON Lines or Parquet, into one append commit
+ * (merge append: manifests merged per commit.manifest-merge.enabled, see producer.c).
  *
  * Columns are matched by name (Parquet: by field id when the file has field ids);
  * optional columns absent from the file are null; a column the table lacks, a missing
@@ -654,7 +654,7 @@ int firn_cmd_append(int argc, char **argv) {
     firn_cli_env env;
     firn_ice_table *t = NULL;
     firn_ice_metadata *md = NULL;
-    firn_ice_fast_append *fa = NULL;
+    firn_ice_producer *fa = NULL; /* merge append (commit.manifest-merge.enabled) */
     batch b = {0};
     firn_arena_init(&b.arena, 0);
     int rc = 1;
@@ -709,13 +709,13 @@ int firn_cmd_append(int argc, char **argv) {
         goto out;
     }
     firn_ice_commit_info info = {0};
-    if (!(fa = firn_ice_fast_append_new(t, branch, &err))) {
+    if (!(fa = firn_ice_producer_new(t, branch, "append", &err))) {
         firn_ice_data_writer_abort(b.writer);
         firn_cli_fail("append", &err);
         goto out;
     }
-    for (size_t i = 0; i < nfiles && r == 0; i++) r = firn_ice_fast_append_add_file(fa, &files[i], &err);
-    if (r == 0) r = firn_ice_fast_append_commit(fa, &info, &err);
+    for (size_t i = 0; i < nfiles && r == 0; i++) r = firn_ice_producer_add_file(fa, &files[i], &err);
+    if (r == 0) r = firn_ice_producer_commit(fa, &info, &err);
     if (r != 0) {
         if (info.state != FIRN_ICE_COMMIT_UNKNOWN) firn_ice_data_writer_abort(b.writer);
         firn_cli_fail(info.state == FIRN_ICE_COMMIT_UNKNOWN
@@ -726,14 +726,14 @@ int firn_cmd_append(int argc, char **argv) {
     }
     printf("appended %llu rows in %zu data file%s to %s (branch %s): snapshot %lld\n",
            (unsigned long long)rows, nfiles, nfiles == 1 ? "" : "s", table,
-           branch ? branch : FIRN_ICE_MAIN_BRANCH, (long long)firn_ice_fast_append_snapshot_id(fa));
+           branch ? branch : FIRN_ICE_MAIN_BRANCH, (long long)firn_ice_producer_snapshot_id(fa));
     for (size_t i = 0; i < nfiles; i++)
         printf("  %s (%lld rows, %lld bytes)\n", files[i].file_path,
                (long long)files[i].record_count, (long long)files[i].file_size_in_bytes);
     printf("metadata %s\n", t->metadata_location);
     rc = 0;
 out:
-    firn_ice_fast_append_free(fa);
+    firn_ice_producer_free(fa);
     firn_ice_data_writer_free(b.writer);
     for (size_t i = 0; i < b.ncols && b.cols; i++) {
         firn_buf_release(&b.cols[i].values);

@@ -1674,4 +1674,69 @@ const char *const *firn_ice_scan_warnings(const firn_ice_scan *s, size_t *n);
 int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_error *err);
 /* ============================================================ end of SCAN */
 
+/* ==================================================================
+ * SNAPSHOT PRODUCERS (producer.c): merge append, replace, overwrite, delete
+ * ==================================================================
+ *
+ * One producer per commit, like Java's MergingSnapshotProducer subclasses.
+ * operation (the snapshot summary's "operation"):
+ *   "append"    add files; manifests merged per commit.manifest-merge.enabled
+ *               (absent: true) - Java's MergeAppend
+ *   "replace"   remove files (remove_file) and add others with the same rows,
+ *               compaction style (Java's RewriteFiles)
+ *   "overwrite" remove files and/or whole files matching a filter, add others
+ *   "delete"    remove files by path and/or whole files matching a filter
+ *               (Java's DeleteFiles)
+ * Validation on every attempt (also after losing a race): each removed path
+ * must be a live file of the branch head - a file a concurrent commit deleted
+ * fails the commit (FIRN_ERR_CONFLICT, not retried); files a concurrent append
+ * added survive (they are carried over). A filter must select whole files by
+ * their metrics (the filter holds for no row or for every row); a file it may
+ * match only in part fails with FIRN_ERR_INVALID (no row-level deletes yet).
+ *
+ * Manifests holding removed files are rewritten: removed entries DELETED with
+ * this snapshot's id, other live entries EXISTING with their snapshot ids and
+ * sequence numbers, older DELETED entries dropped.
+ *
+ * Merging (append: unless disabled; other operations: only after
+ * set_merge(p, 1)): per partition spec, when the data manifests of the new
+ * snapshot number at least commit.manifest.min-count-to-merge (default 100),
+ * they are packed in order (new manifests first) into bins of at most
+ * commit.manifest.target-size-bytes (default 8 MiB) and each bin of two or more
+ * is rewritten as one manifest: ADDED entries of this snapshot stay ADDED,
+ * older live entries become EXISTING keeping their snapshot ids and sequence
+ * numbers, DELETED entries of older snapshots are dropped. (Simpler than
+ * Java's ManifestMergeManager, which leaves a first bin below the minimum
+ * count unmerged.)
+ *
+ * Files: <metadata dir>/<uuid>-m<N>.avro (new, first attempt),
+ * <uuid>-r<attempt>-<N>.avro (rewritten), <uuid>-merged<attempt>-<N>.avro,
+ * snap-<id>-<attempt>-<uuid>.avro. After a commit every file written that the
+ * landed snapshot does not reference is deleted; after a definite failure all
+ * are; after an unknown outcome none. Crash points as fast append's.
+ */
+typedef struct firn_ice_producer firn_ice_producer;
+
+/* branch NULL: main; operation NULL: "append". t is borrowed. */
+firn_ice_producer *firn_ice_producer_new(firn_ice_table *t, const char *branch,
+                                         const char *operation, firn_error *err);
+/* Add a data file (borrowed: must outlive the producer). Not for "delete". */
+int firn_ice_producer_add_file(firn_ice_producer *p, const firn_ice_data_file *df,
+                               firn_error *err);
+/* Remove the live data file with this exact path (copied). Not for "append". */
+int firn_ice_producer_remove_file(firn_ice_producer *p, const char *path, firn_error *err);
+/* Remove every live data file whose rows all match filter (an unbound tree, bound
+ * to the current schema at each attempt; borrowed). "delete" and "overwrite". */
+int firn_ice_producer_delete_where(firn_ice_producer *p, const firn_ice_expr *filter,
+                                   firn_error *err);
+/* Merge manifests: 1 on, 0 off, -1 (default) the table property for appends, off
+ * for the other operations. */
+void firn_ice_producer_set_merge(firn_ice_producer *p, int enabled);
+void firn_ice_producer_set_summary(firn_ice_producer *p, const char *key, const char *value);
+firn_ice_update firn_ice_producer_update(firn_ice_producer *p);
+int firn_ice_producer_commit(firn_ice_producer *p, firn_ice_commit_info *info, firn_error *err);
+int64_t firn_ice_producer_snapshot_id(const firn_ice_producer *p);
+void firn_ice_producer_free(firn_ice_producer *p);
+/* ============================================== end of SNAPSHOT PRODUCERS */
+
 #endif
