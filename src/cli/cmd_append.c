@@ -472,27 +472,6 @@ static int read_jsonl(batch *b, const char *path, const char *table, firn_error 
 
 /* ----------------------------------------------------------------- Parquet */
 
-static firn_pq_type pq_type_of(const firn_ice_type *t) {
-    switch (t->id) {
-    case FIRN_ICE_BOOLEAN: return FIRN_PQ_BOOLEAN;
-    case FIRN_ICE_INT: return FIRN_PQ_INT;
-    case FIRN_ICE_LONG: return FIRN_PQ_LONG;
-    case FIRN_ICE_FLOAT: return FIRN_PQ_FLOAT;
-    case FIRN_ICE_DOUBLE: return FIRN_PQ_DOUBLE;
-    case FIRN_ICE_DECIMAL: return FIRN_PQ_DECIMAL;
-    case FIRN_ICE_DATE: return FIRN_PQ_DATE;
-    case FIRN_ICE_TIME: return FIRN_PQ_TIME;
-    case FIRN_ICE_TIMESTAMP: return FIRN_PQ_TIMESTAMP;
-    case FIRN_ICE_TIMESTAMPTZ: return FIRN_PQ_TIMESTAMPTZ;
-    case FIRN_ICE_TIMESTAMP_NS: return FIRN_PQ_TIMESTAMP_NS;
-    case FIRN_ICE_TIMESTAMPTZ_NS: return FIRN_PQ_TIMESTAMPTZ_NS;
-    case FIRN_ICE_STRING: return FIRN_PQ_STRING;
-    case FIRN_ICE_UUID: return FIRN_PQ_UUID;
-    case FIRN_ICE_FIXED: return FIRN_PQ_FIXED;
-    default: return FIRN_PQ_BINARY;
-    }
-}
-
 static const char *pq_type_name(firn_pq_type t) {
     switch (t) {
     case FIRN_PQ_BOOLEAN: return "boolean";
@@ -535,7 +514,7 @@ static int read_parquet(batch *b, const char *path, const char *table, firn_erro
         }
         used[src[k]] = true;
         const firn_pq_column_desc *d = firn_pq_reader_column(r, (size_t)src[k]);
-        firn_pq_type want = pq_type_of(f->type);
+        firn_pq_type want = (firn_pq_type)firn_ice_type_to_pq(f->type);
         bool ok = d->supported && (d->type == want || (d->type == FIRN_PQ_INT && want == FIRN_PQ_LONG) ||
                                    (d->type == FIRN_PQ_FLOAT && want == FIRN_PQ_DOUBLE));
         if (ok && want == FIRN_PQ_DECIMAL)

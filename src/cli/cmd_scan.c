@@ -343,27 +343,6 @@ static int changes_since(const firn_ice_metadata *md, firn_io *io, int64_t since
     return 0;
 }
 
-static firn_pq_type pq_type_of(const firn_ice_type *t) {
-    switch (t->id) {
-    case FIRN_ICE_BOOLEAN: return FIRN_PQ_BOOLEAN;
-    case FIRN_ICE_INT: return FIRN_PQ_INT;
-    case FIRN_ICE_LONG: return FIRN_PQ_LONG;
-    case FIRN_ICE_FLOAT: return FIRN_PQ_FLOAT;
-    case FIRN_ICE_DOUBLE: return FIRN_PQ_DOUBLE;
-    case FIRN_ICE_DECIMAL: return FIRN_PQ_DECIMAL;
-    case FIRN_ICE_DATE: return FIRN_PQ_DATE;
-    case FIRN_ICE_TIME: return FIRN_PQ_TIME;
-    case FIRN_ICE_TIMESTAMP: return FIRN_PQ_TIMESTAMP;
-    case FIRN_ICE_TIMESTAMPTZ: return FIRN_PQ_TIMESTAMPTZ;
-    case FIRN_ICE_TIMESTAMP_NS: return FIRN_PQ_TIMESTAMP_NS;
-    case FIRN_ICE_TIMESTAMPTZ_NS: return FIRN_PQ_TIMESTAMPTZ_NS;
-    case FIRN_ICE_STRING: return FIRN_PQ_STRING;
-    case FIRN_ICE_UUID: return FIRN_PQ_UUID;
-    case FIRN_ICE_FIXED: return FIRN_PQ_FIXED;
-    default: return FIRN_PQ_BINARY;
-    }
-}
-
 static int run_scan(firn_cli_env *env, int argc, char **argv, firn_error *err) {
     const char *name = NULL, *columns = NULL, *output = NULL, *fmt = "jsonl";
     const char *snap_arg = NULL, *asof_arg = NULL, *since_arg = NULL;
@@ -469,7 +448,7 @@ static int run_scan(firn_cli_env *env, int argc, char **argv, firn_error *err) {
                 rc = firn_cli_fail(what, err);
                 goto done;
             }
-            firn_pq_column_spec_init(&specs[i], fields[i]->name, fields[i]->id, pq_type_of(ty));
+            firn_pq_column_spec_init(&specs[i], fields[i]->name, fields[i]->id, (firn_pq_type)firn_ice_type_to_pq(ty));
             specs[i].optional = !fields[i]->required;
             specs[i].precision = ty->precision;
             specs[i].scale = ty->scale;

@@ -126,6 +126,9 @@ static inline bool firn_ice_type_is_nested(const firn_ice_type *t) {
 /* "long", "decimal(9, 2)" (as Java and PyIceberg write it), "fixed[16]", "struct", "list",
  * "map". Returns buf. */
 const char *firn_ice_type_to_string(const firn_ice_type *t, char *buf, size_t n);
+/* The firn_pq_type (parquet.h) a primitive is stored as in Parquet, or -1 for
+ * nested types. */
+int firn_ice_type_to_pq(const firn_ice_type *t);
 /* Parse a primitive type string ("decimal(9, 2)" with optional spaces is accepted) into *out
  * (nested pointers zeroed). Unknown names fail with FIRN_ERR_UNSUPPORTED (v3 types such as
  * variant or geometry) or FIRN_ERR_CORRUPT. */

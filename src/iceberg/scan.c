@@ -628,27 +628,6 @@ firn_ice_scan *firn_ice_scan_table(const firn_ice_table *t, const firn_ice_scan_
 
 /* --------------------------------------------------------------- reading */
 
-static int pq_type_for(const firn_ice_type *t) {
-    switch (t->id) {
-    case FIRN_ICE_BOOLEAN: return FIRN_PQ_BOOLEAN;
-    case FIRN_ICE_INT: return FIRN_PQ_INT;
-    case FIRN_ICE_LONG: return FIRN_PQ_LONG;
-    case FIRN_ICE_FLOAT: return FIRN_PQ_FLOAT;
-    case FIRN_ICE_DOUBLE: return FIRN_PQ_DOUBLE;
-    case FIRN_ICE_DECIMAL: return FIRN_PQ_DECIMAL;
-    case FIRN_ICE_DATE: return FIRN_PQ_DATE;
-    case FIRN_ICE_TIME: return FIRN_PQ_TIME;
-    case FIRN_ICE_TIMESTAMP: return FIRN_PQ_TIMESTAMP;
-    case FIRN_ICE_TIMESTAMPTZ: return FIRN_PQ_TIMESTAMPTZ;
-    case FIRN_ICE_TIMESTAMP_NS: return FIRN_PQ_TIMESTAMP_NS;
-    case FIRN_ICE_TIMESTAMPTZ_NS: return FIRN_PQ_TIMESTAMPTZ_NS;
-    case FIRN_ICE_STRING: return FIRN_PQ_STRING;
-    case FIRN_ICE_UUID: return FIRN_PQ_UUID;
-    case FIRN_ICE_FIXED: return FIRN_PQ_FIXED;
-    case FIRN_ICE_BINARY: return FIRN_PQ_BINARY;
-    default: return -1;
-    }
-}
 
 /* Bytes per value of fixed-width columns; 0 for offsets-based ones. */
 static size_t value_width(const firn_ice_type *t) {
@@ -716,7 +695,7 @@ static int map_columns(firn_ice_scan *s, const char *path, firn_error *err) {
         }
         if (c >= 0) {
             const firn_pq_column_desc *d = firn_pq_reader_column(r, (size_t)c);
-            int want = pq_type_for(s->types[j]);
+            int want = firn_ice_type_to_pq(s->types[j]);
             bool ok = d->supported && (int)d->type == want;
             const firn_ice_type *t = s->types[j];
             if (!ok && d->supported) {

@@ -1,5 +1,6 @@
 /* types.c - Iceberg primitive and nested types, type strings and type JSON. */
 #include "iceberg/iceberg_internal.h"
+#include "parquet/parquet.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -461,4 +462,26 @@ const firn_ice_type *firn_ice_type_from_json(firn_arena *a, const json_t *j, con
     const firn_ice_type *t = parse_nested(a, j, path, err);
     type_depth--;
     return t;
+}
+
+int firn_ice_type_to_pq(const firn_ice_type *t) {
+    switch (t->id) {
+    case FIRN_ICE_BOOLEAN: return FIRN_PQ_BOOLEAN;
+    case FIRN_ICE_INT: return FIRN_PQ_INT;
+    case FIRN_ICE_LONG: return FIRN_PQ_LONG;
+    case FIRN_ICE_FLOAT: return FIRN_PQ_FLOAT;
+    case FIRN_ICE_DOUBLE: return FIRN_PQ_DOUBLE;
+    case FIRN_ICE_DECIMAL: return FIRN_PQ_DECIMAL;
+    case FIRN_ICE_DATE: return FIRN_PQ_DATE;
+    case FIRN_ICE_TIME: return FIRN_PQ_TIME;
+    case FIRN_ICE_TIMESTAMP: return FIRN_PQ_TIMESTAMP;
+    case FIRN_ICE_TIMESTAMPTZ: return FIRN_PQ_TIMESTAMPTZ;
+    case FIRN_ICE_TIMESTAMP_NS: return FIRN_PQ_TIMESTAMP_NS;
+    case FIRN_ICE_TIMESTAMPTZ_NS: return FIRN_PQ_TIMESTAMPTZ_NS;
+    case FIRN_ICE_STRING: return FIRN_PQ_STRING;
+    case FIRN_ICE_UUID: return FIRN_PQ_UUID;
+    case FIRN_ICE_FIXED: return FIRN_PQ_FIXED;
+    case FIRN_ICE_BINARY: return FIRN_PQ_BINARY;
+    default: return -1;
+    }
 }
