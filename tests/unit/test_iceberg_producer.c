@@ -153,7 +153,7 @@ FIRN_TEST(ice_producer_merge_append_merges_at_min_count) {
     fixture f;
     CHECK_OK(fixture_open(&f, "merge", "5", &err), &err);
     int64_t ids[6];
-    char name[16];
+    char name[32];
     view v;
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "f%d", i);
