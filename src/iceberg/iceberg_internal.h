@@ -128,4 +128,21 @@ static inline bool firn_ice_json_safe(const char *s) {
 /* Lowercase uuid text check (8-4-4-4-12 hex). */
 bool firn_ice_uuid_valid(const char *s);
 
+/* Column ranges of one data file from its metrics (value/null/NaN counts and
+ * bounds), for firn_ice_expr_may_match: scan planning prunes with it, delete
+ * by filter decides whole files with it. Defined in scan.c. */
+typedef struct firn_ice_metrics_ctx {
+    const firn_ice_data_file *df;
+    const firn_ice_schema *schema;
+} firn_ice_metrics_ctx;
+bool firn_ice_metrics_range(void *ctx, int32_t field_id, firn_ice_value_range *r);
+
+/* The ADDED-file manifests of a commit, one per partition spec (table.c);
+ * shared by fast append and the snapshot producers. */
+struct firn_io;
+int firn_ice_write_added_manifests(struct firn_io *io, const firn_ice_metadata *md,
+                                   const firn_ice_data_file *const *files, size_t nfiles,
+                                   const char *commit_uuid, int64_t snapshot_id, firn_arena *arena,
+                                   firn_ice_manifest_file *out, size_t *nout, firn_error *err);
+
 #endif

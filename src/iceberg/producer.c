@@ -127,50 +127,14 @@ static void clear_landed(firn_ice_producer *p) {
     p->nlanded = 0;
 }
 
-/* One manifest per partition spec among the added files (first attempt only:
- * ADDED entries inherit snapshot id and sequence number, so they suit any base). */
+/* The new manifests (first attempt only; see firn_ice_write_added_manifests). */
 static int write_new_manifests(firn_ice_producer *p, const firn_ice_metadata *md,
                                firn_error *err) {
-    const char *dir = firn_ice_metadata_dir(md, &p->arena);
-    const firn_ice_schema *schema = firn_ice_metadata_current_schema(md);
     p->manifests = firn_arena_calloc(&p->arena, (p->nfiles + 1) * sizeof *p->manifests);
-    bool *done = firn_xcalloc(p->nfiles + 1, sizeof *done);
-    int rc = 0;
-    for (size_t i = 0; i < p->nfiles && rc == 0; i++) {
-        if (done[i]) continue;
-        int32_t spec_id = p->files[i]->spec_id;
-        const firn_ice_partition_spec *spec = firn_ice_metadata_spec(md, spec_id);
-        if (!spec) {
-            rc = FIRN_RAISE(err, FIRN_ERR_INVALID, "unknown partition spec %d", spec_id);
-            break;
-        }
-        char loc[1100];
-        snprintf(loc, sizeof loc, "%s/%s-m%zu.avro", dir, p->commit_uuid, p->nmanifests);
-        firn_ice_manifest_writer *mw =
-            firn_ice_manifest_writer_new(p->table->io, loc, md->format_version, schema, spec,
-                                         FIRN_ICE_CONTENT_DATA, p->snapshot_id, err);
-        if (!mw) {
-            rc = -err->kind;
-            break;
-        }
-        for (size_t j = i; j < p->nfiles && rc == 0; j++) {
-            if (done[j] || p->files[j]->spec_id != spec_id) continue;
-            firn_ice_manifest_entry e;
-            memset(&e, 0, sizeof e);
-            e.status = FIRN_ICE_ADDED;
-            e.data_file = *p->files[j];
-            rc = firn_ice_manifest_writer_add(mw, &e, err);
-            done[j] = true;
-        }
-        if (rc == 0)
-            rc = firn_ice_manifest_writer_close(mw, &p->arena, &p->manifests[p->nmanifests], err);
-        firn_ice_manifest_writer_free(mw);
-        if (rc == 0) {
-            note_written(p, p->manifests[p->nmanifests].manifest_path);
-            p->nmanifests++;
-        }
-    }
-    free(done);
+    int rc = firn_ice_write_added_manifests(p->table->io, md, p->files, p->nfiles,
+                                            p->commit_uuid, p->snapshot_id, &p->arena,
+                                            p->manifests, &p->nmanifests, err);
+    for (size_t i = 0; i < p->nmanifests; i++) note_written(p, p->manifests[i].manifest_path);
     p->manifests_written = true;
     if (rc) return FIRN_WRAP(err, err->kind, "cannot write the new manifest");
     firn_io_crash_point("append.after-manifest-write");
@@ -179,57 +143,14 @@ static int write_new_manifests(firn_ice_producer *p, const firn_ice_metadata *md
 
 /* ------------------------------------------------------- filter evaluation */
 
-typedef struct metrics_ctx {
-    const firn_ice_data_file *df;
-    const firn_ice_schema *schema;
-} metrics_ctx;
-
-static const firn_ice_metric *find_metric(const firn_ice_metric *m, size_t n, int32_t id) {
-    for (size_t i = 0; i < n; i++)
-        if (m[i].field_id == id) return &m[i];
-    return NULL;
-}
-
-static const firn_ice_bound *find_bound(const firn_ice_bound *b, size_t n, int32_t id) {
-    for (size_t i = 0; i < n; i++)
-        if (b[i].field_id == id) return &b[i];
-    return NULL;
-}
-
-/* A data file's column ranges from its metrics (as scan.c's). */
-static bool metrics_range(void *ctx, int32_t id, firn_ice_value_range *r) {
-    metrics_ctx *c = ctx;
-    const firn_ice_data_file *df = c->df;
-    const firn_ice_field *f = firn_ice_schema_find_field(c->schema, id);
-    if (!f) return false;
-    const firn_ice_metric *vc = find_metric(df->value_counts, df->nvalue_counts, id);
-    const firn_ice_metric *nc = find_metric(df->null_value_counts, df->nnull_value_counts, id);
-    const firn_ice_metric *nan = find_metric(df->nan_value_counts, df->nnan_value_counts, id);
-    r->may_have_null = !nc || nc->value > 0;
-    r->may_have_non_null = !(vc && nc && nc->value == vc->value);
-    if (df->record_count == 0) r->may_have_non_null = r->may_have_null = false;
-    r->may_have_nan = (f->type->id == FIRN_ICE_FLOAT || f->type->id == FIRN_ICE_DOUBLE) &&
-                      (!nan || nan->value > 0);
-    firn_error e;
-    firn_error_init(&e);
-    const firn_ice_bound *lo = find_bound(df->lower_bounds, df->nlower_bounds, id);
-    const firn_ice_bound *hi = find_bound(df->upper_bounds, df->nupper_bounds, id);
-    if (lo && firn_ice_value_from_bytes(f->type, lo->bytes, lo->len, &r->lower, &e) == 0)
-        r->has_lower = true;
-    if (hi && firn_ice_value_from_bytes(f->type, hi->bytes, hi->len, &r->upper, &e) == 0)
-        r->has_upper = true;
-    firn_error_release(&e);
-    return true;
-}
-
 /* Whether the filter selects the whole file (1), none of it (0), or the metrics
  * cannot tell / only part (-1). Whole: no row can fail it, i.e. its negation cannot
  * match (Java's StrictMetricsEvaluator, by way of the inclusive evaluator). */
 static int filter_file(const firn_ice_expr *bound, const firn_ice_expr *negated,
                        const firn_ice_schema *schema, const firn_ice_data_file *df) {
-    metrics_ctx c = {df, schema};
-    if (!firn_ice_expr_may_match(bound, metrics_range, &c)) return 0;
-    if (!firn_ice_expr_may_match(negated, metrics_range, &c)) return 1;
+    firn_ice_metrics_ctx c = {df, schema};
+    if (!firn_ice_expr_may_match(bound, firn_ice_metrics_range, &c)) return 0;
+    if (!firn_ice_expr_may_match(negated, firn_ice_metrics_range, &c)) return 1;
     return -1;
 }
 

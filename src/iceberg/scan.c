@@ -344,11 +344,6 @@ static bool tuple_range(void *ctx, int32_t id, firn_ice_value_range *r) {
     return true;
 }
 
-typedef struct metrics_ctx {
-    const firn_ice_data_file *df;
-    const firn_ice_schema *schema;
-} metrics_ctx;
-
 static const firn_ice_metric *find_metric(const firn_ice_metric *m, size_t n, int32_t id) {
     for (size_t i = 0; i < n; i++)
         if (m[i].field_id == id) return &m[i];
@@ -361,8 +356,8 @@ static const firn_ice_bound *find_bound(const firn_ice_bound *b, size_t n, int32
     return NULL;
 }
 
-static bool metrics_range(void *ctx, int32_t id, firn_ice_value_range *r) {
-    metrics_ctx *c = ctx;
+bool firn_ice_metrics_range(void *ctx, int32_t id, firn_ice_value_range *r) {
+    firn_ice_metrics_ctx *c = ctx;
     const firn_ice_data_file *df = c->df;
     const firn_ice_field *f = firn_ice_schema_find_field(c->schema, id);
     if (!f) return false;
@@ -457,8 +452,8 @@ static int read_manifest(firn_ice_scan *s, const firn_ice_manifest_file *mf,
             }
         }
         if (s->filter->op != FIRN_ICE_EXPR_TRUE) {
-            metrics_ctx mc = {&en.data_file, s->schema};
-            if (!firn_ice_expr_may_match(s->filter, metrics_range, &mc)) {
+            firn_ice_metrics_ctx mc = {&en.data_file, s->schema};
+            if (!firn_ice_expr_may_match(s->filter, firn_ice_metrics_range, &mc)) {
                 s->stats.pruned_by_metrics++;
                 continue;
             }

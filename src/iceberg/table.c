@@ -790,46 +790,60 @@ void firn_ice_fast_append_set_summary(firn_ice_fast_append *fa, const char *key,
     fa->nextra++;
 }
 
-/* One manifest per partition spec among the added files. */
-static int fa_write_manifests(firn_ice_fast_append *fa, const firn_ice_metadata *md,
-                              firn_error *err) {
-    const char *dir = firn_ice_metadata_dir(md, &fa->arena);
+/* Write one manifest per partition spec among the added files into out (room
+ * for nfiles entries); *nout counts the manifests closed so far, also when a
+ * later one fails, so the caller can delete them. ADDED entries inherit their
+ * snapshot id and sequence number, so the manifests suit any base. */
+int firn_ice_write_added_manifests(struct firn_io *io, const firn_ice_metadata *md,
+                                   const firn_ice_data_file *const *files, size_t nfiles,
+                                   const char *commit_uuid, int64_t snapshot_id, firn_arena *arena,
+                                   firn_ice_manifest_file *out, size_t *nout, firn_error *err) {
+    const char *dir = firn_ice_metadata_dir(md, arena);
     const firn_ice_schema *schema = firn_ice_metadata_current_schema(md);
-    fa->manifests = firn_arena_calloc(&fa->arena, (fa->nfiles + 1) * sizeof *fa->manifests);
-    bool *done = firn_xcalloc(fa->nfiles + 1, sizeof *done);
+    bool *done = firn_xcalloc(nfiles + 1, sizeof *done);
     int rc = 0;
-    for (size_t i = 0; i < fa->nfiles && rc == 0; i++) {
+    *nout = 0;
+    for (size_t i = 0; i < nfiles && rc == 0; i++) {
         if (done[i]) continue;
-        int32_t spec_id = fa->files[i]->spec_id;
+        int32_t spec_id = files[i]->spec_id;
         const firn_ice_partition_spec *spec = firn_ice_metadata_spec(md, spec_id);
         if (!spec) {
-            rc = FIRN_RAISE(err, FIRN_ERR_INVALID, "fast append: unknown partition spec %d", spec_id);
+            rc = FIRN_RAISE(err, FIRN_ERR_INVALID, "unknown partition spec %d", spec_id);
             break;
         }
         char loc[1100];
-        snprintf(loc, sizeof loc, "%s/%s-m%zu.avro", dir, fa->commit_uuid, fa->nmanifests);
+        snprintf(loc, sizeof loc, "%s/%s-m%zu.avro", dir, commit_uuid, *nout);
         firn_ice_manifest_writer *mw =
-            firn_ice_manifest_writer_new(fa->table->io, loc, md->format_version, schema, spec,
-                                         FIRN_ICE_CONTENT_DATA, fa->snapshot_id, err);
+            firn_ice_manifest_writer_new(io, loc, md->format_version, schema, spec,
+                                         FIRN_ICE_CONTENT_DATA, snapshot_id, err);
         if (!mw) {
             rc = -err->kind;
             break;
         }
-        for (size_t j = i; j < fa->nfiles && rc == 0; j++) {
-            if (done[j] || fa->files[j]->spec_id != spec_id) continue;
+        for (size_t j = i; j < nfiles && rc == 0; j++) {
+            if (done[j] || files[j]->spec_id != spec_id) continue;
             firn_ice_manifest_entry e;
             memset(&e, 0, sizeof e);
             e.status = FIRN_ICE_ADDED;
-            e.data_file = *fa->files[j];
+            e.data_file = *files[j];
             rc = firn_ice_manifest_writer_add(mw, &e, err);
             done[j] = true;
         }
-        if (rc == 0) rc = firn_ice_manifest_writer_close(mw, &fa->arena,
-                                                         &fa->manifests[fa->nmanifests], err);
+        if (rc == 0) rc = firn_ice_manifest_writer_close(mw, arena, &out[*nout], err);
         firn_ice_manifest_writer_free(mw);
-        if (rc == 0) fa->nmanifests++;
+        if (rc == 0) (*nout)++;
     }
     free(done);
+    return rc;
+}
+
+/* One manifest per partition spec among the added files. */
+static int fa_write_manifests(firn_ice_fast_append *fa, const firn_ice_metadata *md,
+                              firn_error *err) {
+    fa->manifests = firn_arena_calloc(&fa->arena, (fa->nfiles + 1) * sizeof *fa->manifests);
+    int rc = firn_ice_write_added_manifests(fa->table->io, md, fa->files, fa->nfiles,
+                                            fa->commit_uuid, fa->snapshot_id, &fa->arena,
+                                            fa->manifests, &fa->nmanifests, err);
     fa->manifests_written = true; /* also after a failure: the files list is frozen */
     if (rc) return FIRN_WRAP(err, err->kind, "fast append: cannot write the new manifest");
     firn_io_crash_point("append.after-manifest-write");
