@@ -13,7 +13,8 @@
 
 CC        ?= cc
 BUILDDIR  ?= build
-PKGS      := libzstd liblz4 zlib jansson libxxhash sqlite3
+PKGS      := libzstd liblz4 zlib jansson libxxhash sqlite3 rdkafka libturbojpeg libpng yaml-0.1 \
+             libmicrohttpd libcurl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -lm
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wformat=2 \

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
     build-essential pkg-config clang-14 libclang-rt-14-dev valgrind
     libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libjansson-dev libxxhash-dev libsqlite3-dev
+    librdkafka-dev libturbojpeg0-dev libpng-dev libyaml-dev libmicrohttpd-dev \
+    libcurl4-openssl-dev libssl-dev libpq-dev postgresql-15 kcat
     python3-avro nodejs npm
 )
 
