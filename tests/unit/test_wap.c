@@ -1,0 +1,220 @@
+/* test_wap.c - Write-Audit-Publish of one batch (pipeline/wap.c): publish by
+ * fast-forward, the fence against stale offsets, the cherry-pick when main
+ * moved between write and publish, and quarantine after a failed audit. Rows
+ * are counted by scanning the tables back. */
+#include "catalog/catalog.h"
+#include "iceberg/iceberg.h"
+#include "pipeline/pipeline.h"
+#include "test.h"
+
+#include <stdlib.h>
+
+static const char PROD[] =
+    "{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+    "{\"id\":1,\"name\":\"eventId\",\"required\":true,\"type\":\"string\"},"
+    "{\"id\":2,\"name\":\"v\",\"required\":false,\"type\":\"long\"}]}";
+static const char UNTRUSTED[] =
+    "{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+    "{\"id\":1,\"name\":\"eventId\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":2,\"name\":\"failed_rules\",\"required\":false,\"type\":\"string\"}]}";
+
+typedef struct wfix {
+    firn_catalog *cat;
+    firn_ice_table *prod, *untrusted, *history;
+    firn_arena a;
+} wfix;
+
+static int make_table(wfix *f, const char *ns, const char *name, const char *json,
+                      firn_ice_table **out, firn_error *err) {
+    firn_ice_schema *s = firn_ice_schema_parse(&f->a, json, strlen(json), err);
+    if (!s) return -1;
+    firn_ice_kv props[] = {{"commit.retry.min-wait-ms", "1"}};
+    firn_ice_table_options opts = {NULL, props, 1, 0};
+    return firn_ice_table_create(f->cat, ns, name, s, NULL, NULL, &opts, out, err);
+}
+
+static int wfix_open(wfix *f, const char *name, firn_error *err) {
+    memset(f, 0, sizeof *f);
+    firn_arena_init(&f->a, 0);
+    char wh[600], uri[700];
+    snprintf(wh, sizeof wh, "%s/wap-%s", firn_test_tmpdir(), name);
+    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", wh);
+    firn_cat_config cfg = {0};
+    cfg.warehouse = wh;
+    if (firn_cat_open(uri, &cfg, &f->cat, err)) return -1;
+    const char *nss[] = {"production", "staging", "firn"};
+    for (int i = 0; i < 3; i++)
+        if (firn_cat_create_namespace(f->cat, nss[i], NULL, err)) return -1;
+    if (make_table(f, "production", "t", PROD, &f->prod, err)) return -1;
+    if (make_table(f, "staging", "t_untrusted", UNTRUSTED, &f->untrusted, err)) return -1;
+    return make_table(f, "firn", "commits", firn_wap_history_schema_json(), &f->history, err);
+}
+
+static void wfix_close(wfix *f) {
+    firn_ice_table_free(f->prod);
+    firn_ice_table_free(f->untrusted);
+    firn_ice_table_free(f->history);
+    firn_cat_free(f->cat);
+    firn_arena_release(&f->a);
+}
+
+/* Rows of t at ref (NULL: main), or -1 on error. */
+static long long count_rows(firn_ice_table *t, const char *ref) {
+    firn_error err;
+    firn_error_init(&err);
+    if (firn_ice_table_refresh(t, &err)) return -1;
+    firn_ice_scan_options o;
+    firn_ice_scan_options_init(&o);
+    o.ref = ref;
+    firn_ice_scan *s = firn_ice_scan_table(t, &o, &err);
+    if (!s) {
+        firn_error_release(&err);
+        return -1;
+    }
+    long long n = 0;
+    firn_ice_scan_batch b;
+    int rc;
+    while ((rc = firn_ice_scan_next_batch(s, &b, &err)) == 1) n += (long long)b.nrows;
+    firn_ice_scan_free(s);
+    firn_error_release(&err);
+    return rc == 0 ? n : -1;
+}
+
+static void add_trusted(firn_rows *r, const char *id, long long v) {
+    firn_rows_set_str(r, 0, id);
+    firn_rows_set_i64(r, 1, v);
+    firn_rows_end_row(r);
+}
+
+static void add_untrusted(firn_rows *r, const char *id, const char *why) {
+    firn_rows_set_str(r, 0, id);
+    firn_rows_set_str(r, 1, why);
+    firn_rows_end_row(r);
+}
+
+static int64_t main_offset(firn_ice_table *t, const char *topic, int32_t p) {
+    firn_offset_map m = {0};
+    firn_offsets_recover(t->metadata, "main", &m, NULL);
+    int64_t v = firn_offset_map_get(&m, topic, p, -1);
+    firn_offset_map_release(&m);
+    return v;
+}
+
+static void concurrent_append(void *ctx) {
+    /* another writer (compaction, say) commits on main: an empty append */
+    firn_ice_table *t = ctx;
+    firn_error err;
+    firn_error_init(&err);
+    firn_ice_producer *p = firn_ice_producer_new(t, NULL, "append", &err);
+    if (p) firn_ice_producer_commit(p, NULL, &err);
+    firn_ice_producer_free(p);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(wap_publish_fence_cherry_pick_quarantine) {
+    firn_error err;
+    firn_error_init(&err);
+    wfix f;
+    CHECK_MSG(wfix_open(&f, "all", &err) == 0, "%s", err.message);
+    firn_rows tr, un;
+    CHECK(firn_rows_init(&tr, firn_ice_metadata_current_schema(f.prod->metadata), &err) == 0);
+    CHECK(firn_rows_init(&un, firn_ice_metadata_current_schema(f.untrusted->metadata), &err) == 0);
+
+    /* batch 1: offsets [0, 4) = 3 trusted + 1 untrusted */
+    add_trusted(&tr, "e1", 1);
+    add_trusted(&tr, "e2", 2);
+    add_trusted(&tr, "e3", 3);
+    add_untrusted(&un, "e4", "range:x");
+    firn_wap_range r1 = {"parking-entry", 0, 0, 4};
+    firn_wap_batch b = {0};
+    b.prod = f.prod;
+    b.untrusted = f.untrusted;
+    b.history = f.history;
+    b.branch = "dev";
+    b.trusted_rows = &tr;
+    b.untrusted_rows = &un;
+    b.ranges = &r1;
+    b.nranges = 1;
+    b.event_id_col = 0;
+    firn_wap_result res;
+    CHECK_MSG(firn_wap_run(&b, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(res.outcome, FIRN_WAP_PUBLISHED);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 3);
+    CHECK_EQ_INT(count_rows(f.prod, "dev"), 3);
+    CHECK_EQ_INT(count_rows(f.untrusted, NULL), 1);
+    CHECK_EQ_INT(count_rows(f.history, NULL), 1);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 0), 4);
+    CHECK_EQ_INT(f.prod->metadata->current_snapshot_id, res.branch_snapshot_id);
+
+    /* a zombie replaying [0, 4) is fenced: nothing changes */
+    int64_t before = f.prod->metadata->current_snapshot_id;
+    CHECK(firn_wap_run(&b, &res, &err) != 0);
+    CHECK_EQ_INT(err.kind, FIRN_ERR_CONFLICT);
+    CHECK(!err.retriable);
+    char fm[2048];
+    CHECK_MSG(strstr(firn_error_format(&err, fm, sizeof fm), "fenced") != NULL, "%s", fm);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 3);
+    CHECK_EQ_INT(f.prod->metadata->current_snapshot_id, before);
+    CHECK_EQ_INT(count_rows(f.untrusted, NULL), 1);
+    CHECK_EQ_INT(count_rows(f.history, NULL), 1);
+
+    /* batch 2: main moves between write and publish: cherry-picked */
+    firn_rows_clear(&tr);
+    firn_rows_clear(&un);
+    add_trusted(&tr, "e5", 5);
+    add_trusted(&tr, "e6", 6);
+    firn_wap_range r2 = {"parking-entry", 0, 4, 6};
+    b.ranges = &r2;
+    b.before_publish = concurrent_append;
+    b.hook_ctx = f.prod;
+    CHECK_MSG(firn_wap_run(&b, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(res.outcome, FIRN_WAP_CHERRY_PICKED);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 5);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 0), 6);
+    CHECK_EQ_INT(count_rows(f.history, NULL), 2);
+    b.before_publish = NULL;
+
+    /* batch 3: the audit fails; quarantine keeps main's rows, advances offsets */
+    firn_rows_clear(&tr);
+    add_trusted(&tr, "e7", 7);
+    add_trusted(&tr, "e8", 8);
+    firn_wap_range r3 = {"parking-entry", 0, 6, 8};
+    b.ranges = &r3;
+    setenv("FIRN_WAP_AUDIT_FAIL", "records", 1);
+    int rc = firn_wap_run(&b, &res, &err);
+    unsetenv("FIRN_WAP_AUDIT_FAIL");
+    CHECK_MSG(rc == 0, "%s", err.message);
+    CHECK_EQ_INT(res.outcome, FIRN_WAP_REJECTED);
+    CHECK(strncmp(res.audit_failure, "audit:records", 13) == 0);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 5);
+    firn_rows_clear(&un);
+    add_untrusted(&un, "e7", res.audit_failure);
+    add_untrusted(&un, "e8", res.audit_failure);
+    firn_rows_clear(&tr);
+    CHECK_MSG(firn_wap_quarantine(&b, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 5);
+    CHECK_EQ_INT(count_rows(f.untrusted, NULL), 3);
+    CHECK_EQ_INT(count_rows(f.history, NULL), 3);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 0), 8);
+    char tag[64];
+    snprintf(tag, sizeof tag, "rejected-%lld", (long long)res.branch_snapshot_id);
+    const firn_ice_ref *ref = firn_ice_metadata_ref(f.prod->metadata, tag);
+    CHECK(ref != NULL && ref->type == FIRN_ICE_REF_TAG);
+    CHECK_EQ_INT(count_rows(f.prod, tag), 7); /* the rejected rows stay inspectable */
+
+    /* the duplicate check: the same eventId twice among trusted rows */
+    firn_rows_clear(&tr);
+    firn_rows_clear(&un);
+    add_trusted(&tr, "e9", 9);
+    add_trusted(&tr, "e9", 9);
+    firn_wap_range r4 = {"parking-entry", 0, 8, 10};
+    b.ranges = &r4;
+    CHECK_MSG(firn_wap_run(&b, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(res.outcome, FIRN_WAP_REJECTED);
+    CHECK(strncmp(res.audit_failure, "audit:duplicate", 15) == 0);
+
+    firn_rows_release(&tr);
+    firn_rows_release(&un);
+    wfix_close(&f);
+    firn_error_release(&err);
+}
