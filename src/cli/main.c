@@ -17,6 +17,7 @@ static const firn_cli_command commands[] = {
     {"schema", firn_cmd_schema, "evolve a table's schema: add, rename, drop or widen columns"},
     {"scan", firn_cmd_scan, "read a table's rows: time travel, filters, projection, changes"},
     {"inspect", firn_cmd_inspect, "show a table's snapshots, history, files, manifests, refs"},
+    {"publish", firn_cmd_publish, "fast-forward main to a branch in every table of a namespace, all or none"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {

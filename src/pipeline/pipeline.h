@@ -164,4 +164,129 @@ int firn_wap_quarantine(const firn_wap_batch *b, firn_wap_result *res, firn_erro
 /* Schema JSON of the history table firn.commits: one row per publish. */
 const char *firn_wap_history_schema_json(void);
 
+/* --------------------------------------------------------------- classify */
+
+struct firn_stream;
+struct firn_record;
+
+/* Routed and dead-letter records carry these headers. */
+#define FIRN_HDR_RAW "firn.raw"       /* "<raw partition>:<raw offset>" */
+#define FIRN_HDR_REASON "firn.reason" /* dead-letter: why */
+
+typedef struct firn_route {
+    const char *value; /* of the route field, e.g. "parking-entry" */
+    const char *topic; /* where those events go */
+} firn_route;
+
+typedef struct firn_classifier_options {
+    const char *raw_topic;         /* NULL: "events" */
+    const char *route_field;       /* NULL: "eventType" */
+    const firn_route *routes;
+    size_t nroutes;
+    const char *dead_letter_topic; /* NULL: "dead-letter" */
+    const char *checkpoint_path;   /* lower-bound checkpoint file, or NULL */
+    size_t max_poll_records;       /* 0: 10000 */
+} firn_classifier_options;
+
+typedef struct firn_classifier_stats {
+    uint64_t consumed, routed, dead_letter, skipped;
+} firn_classifier_stats;
+
+typedef struct firn_classifier firn_classifier;
+
+/*
+ * The router: reads the raw topic, sends each event to the topic of its
+ * route field's value, and unparseable events, events without the field and
+ * unknown types to the dead-letter topic with a reason. Raw partition p goes
+ * to partition p of every output topic (created with the raw topic's
+ * partition count), so per-key order holds. On the spool a routed record is
+ * an index entry (empty value, header firn.raw); on Kafka it is a copy of
+ * the raw record plus firn.raw.
+ * Exactly once: an output partition receives raw offsets in increasing
+ * order, so on start the classifier reads the firn.raw of the last record of
+ * every output partition and skips a raw record whose offset is at or below
+ * that of its destination; it starts reading at the checkpoint (a lower
+ * bound written after each durable step) or the log start.
+ */
+int firn_classifier_new(struct firn_stream *s, const firn_classifier_options *o,
+                        firn_classifier **out, firn_error *err);
+/* One poll (waiting up to timeout_ms) and the appends it needs. *n (may be
+ * NULL) gets the raw records consumed. */
+int firn_classifier_step(firn_classifier *c, int timeout_ms, size_t *n, firn_error *err);
+const firn_classifier_stats *firn_classifier_get_stats(const firn_classifier *c);
+/* Whether every raw partition has been consumed to its current end. */
+int firn_classifier_drained(firn_classifier *c, bool *drained, firn_error *err);
+void firn_classifier_free(firn_classifier *c);
+
+/*
+ * The raw record behind a routed record: on the spool, a routed record's
+ * value is empty and firn.raw points into the raw topic (read with
+ * firn_stream_get; *owned gets it, release with firn_stream_record_release);
+ * otherwise *view is rec itself and *owned NULL.
+ */
+int firn_pipeline_resolve(struct firn_stream *s, const char *raw_topic,
+                          const struct firn_record *rec, struct firn_record **owned,
+                          const struct firn_record **view, firn_error *err);
+/* The firn.raw header of rec parsed; false when absent or malformed. */
+bool firn_pipeline_raw_ref(const struct firn_record *rec, int32_t *partition, int64_t *offset);
+/* A header's value (NULL when absent); *len gets its length. */
+const void *firn_record_header(const struct firn_record *rec, const char *key, size_t *len);
+
+/* ---------------------------------------------------------------- process */
+
+/*
+ * What the processor does with one event: add exactly one row, to trusted
+ * (the production table's schema) or untrusted (the staging table's). raw is
+ * the raw record (value = event JSON, header "image" = image bytes), routed
+ * the record read from the type topic (its topic/partition/offset are the
+ * event's source). With force_reason set, the event goes to untrusted with
+ * that reason (a quarantined batch). Returns 1 for trusted, 0 for
+ * untrusted, negative on error.
+ */
+typedef int (*firn_event_fn)(void *ctx, const struct firn_record *raw,
+                             const struct firn_record *routed, firn_rows *trusted,
+                             firn_rows *untrusted, const char *force_reason, firn_error *err);
+
+typedef struct firn_processor_options {
+    const char *topic;          /* the type topic (or the dead-letter topic) */
+    const char *raw_topic;      /* NULL: "events" */
+    firn_ice_table *prod, *untrusted, *history; /* borrowed; untrusted/history may be NULL */
+    const char *branch;         /* NULL: "dev" */
+    const char *worker;         /* NULL: "firn" */
+    bool dead_letter;           /* rows count as dead letters */
+    int event_id_col;           /* for the duplicate audit, -1: none */
+    int64_t commit_interval_ms; /* 0: 1000 */
+    uint64_t commit_max_bytes;  /* 0: 64 MiB */
+    size_t max_poll_records;    /* 0: 10000 */
+    firn_event_fn on_event;
+    void *event_ctx;
+    const firn_ice_kv *summary; /* extra summary properties on every snapshot */
+    size_t nsummary;
+} firn_processor_options;
+
+typedef struct firn_processor_stats {
+    uint64_t batches, published, cherry_picked, rejected, fenced, errors;
+    uint64_t rows_trusted, rows_untrusted;
+    int64_t last_commit_ms;       /* duration of the last WAP */
+    int64_t last_freshness_ms;    /* append -> visible on main, oldest event of the last batch */
+    char last_error[256];
+} firn_processor_stats;
+
+typedef struct firn_processor firn_processor;
+
+/* Recover offsets from the production table's main and assign every
+ * partition of the topic there. Tables must exist. */
+int firn_processor_new(struct firn_stream *s, const firn_processor_options *o,
+                       firn_processor **out, firn_error *err);
+/* Poll once (up to timeout_ms), add events to the open batch, and run WAP
+ * when the batch is due (interval or size). Batch failures other than
+ * errors of the stream are handled here: counted, the batch re-read. */
+int firn_processor_step(firn_processor *p, int timeout_ms, firn_error *err);
+/* Publish the open batch now (SIGTERM, --until-drained). */
+int firn_processor_flush(firn_processor *p, firn_error *err);
+/* Whether every partition's published offset reached the topic's end. */
+int firn_processor_drained(firn_processor *p, bool *drained, firn_error *err);
+const firn_processor_stats *firn_processor_get_stats(const firn_processor *p);
+void firn_processor_free(firn_processor *p);
+
 #endif

@@ -1,0 +1,287 @@
+/*
+ * process.c - the per-topic processor: consume a type topic from the offsets
+ * its production table records, turn events into trusted or untrusted rows,
+ * and publish batches with Write-Audit-Publish (wap.c).
+ */
+#include "pipeline/pipeline.h"
+
+#include "io/io.h"
+#include "stream/stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct part_state {
+    int64_t expected; /* next offset main records (the batch start) */
+    int64_t end;      /* one past the last offset in the open batch */
+} part_state;
+
+struct firn_processor {
+    firn_stream *s;
+    firn_processor_options o;
+    char *topic, *raw_topic, *branch, *worker;
+    int32_t partitions;
+    part_state *parts;
+    firn_consumer *c;
+    firn_rows trusted, untrusted;
+    bool has_untrusted;
+    size_t batch_events;
+    int64_t batch_started_ms; /* wall clock of the first event, 0 when empty */
+    int64_t oldest_ts_ms;     /* append time of the oldest event in the batch */
+    firn_processor_stats stats;
+};
+
+static int64_t now_ms(void) { return firn_now_us() / 1000; }
+
+static int seek_all(firn_processor *p, firn_error *err) {
+    firn_topic_partition *tps = firn_xcalloc((size_t)p->partitions, sizeof *tps);
+    for (int32_t i = 0; i < p->partitions; i++) {
+        tps[i] = (firn_topic_partition){p->topic, i, p->parts[i].expected};
+        p->parts[i].end = p->parts[i].expected;
+    }
+    int rc = firn_consumer_assign(p->c, tps, (size_t)p->partitions, err);
+    free(tps);
+    return rc;
+}
+
+/* Offsets from the production table's main; partitions it never saw start at
+ * the log's start. */
+static int recover(firn_processor *p, firn_error *err) {
+    if (firn_ice_table_refresh(p->o.prod, err)) return -1;
+    firn_offset_map m = {0};
+    firn_offsets_recover(p->o.prod->metadata, FIRN_ICE_MAIN_BRANCH, &m, NULL);
+    int rc = 0;
+    for (int32_t i = 0; i < p->partitions && rc == 0; i++) {
+        int64_t v = firn_offset_map_get(&m, p->topic, i, -1);
+        if (v < 0) {
+            firn_watermarks wm;
+            rc = firn_stream_watermarks(p->s, p->topic, i, &wm, err);
+            v = wm.low;
+        }
+        p->parts[i].expected = p->parts[i].end = v;
+    }
+    firn_offset_map_release(&m);
+    return rc;
+}
+
+static void reset_batch(firn_processor *p) {
+    firn_rows_clear(&p->trusted);
+    if (p->has_untrusted) firn_rows_clear(&p->untrusted);
+    p->batch_events = 0;
+    p->batch_started_ms = 0;
+    p->oldest_ts_ms = 0;
+    for (int32_t i = 0; i < p->partitions; i++) p->parts[i].end = p->parts[i].expected;
+}
+
+int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_processor **out,
+                       firn_error *err) {
+    *out = NULL;
+    firn_processor *p = firn_xcalloc(1, sizeof *p);
+    p->s = s;
+    p->o = *o;
+    p->topic = firn_xstrdup(o->topic);
+    p->raw_topic = firn_xstrdup(o->raw_topic ? o->raw_topic : "events");
+    p->branch = firn_xstrdup(o->branch ? o->branch : "dev");
+    p->worker = firn_xstrdup(o->worker ? o->worker : "firn");
+    if (!p->o.commit_interval_ms) p->o.commit_interval_ms = 1000;
+    if (!p->o.commit_max_bytes) p->o.commit_max_bytes = 64ull << 20;
+    int rc = firn_stream_partitions(s, p->topic, &p->partitions, err);
+    if (rc == 0) {
+        p->parts = firn_xcalloc((size_t)p->partitions, sizeof *p->parts);
+        rc = firn_rows_init(&p->trusted, firn_ice_metadata_current_schema(o->prod->metadata), err);
+    }
+    if (rc == 0 && o->untrusted) {
+        rc = firn_rows_init(&p->untrusted,
+                            firn_ice_metadata_current_schema(o->untrusted->metadata), err);
+        p->has_untrusted = rc == 0;
+    }
+    if (rc == 0) rc = recover(p, err);
+    firn_consumer_options co;
+    firn_consumer_options_init(&co);
+    co.max_poll_records = o->max_poll_records ? o->max_poll_records : 10000;
+    if (rc == 0) rc = firn_consumer_open(s, &co, &p->c, err);
+    if (rc == 0) rc = seek_all(p, err);
+    if (rc) {
+        FIRN_WRAP(err, err->kind, "processor for %s", o->topic);
+        firn_processor_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void firn_processor_free(firn_processor *p) {
+    if (!p) return;
+    firn_consumer_close(p->c);
+    firn_rows_release(&p->trusted);
+    if (p->has_untrusted) firn_rows_release(&p->untrusted);
+    free(p->parts);
+    free(p->topic);
+    free(p->raw_topic);
+    free(p->branch);
+    free(p->worker);
+    free(p);
+}
+
+const firn_processor_stats *firn_processor_get_stats(const firn_processor *p) {
+    return &p->stats;
+}
+
+static int handle(firn_processor *p, const firn_record *r, const char *force, firn_error *err) {
+    firn_record *owned;
+    const firn_record *raw;
+    if (firn_pipeline_resolve(p->s, p->raw_topic, r, &owned, &raw, err)) return -1;
+    int rc = p->o.on_event(p->o.event_ctx, raw, r, &p->trusted,
+                           p->has_untrusted ? &p->untrusted : NULL, force, err);
+    if (owned) firn_stream_record_release(owned);
+    return rc < 0 ? rc : 0;
+}
+
+/* Add the records of one poll to the batch. */
+static int add_records(firn_processor *p, const firn_record *recs, size_t n, firn_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        const firn_record *r = &recs[i];
+        if (r->partition < 0 || r->partition >= p->partitions) continue;
+        part_state *ps = &p->parts[r->partition];
+        if (r->offset < ps->end) continue; /* already in the batch */
+        if (handle(p, r, NULL, err)) return -1;
+        ps->end = r->offset + 1;
+        if (!p->batch_events) p->batch_started_ms = now_ms();
+        if (!p->oldest_ts_ms || (r->timestamp_ms && r->timestamp_ms < p->oldest_ts_ms))
+            p->oldest_ts_ms = r->timestamp_ms;
+        p->batch_events++;
+    }
+    return 0;
+}
+
+/* Re-read the batch [expected, end) of every partition and rebuild it as
+ * untrusted rows with reason. */
+static int rebuild_untrusted(firn_processor *p, const char *reason, firn_error *err) {
+    firn_rows_clear(&p->trusted);
+    firn_rows_clear(&p->untrusted);
+    int64_t *ends = firn_xcalloc((size_t)p->partitions, sizeof *ends);
+    for (int32_t i = 0; i < p->partitions; i++) ends[i] = p->parts[i].end;
+    int rc = seek_all(p, err); /* resets end = expected */
+    size_t remaining = 0;
+    for (int32_t i = 0; i < p->partitions; i++)
+        remaining += (size_t)(ends[i] - p->parts[i].expected);
+    for (int idle = 0; rc == 0 && remaining && idle < 200;) {
+        const firn_record *recs;
+        size_t n;
+        rc = firn_consumer_poll(p->c, 50, &recs, &n, err);
+        if (rc) break;
+        if (!n) {
+            idle++;
+            continue;
+        }
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            const firn_record *r = &recs[i];
+            part_state *ps = &p->parts[r->partition];
+            if (r->offset < ps->end || r->offset >= ends[r->partition]) continue;
+            rc = handle(p, r, reason, err);
+            ps->end = r->offset + 1;
+            remaining--;
+        }
+    }
+    if (rc == 0 && remaining)
+        rc = FIRN_RAISE(err, FIRN_ERR_IO, "%s: %zu records of a rejected batch could not be re-read",
+                        p->topic, remaining);
+    free(ends);
+    return rc;
+}
+
+static int commit_batch(firn_processor *p, firn_error *err) {
+    if (!p->batch_events) return 0;
+    firn_wap_range *ranges = firn_xcalloc((size_t)p->partitions, sizeof *ranges);
+    size_t nr = 0;
+    for (int32_t i = 0; i < p->partitions; i++)
+        if (p->parts[i].end > p->parts[i].expected)
+            ranges[nr++] = (firn_wap_range){p->topic, i, p->parts[i].expected, p->parts[i].end};
+    firn_wap_batch b = {0};
+    b.prod = p->o.prod;
+    b.untrusted = p->has_untrusted ? p->o.untrusted : NULL;
+    b.history = p->o.history;
+    b.branch = p->branch;
+    b.worker = p->worker;
+    b.trusted_rows = &p->trusted;
+    b.untrusted_rows = p->has_untrusted ? &p->untrusted : NULL;
+    b.ranges = ranges;
+    b.nranges = nr;
+    b.event_id_col = p->o.event_id_col;
+    b.dead_letter = p->o.dead_letter;
+    b.summary = p->o.summary;
+    b.nsummary = p->o.nsummary;
+    firn_wap_result res;
+    int64_t t0 = now_ms();
+    p->stats.batches++;
+    int rc = firn_wap_run(&b, &res, err);
+    if (rc == 0 && res.outcome == FIRN_WAP_REJECTED) {
+        p->stats.rejected++;
+        fprintf(stderr, "firn: %s: batch rejected: %s\n", p->topic, res.audit_failure);
+        rc = rebuild_untrusted(p, res.audit_failure, err);
+        if (rc == 0) rc = firn_wap_quarantine(&b, &res, err);
+    } else if (rc == 0) {
+        if (res.outcome == FIRN_WAP_CHERRY_PICKED) p->stats.cherry_picked++;
+        else p->stats.published++;
+    }
+    free(ranges);
+    if (rc == 0) {
+        p->stats.rows_trusted += res.trusted;
+        p->stats.rows_untrusted += res.untrusted;
+        p->stats.last_commit_ms = now_ms() - t0;
+        if (p->oldest_ts_ms) p->stats.last_freshness_ms = now_ms() - p->oldest_ts_ms;
+        for (int32_t i = 0; i < p->partitions; i++) p->parts[i].expected = p->parts[i].end;
+        reset_batch(p);
+        return 0;
+    }
+    /* the batch did not publish: start again from what main records */
+    char msg[1024];
+    firn_error_format(err, msg, sizeof msg);
+    memcpy(p->stats.last_error, msg, sizeof p->stats.last_error - 1);
+    p->stats.last_error[sizeof p->stats.last_error - 1] = 0;
+    if (err->kind == FIRN_ERR_CONFLICT && !err->retriable) p->stats.fenced++;
+    else p->stats.errors++;
+    fprintf(stderr, "firn: %s: batch not published, re-reading from the table's offsets: %s\n",
+            p->topic, msg);
+    firn_error local;
+    firn_error_init(&local);
+    reset_batch(p);
+    int r2 = recover(p, &local);
+    if (r2 == 0) r2 = seek_all(p, &local);
+    if (r2) {
+        firn_error_release(err);
+        *err = local;
+        return r2;
+    }
+    firn_error_release(&local);
+    firn_error_release(err);
+    firn_error_init(err);
+    return 0;
+}
+
+int firn_processor_step(firn_processor *p, int timeout_ms, firn_error *err) {
+    const firn_record *recs;
+    size_t n;
+    if (firn_consumer_poll(p->c, timeout_ms, &recs, &n, err))
+        return FIRN_WRAP(err, err->kind, "processor: reading %s", p->topic);
+    if (n && add_records(p, recs, n, err)) return FIRN_WRAP(err, err->kind, "processor %s", p->topic);
+    uint64_t bytes = p->trusted.bytes + (p->has_untrusted ? p->untrusted.bytes : 0);
+    if (p->batch_events &&
+        (now_ms() - p->batch_started_ms >= p->o.commit_interval_ms || bytes >= p->o.commit_max_bytes))
+        return commit_batch(p, err);
+    return 0;
+}
+
+int firn_processor_flush(firn_processor *p, firn_error *err) { return commit_batch(p, err); }
+
+int firn_processor_drained(firn_processor *p, bool *drained, firn_error *err) {
+    *drained = p->batch_events == 0;
+    for (int32_t i = 0; i < p->partitions && *drained; i++) {
+        firn_watermarks wm;
+        if (firn_stream_watermarks(p->s, p->topic, i, &wm, err)) return -1;
+        if (p->parts[i].expected < wm.high) *drained = false;
+    }
+    return 0;
+}
