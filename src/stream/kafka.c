@@ -87,8 +87,7 @@ typedef struct kafka_consumer {
     bool has_group;
     rd_kafka_message_t **held; /* messages behind the last poll's records */
     size_t n_held, cap_held;
-    firn_record *recs;
-    size_t cap_recs;
+    firn_record *recs; /* cap_held of them */
     firn_header *hdrs;
     size_t cap_hdrs;
     rd_kafka_resp_err_t pending_err; /* an error seen after records were collected */
@@ -694,6 +693,40 @@ static int kafka_seek(firn_consumer *c, const char *topic, int32_t partition, in
     return rc;
 }
 
+/* Fill r from m; headers go to kc->hdrs from *n_hdrs on (pointers fixed up
+ * once the poll is complete, since the array may grow). */
+static void kafka_fill_record(kafka_consumer *kc, rd_kafka_message_t *m, firn_record *r,
+                              size_t *n_hdrs) {
+    r->topic = rd_kafka_topic_name(m->rkt);
+    r->partition = m->partition;
+    r->offset = m->offset;
+    r->timestamp_ms = rd_kafka_message_timestamp(m, NULL);
+    r->key = m->key;
+    r->key_len = m->key_len;
+    r->value = m->payload;
+    r->value_len = m->len;
+    r->headers = NULL;
+    r->n_headers = 0;
+    rd_kafka_headers_t *h = NULL;
+    if (rd_kafka_message_headers(m, &h) || !h) return;
+    size_t cnt = rd_kafka_header_cnt(h);
+    if (kc->cap_hdrs < *n_hdrs + cnt) {
+        kc->cap_hdrs = 2 * (*n_hdrs + cnt);
+        kc->hdrs = firn_xrealloc(kc->hdrs, kc->cap_hdrs * sizeof *kc->hdrs);
+    }
+    r->headers = (const firn_header *)(uintptr_t)(*n_hdrs + 1); /* index + 1, fixed up later */
+    for (size_t j = 0; j < cnt; j++) {
+        const char *name;
+        const void *val;
+        size_t size;
+        if (rd_kafka_header_get_all(h, j, &name, &val, &size)) break;
+        kc->hdrs[*n_hdrs] = (firn_header){name, val, size};
+        (*n_hdrs)++;
+        r->n_headers++;
+    }
+    if (!r->n_headers) r->headers = NULL;
+}
+
 static int kafka_poll(firn_consumer *c, int timeout_ms, const firn_record **records, size_t *n,
                       firn_error *err) {
     kafka_consumer *kc = (kafka_consumer *)c;
@@ -706,6 +739,7 @@ static int kafka_poll(firn_consumer *c, int timeout_ms, const firn_record **reco
     size_t max = kc->base.opts.max_poll_records, bytes = 0, n_hdrs = 0;
     if (kc->cap_held < max) {
         kc->held = firn_xrealloc(kc->held, max * sizeof *kc->held);
+        kc->recs = firn_xrealloc(kc->recs, max * sizeof *kc->recs);
         kc->cap_held = max;
     }
     uint64_t deadline = firn_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
@@ -727,63 +761,22 @@ static int kafka_poll(firn_consumer *c, int timeout_ms, const firn_record **reco
                          m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->rkt ? ": " : "",
                          rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
-                if (kc->n_held == 0) {
-                    kc->pending_err = 0;
-                    return KAFKA_RAISE(err, e, "kafka: consuming: %s", kc->pending_msg);
-                }
-                kc->pending_err = e;
+                if (kc->n_held == 0) return KAFKA_RAISE(err, e, "kafka: consuming: %s", kc->pending_msg);
+                kc->pending_err = e; /* returned by the next poll */
                 break;
             }
             rd_kafka_message_destroy(m);
             continue;
         }
+        kafka_fill_record(kc, m, &kc->recs[kc->n_held], &n_hdrs);
         kc->held[kc->n_held++] = m;
         bytes += m->len + m->key_len;
-        rd_kafka_headers_t *h = NULL;
-        if (!rd_kafka_message_headers(m, &h) && h) n_hdrs += rd_kafka_header_cnt(h);
     }
-    size_t k = kc->n_held;
-    if (kc->cap_recs < k) {
-        kc->recs = firn_xrealloc(kc->recs, k * sizeof *kc->recs);
-        kc->cap_recs = k;
-    }
-    if (kc->cap_hdrs < n_hdrs) {
-        kc->hdrs = firn_xrealloc(kc->hdrs, n_hdrs * sizeof *kc->hdrs);
-        kc->cap_hdrs = n_hdrs;
-    }
-    size_t hi = 0;
-    for (size_t i = 0; i < k; i++) {
-        rd_kafka_message_t *m = kc->held[i];
-        firn_record *r = &kc->recs[i];
-        r->topic = rd_kafka_topic_name(m->rkt);
-        r->partition = m->partition;
-        r->offset = m->offset;
-        r->timestamp_ms = rd_kafka_message_timestamp(m, NULL);
-        r->key = m->key;
-        r->key_len = m->key_len;
-        r->value = m->payload;
-        r->value_len = m->len;
-        r->headers = NULL;
-        r->n_headers = 0;
-        rd_kafka_headers_t *h = NULL;
-        if (!rd_kafka_message_headers(m, &h) && h) {
-            size_t cnt = rd_kafka_header_cnt(h);
-            r->headers = kc->hdrs + hi;
-            for (size_t j = 0; j < cnt; j++) {
-                const char *name;
-                const void *val;
-                size_t size;
-                if (rd_kafka_header_get_all(h, j, &name, &val, &size)) break;
-                kc->hdrs[hi].key = name;
-                kc->hdrs[hi].value = val;
-                kc->hdrs[hi].value_len = size;
-                hi++;
-                r->n_headers++;
-            }
-        }
-    }
+    for (size_t i = 0; i < kc->n_held; i++)
+        if (kc->recs[i].headers)
+            kc->recs[i].headers = kc->hdrs + ((uintptr_t)kc->recs[i].headers - 1);
     *records = kc->recs;
-    *n = k;
+    *n = kc->n_held;
     return 0;
 }
 
