@@ -156,6 +156,20 @@ uint32_t firn_murmur3_32(const void *data, size_t n, uint32_t seed);
 /* xxHash64 (libxxhash). */
 uint64_t firn_xxh64(const void *data, size_t n, uint64_t seed);
 
+/* SHA-256 (FIPS 180-4), streaming or one-shot. */
+typedef struct firn_sha256_ctx {
+    uint32_t state[8];
+    uint64_t total;
+    size_t fill;
+    uint8_t block[64];
+} firn_sha256_ctx;
+void firn_sha256_init(firn_sha256_ctx *s);
+void firn_sha256_update(firn_sha256_ctx *s, const void *data, size_t n);
+void firn_sha256_final(firn_sha256_ctx *s, uint8_t out[32]);
+void firn_sha256(const void *data, size_t n, uint8_t out[32]);
+/* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void firn_hex(const uint8_t *bytes, size_t n, char *out);
+
 /* ------------------------------------------------------------------ files */
 
 /* Read a whole file into memory (caller frees *out). */
