@@ -8,6 +8,7 @@
 #   make valgrind   unit tests under valgrind memcheck
 #   make fuzz       build the libFuzzer targets (clang); make fuzz-replay replays the corpus
 #   make bench-parquet   Parquet write/read speed against DuckDB, image writes against write()
+#   make bench-validate  event parse + validate speed against jansson, image checks against libturbojpeg
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -35,7 +36,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 
 .PHONY: all firn tests demo test test-unit test-interop test-long asan valgrind fuzz \
-        fuzz-replay bench-parquet deps clean
+        fuzz-replay bench-parquet bench-validate deps clean
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -114,6 +115,9 @@ bench-parquet: deps $(BUILDDIR)/bench/bench_parquet
 
 bench-commit: deps $(BUILDDIR)/bench/bench_commit
 	@bash bench/commit.sh
+
+bench-validate: deps $(BUILDDIR)/bench/bench_validate
+	@$(BUILDDIR)/bench/bench_validate
 
 clean:
 	rm -rf build
