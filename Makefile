@@ -9,6 +9,7 @@
 #   make fuzz       build the libFuzzer targets (clang); make fuzz-replay replays the corpus
 #   make bench-parquet   Parquet write/read speed against DuckDB, image writes against write()
 #   make bench-kafka     Kafka transport produce/consume against librdkafka alone (mock cluster)
+#   make bench-validate  event parse + validate speed against jansson, image checks against libturbojpeg
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -35,8 +36,12 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 
-.PHONY: all firn tests demo test test-unit test-interop test-long asan valgrind fuzz \
-        fuzz-replay bench-parquet bench-kafka deps clean
+.PHONY: all firn tests demo test test-unit test-interop test-long asan valgrind fuzz
+.PHONY: fuzz-replay deps clean
+# one line per benchmark target, so that adding one never conflicts
+.PHONY: bench-parquet
+.PHONY: bench-kafka
+.PHONY: bench-validate
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -118,6 +123,8 @@ bench-commit: deps $(BUILDDIR)/bench/bench_commit
 
 bench-kafka: deps $(BUILDDIR)/bench/bench_kafka
 	@$(BUILDDIR)/bench/bench_kafka
+bench-validate: deps $(BUILDDIR)/bench/bench_validate
+	@$(BUILDDIR)/bench/bench_validate
 
 clean:
 	rm -rf build

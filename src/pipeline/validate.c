@@ -823,6 +823,13 @@ static bool pattern_ok(firn_validator *v, vfield *f, const char *s, size_t n) {
     return regexec(&f->regex, firn_buf_cstr(&v->strbuf), 0, NULL, 0) == 0;
 }
 
+/* libjpeg-turbo 2.1 leaves a handle unusable after some errors (every later
+ * header read fails with the same message): start over with a new one. */
+static void tj_reset(firn_validator *v) {
+    if (v->tj) tjDestroy(v->tj);
+    v->tj = tjInitDecompress();
+}
+
 /* Check an image; fills the result's image fields; returns the failed rule or NULL. */
 static const char *check_image(firn_validator *v, const firn_config_field *cf, const uint8_t *img,
                                size_t n, firn_validation *r) {
@@ -835,9 +842,12 @@ static const char *check_image(firn_validator *v, const firn_config_field *cf, c
     int w = 0, h = 0;
     if (k == IMG_JPEG) {
         int sub, cs;
+        if (!v->tj && !(v->tj = tjInitDecompress())) return "image:decode"; /* out of memory */
         if (n > 0xFFFFFFFFu ||
-            tjDecompressHeader3(v->tj, img, (unsigned long)n, &w, &h, &sub, &cs) != 0 || w <= 0 || h <= 0)
+            tjDecompressHeader3(v->tj, img, (unsigned long)n, &w, &h, &sub, &cs) != 0 || w <= 0 || h <= 0) {
+            tj_reset(v);
             return "image:decode";
+        }
         r->image_format = "jpeg";
     } else {
         if (n < 24 || memcmp(img + 12, "IHDR", 4) != 0) return "image:decode";
@@ -863,7 +873,10 @@ static const char *check_image(firn_validator *v, const firn_config_field *cf, c
         firn_buf_reserve(&v->pixels, (size_t)dw * (size_t)dh * 3 + 64);
         int rc = tjDecompress2(v->tj, img, (unsigned long)n, v->pixels.data, dw, 0, dh, TJPF_RGB,
                                TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_FASTDCT);
-        if (rc != 0) return "image:decode";
+        if (rc != 0) {
+            tj_reset(v);
+            return "image:decode";
+        }
         return NULL;
     }
     png_image pi;

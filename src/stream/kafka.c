@@ -257,6 +257,7 @@ static void kafka_close(firn_stream *s) {
     kafka_stream *ks = (kafka_stream *)s;
     if (ks->rk) {
         atomic_store(&ks->stop, true);
+        rd_kafka_yield(ks->rk); /* wake the poller out of rd_kafka_poll() */
         pthread_join(ks->poller, NULL);
         rd_kafka_flush(ks->rk, 10000);
         rd_kafka_destroy(ks->rk);

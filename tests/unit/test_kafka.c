@@ -446,6 +446,12 @@ FIRN_TEST(kafka_delivery_under_faults) {
                                               RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
                                               RD_KAFKA_RESP_ERR__TRANSPORT,
                                               RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+            /* and on every broker, each leading a partition, so each refuses some requests */
+            for (int p = 0; p < 4; p++) rd_kafka_mock_partition_set_leader(m.mc, "flt", p, 1 + p % 3);
+            for (int b = 1; b <= 3; b++)
+                rd_kafka_mock_broker_push_request_error_rtts(
+                    m.mc, b, 0, 2, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, 10,
+                    RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, 0);
             break;
         case 2: /* leaders move */
             for (int p = 0; p < 4; p++) rd_kafka_mock_partition_set_leader(m.mc, "flt", p, 1 + (p + 1) % 3);
@@ -474,6 +480,12 @@ FIRN_TEST(kafka_delivery_under_faults) {
         char eb[1024];
         CHECK_MSG(f.rc == 0, "round %d: %s", round, firn_error_format(&f.err, eb, sizeof eb));
         firn_error_release(&f.err);
+        if (round == 1)
+            for (int b = 1; b <= 3; b++) { /* the injected errors were really served */
+                size_t left = 99;
+                CHECK_EQ_INT(rd_kafka_mock_broker_error_stack_cnt(m.mc, b, 0, &left), 0);
+                CHECK_EQ_INT(left, 0);
+            }
     }
     /* every offset the calls returned holds exactly its record, none twice */
     int64_t high[4] = {0};
