@@ -119,6 +119,10 @@ FIRN_TEST(validate_parse_fields) {
     {
         const char *d8 = "{\"a\":[[[[[[[1]]]]]]]}";
         CHECK(firn_event_parse(&e, d8, strlen(d8), &lim) == NULL);
+        const char *d9 = "{\"a\":[[[[[[[[1]]]]]]]]}";
+        CHECK_EQ_STR(firn_event_parse(&e, d9, strlen(d9), &lim), "parse:too-deep");
+        const char *o9 = "{\"a\":{\"b\":[[[[[[{}]]]]]]}}";
+        CHECK_EQ_STR(firn_event_parse(&e, o9, strlen(o9), &lim), "parse:too-deep");
     }
     /* field size bound, and the blob field's exemption */
     lim.max_field_bytes = 8;
