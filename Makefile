@@ -8,6 +8,7 @@
 #   make valgrind   unit tests under valgrind memcheck
 #   make fuzz       build the libFuzzer targets (clang); make fuzz-replay replays the corpus
 #   make bench-parquet   Parquet write/read speed against DuckDB, image writes against write()
+#   make bench-sim  firn sim's image rendering + encoding against raw tjCompress2
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -114,6 +115,10 @@ bench-parquet: deps $(BUILDDIR)/bench/bench_parquet
 
 bench-commit: deps $(BUILDDIR)/bench/bench_commit
 	@bash bench/commit.sh
+
+.PHONY: bench-sim
+bench-sim: deps $(BUILDDIR)/bench/bench_sim
+	@$(BUILDDIR)/bench/bench_sim
 
 clean:
 	rm -rf build
