@@ -10,6 +10,7 @@
 #   make bench-parquet   Parquet write/read speed against DuckDB, image writes against write()
 #   make bench-kafka     Kafka transport produce/consume against librdkafka alone (mock cluster)
 #   make bench-validate  event parse + validate speed against jansson, image checks against libturbojpeg
+#   make bench-sim  firn sim's image rendering + encoding against raw tjCompress2
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -125,6 +126,9 @@ bench-kafka: deps $(BUILDDIR)/bench/bench_kafka
 	@$(BUILDDIR)/bench/bench_kafka
 bench-validate: deps $(BUILDDIR)/bench/bench_validate
 	@$(BUILDDIR)/bench/bench_validate
+.PHONY: bench-sim
+bench-sim: deps $(BUILDDIR)/bench/bench_sim
+	@$(BUILDDIR)/bench/bench_sim
 
 clean:
 	rm -rf build

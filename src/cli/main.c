@@ -18,6 +18,7 @@ static const firn_cli_command commands[] = {
     {"scan", firn_cmd_scan, "read a table's rows: time travel, filters, projection, changes"},
     {"inspect", firn_cmd_inspect, "show a table's snapshots, history, files, manifests, refs"},
     {"publish", firn_cmd_publish, "fast-forward main to a branch in every table of a namespace, all or none"},
+    {"sim", firn_cmd_sim, "simulate the parking lot: events with gate-camera images"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {
