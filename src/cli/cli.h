@@ -28,6 +28,9 @@ int firn_cmd_scan(int argc, char **argv);
 int firn_cmd_inspect(int argc, char **argv);
 int firn_cmd_publish(int argc, char **argv);
 int firn_cmd_sim(int argc, char **argv);
+int firn_cmd_run(int argc, char **argv);
+int firn_cmd_classify(int argc, char **argv);
+int firn_cmd_process(int argc, char **argv);
 
 /* ---- cli_common.c: shared by the table commands ---- */
 
@@ -48,6 +51,9 @@ typedef struct firn_cli_env {
 /* Remove the global options --catalog URI and --warehouse PATH (anywhere in argv,
  * also as --opt=value) and remember them; returns the new argc. */
 int firn_cli_take_globals(int argc, char **argv);
+/* --catalog / --warehouse as given, or NULL. */
+const char *firn_cli_global_catalog(void);
+const char *firn_cli_global_warehouse(void);
 /* Create the warehouse directory if missing, open the catalog and a local FileIO. */
 int firn_cli_env_open(firn_cli_env *env, firn_error *err);
 void firn_cli_env_close(firn_cli_env *env);

@@ -145,3 +145,6 @@ int firn_cli_parse_kv(const char *arg, firn_arena *a, const char **key, const ch
     *value = firn_arena_strdup(a, eq + 1);
     return 0;
 }
+
+const char *firn_cli_global_catalog(void) { return g_catalog_uri; }
+const char *firn_cli_global_warehouse(void) { return g_warehouse; }

@@ -17,6 +17,9 @@ static const firn_cli_command commands[] = {
     {"schema", firn_cmd_schema, "evolve a table's schema: add, rename, drop or widen columns"},
     {"scan", firn_cmd_scan, "read a table's rows: time travel, filters, projection, changes"},
     {"inspect", firn_cmd_inspect, "show a table's snapshots, history, files, manifests, refs"},
+    {"run", firn_cmd_run, "run the pipeline: simulate, classify, validate and publish with WAP"},
+    {"classify", firn_cmd_classify, "run the classifier alone: raw topic to per-type topics"},
+    {"process", firn_cmd_process, "run one topic's processor alone: validate and publish with WAP"},
     {"publish", firn_cmd_publish, "fast-forward main to a branch in every table of a namespace, all or none"},
     {"sim", firn_cmd_sim, "simulate the parking lot: events with gate-camera images"},
 };

@@ -165,10 +165,10 @@ static const firn_config_key *find_key(const char *name) {
     "      eventId: {type: string, required: true, unique: true}\n"                             \
     "      eventType: {type: string, required: true}\n"                                         \
     "      timeStamp: {type: timestamp, required: true, max-future: 5m, max-age: 7d}\n"          \
-    "      carId: {type: string, required: true, pattern: '^[0-9]{2}[A-Z]{2}[0-9]{4}$'}\n"     \
+    "      carId: {type: string, required: true, pattern: '^[0-9]{2,3}[A-Z]{1,3}[0-9]{4}$'}\n"     \
     "      slotId: {type: int, required: true, min: 0, max: 100000}\n"                         \
-    "      x: {type: double, required: true, min: 0, max: 200}\n"                              \
-    "      y: {type: double, required: true, min: 0, max: 100}\n"                              \
+    "      x: {type: double, required: true, min: 0, max: 50}\n"                              \
+    "      y: {type: double, required: true, min: 0, max: 60}\n"                              \
     "      cameraId: {type: string, required: true}\n"                                          \
     "      image: {type: image, required: true, formats: [jpeg, png], max-bytes: 8MiB,\n"      \
     "              min-width: 16, max-width: 4096, min-height: 16, max-height: 4096,\n"        \

@@ -1,0 +1,65 @@
+/*
+ * events.h - the pipeline's handlers for the event types of firn.yaml and
+ * for dead letters, and the tables they write (created on first use):
+ *   <type table>            trusted rows: the validator's typed columns
+ *   <type untrusted table>  every field as received (text), image, payload,
+ *                           failed_rules, source topic/partition/offset,
+ *                           received_at
+ *   staging.dead_letter     reason, payload (bytes), image, raw topic/
+ *                           partition/offset, received_at
+ *   firn.commits            one row per publish (pipeline.h)
+ */
+#ifndef FIRN_PIPELINE_EVENTS_H
+#define FIRN_PIPELINE_EVENTS_H
+
+#include "config/config.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/validate.h"
+
+#define FIRN_DEAD_LETTER_TABLE "staging.dead_letter"
+#define FIRN_HISTORY_TABLE "firn.commits"
+
+struct firn_catalog;
+
+/* Schema JSON texts (caller frees). */
+char *firn_events_prod_schema(const firn_validator *v);
+char *firn_events_untrusted_schema(const firn_config_type *t);
+char *firn_events_dead_letter_schema(void);
+
+/* Load the tables, creating what is missing (namespaces too). */
+int firn_events_open_type_tables(struct firn_catalog *cat, const firn_config *cfg,
+                                 const firn_config_type *t, const firn_validator *v,
+                                 firn_ice_table **prod, firn_ice_table **untrusted,
+                                 firn_error *err);
+int firn_events_open_dead_letter_table(struct firn_catalog *cat, const firn_config *cfg,
+                                       firn_ice_table **out, firn_error *err);
+int firn_events_open_history_table(struct firn_catalog *cat, firn_ice_table **out,
+                                   firn_error *err);
+
+typedef struct firn_type_handler firn_type_handler;
+
+typedef struct firn_type_handler_stats {
+    uint64_t trusted, untrusted;
+} firn_type_handler_stats;
+
+/* The handler of one type (cfg and t must outlive it; tables are only read
+ * here, for their column order). */
+int firn_type_handler_new(const firn_config *cfg, const firn_config_type *t,
+                          const firn_ice_table *prod, const firn_ice_table *untrusted,
+                          firn_type_handler **out, firn_error *err);
+void firn_type_handler_free(firn_type_handler *h);
+const firn_type_handler_stats *firn_type_handler_get_stats(const firn_type_handler *h);
+/* The production column of the type's unique field (eventId), or -1. */
+int firn_type_handler_event_id_col(const firn_type_handler *h, const firn_ice_table *prod);
+/* Put an id published earlier into the dedupe window (recovery). */
+void firn_type_handler_remember(firn_type_handler *h, const void *id, size_t len, int64_t now_us);
+/* firn_event_fn for a type (ctx: the handler). */
+int firn_type_handler_event(void *ctx, const struct firn_record *raw,
+                            const struct firn_record *routed, firn_rows *trusted,
+                            firn_rows *untrusted, const char *force, firn_error *err);
+/* firn_event_fn for dead letters (ctx unused): rows of staging.dead_letter. */
+int firn_dead_letter_event(void *ctx, const struct firn_record *raw,
+                           const struct firn_record *routed, firn_rows *rows,
+                           firn_rows *untrusted, const char *force, firn_error *err);
+
+#endif
