@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
 
     e = event(STD(ID(01)), NULL); evs("good-entry", "ok", e, j, jl);
     char *good = e;
-    e = event(ID(02), "\"parking-exit\"", TS, "\"98ZZ0001\"", "3", "0", "100", "\"gate-2\"", NULL);
+    e = event(ID(02), "\"parking-exit\"", TS, "\"98ZZ0001\"", "3", "0", "60", "\"gate-2\"", NULL);
     evs("good-exit-png", "ok", e, p, pl); free(e);
     {
         char *b = b64(p, pl);

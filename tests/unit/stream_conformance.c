@@ -319,7 +319,7 @@ static void check_subscribe(conf *c) {
     firn_msg m[20];
     char keys[20][8];
     for (int i = 0; i < 20; i++) {
-        snprintf(keys[i], sizeof keys[i], "%d", i);
+        snprintf(keys[i], sizeof keys[i], "%d", i % 100);
         m[i] = (firn_msg){.partition = i % 2, .value = keys[i], .value_len = strlen(keys[i])};
     }
     CHECK_OK(firn_stream_append(s, topic, m, 20, NULL, NULL, &err), &err);

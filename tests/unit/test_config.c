@@ -58,7 +58,7 @@ FIRN_TEST(config_defaults) {
     CHECK(f->type == FIRN_FIELD_TIMESTAMP && f->max_future_us == 300000000 &&
           f->max_age_us == 7LL * 86400 * 1000000);
     f = firn_config_type_field(t, "x");
-    CHECK(f->type == FIRN_FIELD_DOUBLE && f->has_min && f->has_max && f->min == 0 && f->max == 200);
+    CHECK(f->type == FIRN_FIELD_DOUBLE && f->has_min && f->has_max && f->min == 0 && f->max == 50);
     f = firn_config_type_field(t, "image");
     CHECK(f->type == FIRN_FIELD_IMAGE && f->formats == (FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG));
     CHECK_EQ_INT(f->max_bytes, 8 << 20);
