@@ -17,6 +17,7 @@ static const firn_cli_command commands[] = {
     {"schema", firn_cmd_schema, "evolve a table's schema: add, rename, drop or widen columns"},
     {"scan", firn_cmd_scan, "read a table's rows: time travel, filters, projection, changes"},
     {"inspect", firn_cmd_inspect, "show a table's snapshots, history, files, manifests, refs"},
+    {"topic", firn_cmd_topic, "list, create, describe, produce to or consume from stream topics"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {
