@@ -11,6 +11,7 @@
 #   make bench-kafka     Kafka transport produce/consume against librdkafka alone (mock cluster)
 #   make bench-validate  event parse + validate speed against jansson, image checks against libturbojpeg
 #   make bench-sim  firn sim's image rendering + encoding against raw tjCompress2
+#   make bench-spool     spool append (fsync batch) and poll against write()+fsync and read()
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -43,6 +44,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-parquet
 .PHONY: bench-kafka
 .PHONY: bench-validate
+.PHONY: bench-spool
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -129,6 +131,8 @@ bench-validate: deps $(BUILDDIR)/bench/bench_validate
 .PHONY: bench-sim
 bench-sim: deps $(BUILDDIR)/bench/bench_sim
 	@$(BUILDDIR)/bench/bench_sim
+bench-spool: deps $(BUILDDIR)/bench/bench_spool
+	@$(BUILDDIR)/bench/bench_spool $(BUILDDIR)/bench-data/spool
 
 clean:
 	rm -rf build

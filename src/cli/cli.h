@@ -31,6 +31,7 @@ int firn_cmd_sim(int argc, char **argv);
 int firn_cmd_run(int argc, char **argv);
 int firn_cmd_classify(int argc, char **argv);
 int firn_cmd_process(int argc, char **argv);
+int firn_cmd_topic(int argc, char **argv);
 
 /* ---- cli_common.c: shared by the table commands ---- */
 

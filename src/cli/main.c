@@ -22,6 +22,7 @@ static const firn_cli_command commands[] = {
     {"process", firn_cmd_process, "run one topic's processor alone: validate and publish with WAP"},
     {"publish", firn_cmd_publish, "fast-forward main to a branch in every table of a namespace, all or none"},
     {"sim", firn_cmd_sim, "simulate the parking lot: events with gate-camera images"},
+    {"topic", firn_cmd_topic, "list, create, describe, produce to or consume from stream topics"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {

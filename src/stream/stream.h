@@ -40,7 +40,23 @@
 typedef struct firn_stream firn_stream;
 typedef struct firn_consumer firn_consumer;
 
-/* How the spool syncs appends to disk. */
+/* How the spool syncs appends to disk, and what each policy risks:
+ *  - batch (default): each append call writes its records (one pwritev per
+ *    partition and segment), then fdatasyncs before returning; threads appending
+ *    at the same time share one fdatasync (group commit). An acknowledged record
+ *    survives kill -9 and a power cut. Risk: none for acknowledged records; a
+ *    call that fails or is interrupted may leave some of its records in the log
+ *    (the caller retries the whole call, so they may appear twice).
+ *  - always: every record is written and fdatasynced on its own, even within one
+ *    call. Same guarantee as batch, per record rather than per call; the cost is
+ *    one disk flush per record (hundreds, not millions, of records/s).
+ *  - never: written to the OS page cache only. Survives kill -9 of the process
+ *    (the kernel still holds the bytes), but a power cut or kernel crash can lose
+ *    the last seconds of acknowledged records (the log is then cut back to its
+ *    last intact record on open; offsets after it are handed out again).
+ * Consumers in the same process only see records once they are durable under the
+ * policy; a consumer in another process may see a record a moment before its
+ * append call returns. */
 typedef enum firn_fsync_policy {
     FIRN_FSYNC_BATCH = 0,  /* default: each append call (a group of records) is
                               fsynced before it returns; concurrent calls share
@@ -180,6 +196,14 @@ int firn_consumer_commit(firn_consumer *c, const firn_topic_partition *tps, size
                          firn_error *err);
 
 /* ------------------------------------------------------------ random access */
+
+/* Spool specifics: subscribe() offers each partition at its low watermark to the
+ * rebalance callback; a position below the low watermark (deleted by retention)
+ * makes poll fail with FIRN_ERR_NOT_FOUND; a position beyond the high watermark
+ * waits until the log gets there. Appends by another process on the same spool
+ * are seen within about 10 ms; appends in this process wake a waiting poll at
+ * once. Several processes may append to the same partition (an flock per
+ * partition serialises their writes). */
 
 /* Read the one record at (topic, partition, offset): the spool's per-type
  * topics index raw records instead of copying them, and this resolves an index

@@ -317,7 +317,7 @@ static void check_subscribe(conf *c) {
     const char *topic = tname(c, "subscribe");
     CHECK_OK(firn_stream_create_topic(s, topic, 2, &err), &err);
     firn_msg m[20];
-    char keys[20][8];
+    char keys[20][16];
     for (int i = 0; i < 20; i++) {
         snprintf(keys[i], sizeof keys[i], "%d", i % 100);
         m[i] = (firn_msg){.partition = i % 2, .value = keys[i], .value_len = strlen(keys[i])};
