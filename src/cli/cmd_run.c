@@ -95,6 +95,14 @@ static int run_stage(int argc, char **argv, const char *stage) {
     }
     /* table locations are absolute: resolve the warehouse once it exists */
     char abs[PATH_MAX];
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", cfg->warehouse);
+    for (char *q = dir + 1; *q; q++) /* mkdir -p */
+        if (*q == '/') {
+            *q = 0;
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST) break;
+            *q = '/';
+        }
     if (mkdir(cfg->warehouse, 0755) != 0 && errno != EEXIST) {
         FIRN_RAISE(&err, FIRN_ERR_IO, "warehouse %s: %s", cfg->warehouse, strerror(errno));
         goto fail;

@@ -17,7 +17,11 @@
 #include "sim/sim.h"
 #include "stream/stream.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,6 +359,23 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
     so.kafka_conf = (const char *const *)cfg->kafka_conf;
     int rc = firn_stream_open(cfg->stream_uri, &so, &r.stream, err);
     if (rc) return FIRN_WRAP(err, err->kind, "stream %s", cfg->stream_uri);
+    /* one classifier per spool: two would route every raw record twice */
+    int lockfd = -1;
+    if (o->classify && strcmp(firn_stream_kind(r.stream), "spool") == 0) {
+        const char *dir = strncmp(cfg->stream_uri, "spool:", 6) == 0 ? cfg->stream_uri + 6
+                                                                    : cfg->stream_uri;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/.classifier.lock", dir);
+        lockfd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+        if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+            rc = FIRN_RAISE(err, FIRN_ERR_CONFLICT,
+                            "another firn process classifies spool %s (%s is locked)", dir, path);
+            err->retriable = false;
+            if (lockfd >= 0) close(lockfd);
+            firn_stream_close(r.stream);
+            return rc;
+        }
+    }
     rc = firn_stream_create_topic(r.stream, cfg->stream_raw_topic, (int32_t)cfg->stream_partitions,
                                   err);
     if (rc) {
@@ -384,6 +405,7 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
     for (size_t i = 0; i < np; i++) pthread_join(pas[i].th, NULL);
     free(pas);
     firn_stream_close(r.stream);
+    if (lockfd >= 0) close(lockfd);
     if (st) *st = r.stats;
     pthread_mutex_destroy(&r.mu);
     if (atomic_load(&r.failed)) {

@@ -1,0 +1,100 @@
+"""pipe_check.py - what `firn run` published, against the simulator's ground truth.
+
+  pipe_check.py DIR TRUTH.jsonl EVENTS.ndjson
+
+DIR holds one JSON Lines scan per table (production.parking_entry.jsonl, ...,
+firn.commits.jsonl), binary columns as hex. Checks: every simulated event
+lands exactly once - good ones in their production table, rule breakers in
+their untrusted table with the rule the simulator injected, unparseable ones
+in staging.dead_letter; an injected duplicate is untrusted while its original
+is trusted; images read back byte-identical (sha256 of the bytes = the
+image_sha256 column = sha256 of the simulator's image); firn.commits adds up
+to the same totals.
+"""
+import base64, collections, hashlib, json, sys
+
+d, truth_path, events_path = sys.argv[1:4]
+def scan(t):
+    with open(f"{d}/{t}.jsonl") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+truth = [json.loads(l) for l in open(truth_path)]
+sim_images = {}
+for line in open(events_path, 'rb'):
+    try:
+        ev = json.loads(line)
+    except Exception:
+        continue
+    if isinstance(ev, dict) and isinstance(ev.get('image'), str) and isinstance(ev.get('eventId'), str):
+        sim_images.setdefault(ev['eventId'], hashlib.sha256(base64.b64decode(ev['image'])).hexdigest())
+
+bad = []
+RULE = {'required': 'required:', 'type': 'type:', 'range': 'range:', 'pattern': 'pattern:',
+        'timestamp-future': 'timestamp:future', 'timestamp-age': 'timestamp:too-old',
+        'image-decode': 'image:', 'image-format': 'image:format',
+        'image-limits': 'image:dimensions', 'unique': 'duplicate:eventId'}
+trusted, untrusted = {}, collections.Counter()
+for typ in ('entry', 'exit'):
+    for r in scan(f"production.parking_{typ}"):
+        if r['eventId'] in trusted:
+            bad.append(f"eventId {r['eventId']} trusted twice")
+        trusted[r['eventId']] = (typ, r)
+        img = bytes.fromhex(r['image'])
+        h = hashlib.sha256(img).hexdigest()
+        if h != r['image_sha256']:
+            bad.append(f"{r['eventId']}: image bytes hash {h}, column says {r['image_sha256']}")
+        if sim_images.get(r['eventId']) not in (None, h):
+            bad.append(f"{r['eventId']}: image differs from the simulator's")
+    for r in scan(f"staging.parking_{typ}_untrusted"):
+        untrusted[(r.get('eventId'), r['failed_rules'])] += 1
+
+good = [t for t in truth if t['truth'] == 'good']
+good_ids = collections.Counter(t['eventId'] for t in good)
+if set(trusted) != set(good_ids):
+    bad.append(f"trusted ids: {len(set(trusted) - set(good_ids))} unexpected, {len(set(good_ids) - set(trusted))} missing")
+for t in good:
+    want = 'entry' if t.get('eventType', 'parking-entry').endswith('entry') else 'exit'
+    if t['eventId'] in trusted and 'eventType' in t and trusted[t['eventId']][0] != want:
+        bad.append(f"{t['eventId']} in the wrong table")
+
+# rule breakers: one untrusted row each, with the injected rule
+unt_rows = sum(untrusted.values())
+rule_events = [t for t in truth if t['truth'] in RULE]
+if unt_rows != len(rule_events):
+    bad.append(f"{unt_rows} untrusted rows, {len(rule_events)} rule-breaking events simulated")
+per_rule_got = collections.Counter()
+for (eid, rules), n in untrusted.items():
+    for name, prefix in RULE.items():
+        if any(x.startswith(prefix) for x in rules.split(',')):
+            per_rule_got[name] += n
+per_rule_want = collections.Counter(t['truth'] for t in rule_events)
+for name in RULE:
+    if per_rule_got[name] < per_rule_want[name]:
+        bad.append(f"rule {name}: {per_rule_got[name]} untrusted rows name it, {per_rule_want[name]} injected")
+dups = [t for t in truth if t['truth'] == 'unique']
+for t in dups:
+    if t['eventId'] not in trusted:
+        bad.append(f"duplicate {t['eventId']}: its original is not trusted")
+    if untrusted[(t['eventId'], 'duplicate:eventId')] < 1:
+        bad.append(f"duplicate {t['eventId']}: not untrusted as duplicate:eventId")
+
+dl = scan('staging.dead_letter')
+unparseable = [t for t in truth if t['truth'] in ('malformed-json', 'invalid-utf8')]
+if len(dl) != len(unparseable):
+    bad.append(f"{len(dl)} dead letters, {len(unparseable)} unparseable events simulated")
+offs = collections.Counter((r['raw_partition'], r['raw_offset']) for r in dl)
+if any(n > 1 for n in offs.values()):
+    bad.append("a raw offset is dead-lettered twice")
+
+hist = scan('firn.commits')
+sums = {k: sum(int(r[k]) for r in hist) for k in ('rows_trusted', 'rows_untrusted', 'rows_dead_letter')}
+if sums != {'rows_trusted': len(trusted), 'rows_untrusted': unt_rows, 'rows_dead_letter': len(dl)}:
+    bad.append(f"firn.commits sums {sums}, tables hold {len(trusted)}/{unt_rows}/{len(dl)}")
+total = len(trusted) + unt_rows + len(dl)
+if total != len(truth):
+    bad.append(f"{total} rows in all, {len(truth)} events simulated")
+for b in bad[:20]:
+    print(b)
+print(f"{len(trusted)} trusted, {unt_rows} untrusted, {len(dl)} dead letters of {len(truth)} events; "
+      f"{len(hist)} publishes")
+sys.exit(1 if bad else 0)
