@@ -115,5 +115,8 @@ bench-parquet: deps $(BUILDDIR)/bench/bench_parquet
 bench-commit: deps $(BUILDDIR)/bench/bench_commit
 	@bash bench/commit.sh
 
+bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
+	@bash bench/maintain.sh
+
 clean:
 	rm -rf build

@@ -26,6 +26,7 @@ int firn_cmd_tag(int argc, char **argv);
 int firn_cmd_schema(int argc, char **argv);
 int firn_cmd_scan(int argc, char **argv);
 int firn_cmd_inspect(int argc, char **argv);
+int firn_cmd_maintain(int argc, char **argv);
 
 /* ---- cli_common.c: shared by the table commands ---- */
 

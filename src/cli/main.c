@@ -17,6 +17,7 @@ static const firn_cli_command commands[] = {
     {"schema", firn_cmd_schema, "evolve a table's schema: add, rename, drop or widen columns"},
     {"scan", firn_cmd_scan, "read a table's rows: time travel, filters, projection, changes"},
     {"inspect", firn_cmd_inspect, "show a table's snapshots, history, files, manifests, refs"},
+    {"maintain", firn_cmd_maintain, "expire snapshots, remove orphans, compact, rewrite manifests"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {
