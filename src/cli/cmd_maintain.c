@@ -17,7 +17,7 @@ static const char usage[] =
     "                                     [--min-age DURATION]\n"
     "       firn maintain remove-orphans TABLE... [--older-than DURATION]\n"
     "       firn maintain compact TABLE... [--target-size BYTES] [--where EXPR]\n"
-    "                                    [--min-files N] [--partitions-per-commit N]\n"
+    "                                    [--min-files N] [--partitions-per-commit N] [--sort]\n"
     "       firn maintain rewrite-manifests TABLE...\n"
     "       firn maintain clean-metadata TABLE...\n"
     "       firn maintain all TABLE... [--older-than DURATION (orphan margin)]\n"
@@ -99,6 +99,7 @@ int firn_cmd_maintain(int argc, char **argv) {
             else o.partitions_per_commit = (size_t)n;
         } else if (strcmp(a, "--where") == 0 && has) o.where = argv[++i];
         else if (strcmp(a, "--branch") == 0 && has) o.branch = argv[++i];
+        else if (strcmp(a, "--sort") == 0) o.sort = true;
         else if (a[0] == '-') status = firn_cli_usage(usage);
         else tables[ntables++] = a;
     }

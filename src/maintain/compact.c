@@ -53,7 +53,7 @@ static void carry_finish(void *vctx, firn_ice_commit_state state) {
 
 /* Rewrite the files of paths (one or more partitions) in one commit. *conflict is
  * set when a concurrent commit removed one of them (nothing is left behind). */
-static int rewrite_group(firn_ice_table *t, const char *branch,
+static int rewrite_group(firn_ice_table *t, const char *branch, bool sort,
                          int64_t target, const firn_mt_set *paths, firn_maintain_result *r,
                          bool *conflict, firn_error *err) {
     *conflict = false;
@@ -76,12 +76,29 @@ static int rewrite_group(firn_ice_table *t, const char *branch,
         w = firn_ice_data_writer_new(md, t->io, &wo, err);
         if (!w) rc = -(int)err->kind;
     }
+    const firn_ice_sort_order *order = firn_ice_metadata_default_sort_order(md);
+    bool sorted = sort && order && order->nfields > 0;
+    firn_mt_rows buffered = {0};
+    if (sorted && rc == 0) {
+        size_t nf;
+        const firn_ice_field *const *fields = firn_ice_scan_fields(s, &nf);
+        firn_mt_rows_init(&buffered, fields, nf);
+    }
     while (rc == 0) {
         firn_ice_scan_batch b;
         int got = firn_ice_scan_next_batch(s, &b, err);
         if (got < 0) rc = got;
         if (got <= 0) break;
-        rc = firn_ice_data_writer_write(w, b.columns, b.nrows, err);
+        if (sorted) firn_mt_rows_append(&buffered, b.columns, b.nrows);
+        else rc = firn_ice_data_writer_write(w, b.columns, b.nrows, err);
+    }
+    if (sorted) {
+        if (rc == 0 && w) {
+            uint32_t *perm = firn_mt_rows_sort(&buffered, order);
+            rc = firn_mt_rows_write(&buffered, perm, w, err);
+            free(perm);
+        }
+        firn_mt_rows_release(&buffered);
     }
     const firn_ice_data_file *files = NULL;
     size_t nfiles = 0;
@@ -191,7 +208,7 @@ int firn_maintain_compact(firn_ice_table *t, const firn_maintain_options *o,
             r->files_rewritten += nfiles;
         } else if (parts) {
             bool conflict = false;
-            rc = rewrite_group(t, branch, target, &chunk, r, &conflict, err);
+            rc = rewrite_group(t, branch, o->sort, target, &chunk, r, &conflict, err);
             if (rc && conflict) { /* that group only: the others go on */
                 r->groups_conflicted++;
                 firn_error_release(err);

@@ -76,6 +76,8 @@ typedef struct firn_maintain_options {
     const char *where;        /* only files that may hold matching rows (whole files) */
     int min_input_files;      /* a partition is compacted from this many small files; 0: 2 */
     size_t partitions_per_commit; /* 0: 16 */
+    bool sort;                /* write each group's rows sorted by the table's default sort
+                                 order (rows of a commit group are buffered in memory) */
     /* rewrite-manifests: merge when a branch head has more data manifests than this; 0: 1 */
     size_t min_manifests;
 } firn_maintain_options;
@@ -131,7 +133,9 @@ int firn_maintain_remove_orphans(firn_ice_table *t, const firn_maintain_options 
 
 /* Rewrite small data files (< 3/4 of the target size) of each partition of the
  * default spec holding at least min_input_files of them, into files rolled at the
- * target size; files with delete files and files of older specs are left alone. */
+ * target size; files with delete files and files of older specs are left alone.
+ * With sort, rows come out in the default sort order (a table without one is
+ * written as read). */
 int firn_maintain_compact(firn_ice_table *t, const firn_maintain_options *o,
                           firn_maintain_result *r, firn_error *err);
 

@@ -52,6 +52,36 @@ int64_t firn_mt_now_ms(const firn_maintain_options *o);
 size_t firn_mt_source_props(const firn_ice_metadata *md, const char *branch, firn_ice_kv *out,
                             size_t max);
 
+/* ---- rows.c: rows buffered for sorted compaction ---- */
+struct firn_pq_column_data;
+
+typedef struct firn_mt_col {
+    const firn_ice_type *type;
+    int32_t field_id;
+    size_t width;     /* bytes per value, 0 for string/binary (offsets + data) */
+    firn_buf values;  /* fixed-width values */
+    firn_buf data;    /* string/binary bytes */
+    firn_buf offsets; /* int64, nrows + 1 */
+    firn_buf valid;   /* one byte per row */
+} firn_mt_col;
+
+typedef struct firn_mt_rows {
+    size_t ncols, nrows;
+    firn_mt_col *cols;
+} firn_mt_rows;
+
+/* Columns of these fields (a scan's projected fields, in order). */
+void firn_mt_rows_init(firn_mt_rows *r, const firn_ice_field *const *fields, size_t n);
+void firn_mt_rows_release(firn_mt_rows *r);
+/* Copy n rows of a batch (parquet.h's layout). */
+void firn_mt_rows_append(firn_mt_rows *r, const struct firn_pq_column_data *cols, size_t n);
+/* The row order of the sort order (transforms applied; direction and null order
+ * honoured; ties keep arrival order): a malloc'd permutation of nrows indexes. */
+uint32_t *firn_mt_rows_sort(const firn_mt_rows *r, const firn_ice_sort_order *order);
+/* Write the rows in perm order (NULL: as buffered) through w, in slices. */
+int firn_mt_rows_write(const firn_mt_rows *r, const uint32_t *perm, firn_ice_data_writer *w,
+                       firn_error *err);
+
 /* Tests only: when set, called at named steps ("compact.before-commit") so that a
  * test can commit concurrently right there. NULL in firn. */
 extern void (*firn_mt_test_hook)(const char *step);
