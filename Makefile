@@ -45,6 +45,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-kafka
 .PHONY: bench-validate
 .PHONY: bench-spool
+.PHONY: bench-maintain
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -133,6 +134,8 @@ bench-sim: deps $(BUILDDIR)/bench/bench_sim
 	@$(BUILDDIR)/bench/bench_sim
 bench-spool: deps $(BUILDDIR)/bench/bench_spool
 	@$(BUILDDIR)/bench/bench_spool $(BUILDDIR)/bench-data/spool
+bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
+	@bash bench/maintain.sh
 
 clean:
 	rm -rf build

@@ -23,6 +23,7 @@ static const firn_cli_command commands[] = {
     {"publish", firn_cmd_publish, "fast-forward main to a branch in every table of a namespace, all or none"},
     {"sim", firn_cmd_sim, "simulate the parking lot: events with gate-camera images"},
     {"topic", firn_cmd_topic, "list, create, describe, produce to or consume from stream topics"},
+    {"maintain", firn_cmd_maintain, "expire snapshots, remove orphans, compact, rewrite manifests"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {

@@ -1670,6 +1670,11 @@ const firn_ice_expr *firn_ice_scan_filter(const firn_ice_scan *s);
 const firn_ice_field *const *firn_ice_scan_fields(const firn_ice_scan *s, size_t *n);
 /* Warnings (file size mismatches allowed by allow_size_mismatch), one message each. */
 const char *const *firn_ice_scan_warnings(const firn_ice_scan *s, size_t *n);
+/* Keep only the planned tasks for which keep(ctx, task) is true (e.g. the files a
+ * compaction rewrites), before the first firn_ice_scan_next_batch; stats' planned_*
+ * counts follow. */
+int firn_ice_scan_keep_tasks(firn_ice_scan *s, bool (*keep)(void *ctx, const firn_ice_scan_task *t),
+                             void *ctx, firn_error *err);
 
 /* The next batch of matching rows: 1 with *out filled, 0 at the end, or a
  * negative error (the scan stays at the failing file). Batches may have 0 rows

@@ -1290,3 +1290,23 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
         return 1;
     }
 }
+
+int firn_ice_scan_keep_tasks(firn_ice_scan *s, bool (*keep)(void *ctx, const firn_ice_scan_task *t),
+                             void *ctx, firn_error *err) {
+    ICE_ERR_GUARD(err);
+    if (s->cur_task != 0 || s->reader)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "scan: tasks can only be chosen before reading");
+    size_t k = 0;
+    int64_t bytes = 0, records = 0;
+    for (size_t i = 0; i < s->ntasks; i++)
+        if (keep(ctx, &s->tasks[i])) {
+            bytes += s->tasks[i].file->file_size_in_bytes;
+            records += s->tasks[i].file->record_count;
+            s->tasks[k++] = s->tasks[i];
+        }
+    s->ntasks = k;
+    s->stats.planned_files = k;
+    s->stats.planned_bytes = bytes;
+    s->stats.planned_records = records;
+    return 0;
+}
