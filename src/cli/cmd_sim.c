@@ -103,7 +103,7 @@ static void batch_add(stream_batch *b, const firn_sim_event *ev) {
     if (ev->image) {
         firn_header *h = &b->headers[b->n];
         h->key = FIRN_SIM_IMAGE_HEADER;
-        h->value = firn_arena_memdup(&b->arena, ev->image, ev->image_len ? ev->image_len : 1);
+        h->value = ev->image_len ? firn_arena_memdup(&b->arena, ev->image, ev->image_len) : NULL;
         h->value_len = ev->image_len;
         m->headers = h;
         m->n_headers = 1;
@@ -336,10 +336,10 @@ int firn_cmd_sim(int argc, char **argv) {
         if (truth) {
             fprintf(truth,
                     "{\"seq\":%llu,\"eventId\":\"%s\",\"eventType\":\"%s\",\"carId\":\"%s\","
-                    "\"slotId\":%d,\"truth\":\"%s\",\"variant\":\"%s\"",
+                    "\"slotId\":%d,\"truth\":\"%s\",\"rule\":\"%s\",\"variant\":\"%s\"",
                     (unsigned long long)ev->seq, ev->event_id,
                     ev->entry ? "parking-entry" : "parking-exit", ev->car_id, (int)ev->slot_id,
-                    firn_sim_truth_name(ev->truth), ev->variant);
+                    firn_sim_truth_name(ev->truth), ev->rule, ev->variant);
             if (ev->dup_of >= 0) fprintf(truth, ",\"dupOf\":%lld", (long long)ev->dup_of);
             fputs("}\n", truth);
         }

@@ -16,6 +16,7 @@
 #define RING 256
 #define N_BAD (FIRN_SIM_N_TRUTH - 1)
 #define TEN_YEARS_US (3652LL * 86400LL * 1000000LL)
+#define RANGE_FAR 1000.0 /* metres beyond the lot for x/y too large */
 
 static const char *const truth_names[FIRN_SIM_N_TRUTH] = {
     [FIRN_SIM_GOOD] = "good",
@@ -23,14 +24,14 @@ static const char *const truth_names[FIRN_SIM_N_TRUTH] = {
     [FIRN_SIM_TYPE] = "type",
     [FIRN_SIM_RANGE] = "range",
     [FIRN_SIM_PATTERN] = "pattern",
-    [FIRN_SIM_FUTURE] = "timestamp-future",
-    [FIRN_SIM_STALE] = "timestamp-age",
-    [FIRN_SIM_IMAGE_DECODE] = "image-decode",
-    [FIRN_SIM_IMAGE_FORMAT] = "image-format",
-    [FIRN_SIM_IMAGE_LIMITS] = "image-limits",
-    [FIRN_SIM_DUPLICATE] = "unique",
-    [FIRN_SIM_BAD_JSON] = "malformed-json",
-    [FIRN_SIM_BAD_UTF8] = "invalid-utf8",
+    [FIRN_SIM_FUTURE] = "timestamp:future",
+    [FIRN_SIM_STALE] = "timestamp:too-old",
+    [FIRN_SIM_IMAGE_DECODE] = "image:decode",
+    [FIRN_SIM_IMAGE_FORMAT] = "image:format",
+    [FIRN_SIM_IMAGE_LIMITS] = "image:dimensions",
+    [FIRN_SIM_DUPLICATE] = "duplicate",
+    [FIRN_SIM_BAD_JSON] = "parse:syntax",
+    [FIRN_SIM_BAD_UTF8] = "parse:invalid-utf8",
 };
 
 const char *firn_sim_truth_name(firn_sim_truth t) {
@@ -205,6 +206,7 @@ struct firn_sim {
     firn_buf json, image;
     firn_sim_event ev;
     char variant[48];
+    char rule[48];
     char bad_plate[24];
 };
 
@@ -299,10 +301,12 @@ uint32_t firn_sim_occupied(const firn_sim *s) { return s->n_occ; }
 
 /* ------------------------------------------------------------ cars */
 
+/* The two-letter syllables of civilian plates (ga na da ra ma, go no do ro mo
+ * bo so jo, gu nu du ru mu bu su ju; ha for rentals): the plate pattern is
+ * FIRN_SIM_CAR_PATTERN, as the issue's example 12GA3456. */
 static const char *const syllables[] = {
-    "GA", "NA", "DA", "RA", "MA", "GEO", "NEO", "DEO", "REO", "MEO", "BEO",
-    "SEO", "EO", "JEO", "GO", "NO", "DO", "RO", "MO", "BO", "SO", "O",
-    "JO", "GU", "NU", "DU", "RU", "MU", "BU", "SU", "U", "JU",
+    "GA", "NA", "DA", "RA", "MA", "GO", "NO", "DO", "RO", "MO", "BO",
+    "SO", "JO", "GU", "NU", "DU", "RU", "MU", "BU", "SU", "JU", "HA",
 };
 static const uint32_t palette[] = {
     0xF2F2F2, 0x1C1C1C, 0xB8BCC0, 0x70757A, 0xB0201C, 0x1F4E9C,
@@ -310,7 +314,7 @@ static const uint32_t palette[] = {
 };
 
 static void make_plate(firn_sim *s, char out[16]) {
-    unsigned head = below(s, 10) < 7 ? 10 + (unsigned)below(s, 90) : 100 + (unsigned)below(s, 600);
+    unsigned head = 10 + (unsigned)below(s, 90);
     const char *syl = syllables[below(s, sizeof syllables / sizeof syllables[0])];
     unsigned tail = 1 + (unsigned)below(s, 9999);
     snprintf(out, 16, "%u%s%04u", head, syl, tail);
@@ -503,18 +507,24 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
     ev->truth = kind;
     uint64_t variant = s->variants[kind]++;
     int shift = 0;
+    const char *rule_field = NULL; /* the field in the validator's rule name */
 
     if (kind == FIRN_SIM_DUPLICATE) {
         const stored_event *o = &s->ring[(s->ring_next + RING - 1 - below(s, s->ring_n)) % RING];
         ev->dup_of = (int64_t)o->seq;
         memcpy(ev->event_id, o->event_id, sizeof ev->event_id);
         ev->entry = o->entry;
-        ev->ts_us = o->ts_us;
+        /* even: the same event again, byte for byte; odd: the same id on a
+         * different payload (sent again with the time it was resent) */
+        bool repeat = variant % 2 == 0;
+        ev->ts_us = repeat ? o->ts_us : now;
         memcpy(ev->car_id, o->car_id, sizeof ev->car_id);
         ev->slot_id = o->slot;
         ev->car_rgb = o->rgb;
         shift = o->shift;
-        snprintf(s->variant, sizeof s->variant, "repeat-of:%llu", (unsigned long long)o->seq);
+        snprintf(s->variant, sizeof s->variant, "%s:%llu", repeat ? "repeat-of" : "conflict-with",
+                 (unsigned long long)o->seq);
+        rule_field = "eventId";
     } else {
         make_uuid(s, ev->event_id);
         ev->ts_us = now;
@@ -545,6 +555,7 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         int m = missing[variant % 7];
         if (m < 0) with_image = false;
         else f.present[m] = false;
+        rule_field = m < 0 ? "image" : field_names[m];
         snprintf(s->variant, sizeof s->variant, "missing:%s", m < 0 ? "image" : field_names[m]);
         break;
     }
@@ -557,24 +568,26 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         }
         snprintf(s->variant, sizeof s->variant, "%s", (const char *[]){
             "slotId:string", "x:string", "y:boolean", "cameraId:number"}[variant % 4]);
+        rule_field = (const char *[]){"slotId", "x", "y", "cameraId"}[variant % 4];
         break;
     case FIRN_SIM_RANGE: {
         double off = 1.0 + (double)below(s, 2000) / 100.0;
         switch (variant % 4) {
         case 0: snprintf(f.text[F_X], 64, "%.2f", -off); break;
-        case 1: snprintf(f.text[F_X], 64, "%.2f", lot_w + off); break;
+        case 1: snprintf(f.text[F_X], 64, "%.2f", lot_w + RANGE_FAR + off); break;
         case 2: snprintf(f.text[F_Y], 64, "%.2f", -off); break;
-        default: snprintf(f.text[F_Y], 64, "%.2f", lot_d + off); break;
+        default: snprintf(f.text[F_Y], 64, "%.2f", lot_d + RANGE_FAR + off); break;
         }
         snprintf(s->variant, sizeof s->variant, "%s", (const char *[]){
             "x<0", "x>width", "y<0", "y>depth"}[variant % 4]);
+        rule_field = variant % 4 < 2 ? "x" : "y";
         break;
     }
     case FIRN_SIM_PATTERN: {
         char *b = s->bad_plate;
         const char *p = ev->car_id;
         size_t nd = strspn(p, "0123456789"), nl = strspn(p + nd, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-        switch (variant % 5) {
+        switch (variant % 6) {
         case 0: snprintf(b, 24, "%.*s-%.*s-%s", (int)nd, p, (int)nl, p + nd, p + nd + nl); break;
         case 1:
             snprintf(b, 24, "%s", p);
@@ -586,12 +599,15 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
                      'A' + (int)below(s, 26), (unsigned)below(s, 10000));
             break;
         case 3: snprintf(b, 24, "%07u", (unsigned)below(s, 10000000)); break;
-        default: snprintf(b, 24, "%s%u", p, (unsigned)below(s, 10)); break;
+        case 4: snprintf(b, 24, "%s%u", p, (unsigned)below(s, 10)); break;
+        default: snprintf(b, 24, "%u%s", 1 + (unsigned)below(s, 9), p); break;
         }
         snprintf(f.text[F_CAR], 64, "\"%s\"", b);
         plate = b;
+        rule_field = "carId";
         snprintf(s->variant, sizeof s->variant, "%s", (const char *[]){
-            "dashes", "lower-case", "letters-first", "digits-only", "five-digits"}[variant % 5]);
+            "dashes", "lower-case", "letters-first", "digits-only", "five-digits",
+            "three-digit-prefix"}[variant % 6]);
         break;
     }
     case FIRN_SIM_FUTURE:
@@ -610,7 +626,7 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         if (kind == FIRN_SIM_IMAGE_LIMITS) {
             bool small = variant % 2 == 0;
             firn_sim_renderer **r = small ? &s->r_small : &s->r_wide;
-            int w = small ? 16 : 8200, h = small ? 12 : 24;
+            int w = small ? 12 : 8200, h = small ? 9 : 24;
             rc = ensure_renderer(r, w, h, err);
             if (rc == 0) rc = render_image(s, *r, w, h, plate, shift, err);
             snprintf(s->variant, sizeof s->variant, "%dx%d", w, h);
@@ -696,6 +712,9 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         write_fields(&f, &s->json);
     }
 
+    if (rule_field) snprintf(s->rule, sizeof s->rule, "%s:%s", truth_names[kind], rule_field);
+    else snprintf(s->rule, sizeof s->rule, "%s", kind == FIRN_SIM_GOOD ? "" : truth_names[kind]);
+    ev->rule = s->rule;
     ev->json = s->json.data;
     ev->json_len = s->json.len;
     ev->image = with_image ? s->image.data : NULL;

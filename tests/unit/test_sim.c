@@ -65,12 +65,12 @@ static int decode_any(const uint8_t *p, size_t n, int *w, int *h) {
     return -1;
 }
 
-/* ^[0-9]{2,3}[A-Z]{1,3}[0-9]{4}$ by hand */
+/* ^[0-9]{2}[A-Z]{2}[0-9]{4}$ by hand */
 static bool plate_ok(const char *s) {
     size_t d = strspn(s, "0123456789");
-    if (d < 2 || d > 3) return false;
+    if (d != 2) return false;
     size_t l = strspn(s + d, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    if (l < 1 || l > 3) return false;
+    if (l != 2) return false;
     size_t t = strspn(s + d + l, "0123456789");
     return t == 4 && s[d + l + t] == '\0';
 }
@@ -224,7 +224,7 @@ static void check_images(firn_sim_format fmt) {
             break;
         case FIRN_SIM_IMAGE_LIMITS:
             CHECK_MSG(decode_any(ev->image, ev->image_len, &w, &h) == 0, "event %d", i);
-            CHECK((w == 16 && h == 12) || (w == 8200 && h == 24));
+            CHECK((w == 12 && h == 9) || (w == 8200 && h == 24));
             CHECK(w == ev->image_width && h == ev->image_height);
             limits++;
             break;
@@ -298,13 +298,16 @@ static firn_sim_truth classify(const firn_sim_event *ev, double lot_w, double lo
         const uint8_t *p = ev->image;
         if (ev->image_len > 2 && p[0] == 'B' && p[1] == 'M') t = FIRN_SIM_IMAGE_FORMAT;
         else if (decode_any(p, ev->image_len, &w, &h) != 0) t = FIRN_SIM_IMAGE_DECODE;
-        else if (w < 32 || h < 32 || w > 8192 || h > 8192) t = FIRN_SIM_IMAGE_LIMITS;
+        else if (w < 16 || h < 16 || w > 4096 || h > 4096) t = FIRN_SIM_IMAGE_LIMITS;
     }
     if (t == FIRN_SIM_GOOD) {
         const char *id = json_string_value(json_object_get(o, "eventId"));
         for (size_t i = 0; i < n_seen; i++)
             if (strcmp(seen[i].id, id) == 0) {
-                t = seen[i].hash == wire_hash(ev) ? FIRN_SIM_DUPLICATE : FIRN_SIM_N_TRUTH;
+                /* the variant says whether the payload is the original's */
+                bool same = seen[i].hash == wire_hash(ev);
+                bool says_repeat = strncmp(ev->variant, "repeat-of:", 10) == 0;
+                t = same == says_repeat ? FIRN_SIM_DUPLICATE : FIRN_SIM_N_TRUTH;
                 break;
             }
     }
@@ -333,10 +336,16 @@ FIRN_TEST(sim_bad_events_ground_truth) {
             firn_sim_free(s);
             CHECK_MSG(0, "event %d: simulator says %s (%s), validator finds %s: %.*s", i,
                       firn_sim_truth_name(ev->truth), ev->variant,
-                      t < FIRN_SIM_N_TRUTH ? firn_sim_truth_name(t) : "duplicate id, new payload",
+                      t < FIRN_SIM_N_TRUTH ? firn_sim_truth_name(t) : "payload (not) repeated",
                       (int)ev->json_len, ev->json);
         }
         found[t]++;
+        const char *family = firn_sim_truth_name(ev->truth);
+        if (ev->truth != FIRN_SIM_GOOD && strncmp(ev->rule, family, strlen(family)) != 0) {
+            free(seen);
+            firn_sim_free(s);
+            CHECK_MSG(0, "event %d: rule %s for %s", i, ev->rule, firn_sim_truth_name(ev->truth));
+        }
         if (t == FIRN_SIM_GOOD) {
             seen[n_seen].hash = wire_hash(ev);
             memcpy(seen[n_seen].id, ev->event_id, 37);
