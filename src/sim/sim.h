@@ -21,7 +21,9 @@
  * firn's raw event envelope (the record format of the raw topic `events`)
  * ---------------------------------------------------------------------------
  *   topic   FIRN_SIM_RAW_TOPIC ("events")
- *   key     the carId, as bytes (per-key order: one car's entry precedes its exit)
+ *   key     the carId, as bytes (per-key order: one car's entry precedes its exit);
+ *           firn_sim_event.car_id, which for a pattern-breaking event is the
+ *           simulated plate, not the broken one in the JSON
  *   value   the event as one JSON object, UTF-8, without the image:
  *             {"eventId":"<uuid>","eventType":"parking-entry"|"parking-exit",
  *              "timeStamp":"2025-11-26T08:00:00.000000Z","carId":"12GA3456",
@@ -83,11 +85,14 @@ typedef enum firn_sim_truth {
     FIRN_SIM_STALE,        /* "timestamp:too-old": timeStamp 10 years before the clock */
     FIRN_SIM_IMAGE_DECODE, /* "image:decode": truncated image, random bytes, or a JPEG/PNG
                               signature followed by garbage */
-    FIRN_SIM_IMAGE_FORMAT, /* "image:format": a valid BMP (formats allowed: JPEG and PNG; a
-                              validator that knows only those may call it image:decode) */
+    FIRN_SIM_IMAGE_FORMAT, /* "image:format": a valid 24-bit BMP of the configured size
+                              (subsampled to fit image_max_bytes when that is set) */
     FIRN_SIM_IMAGE_LIMITS, /* "image:dimensions": a valid image of 12x9 or 8200x24 pixels
                               (limits must lie within 13..8199 per side and admit the
                               configured size) */
+    FIRN_SIM_IMAGE_SIZE,   /* "image:size": a valid image padded (JPEG comments, a private
+                              PNG chunk) to just over image_max_bytes; only when that
+                              option is set */
     FIRN_SIM_DUPLICATE,    /* "duplicate": the eventId of one of the last 256 good events,
                               alternately with its exact payload and image (variant
                               "repeat-of:N") and with another timeStamp ("conflict-with:N");
@@ -116,6 +121,8 @@ typedef struct firn_sim_options {
                                (not reproducible) */
     int64_t mean_gap_us;    /* with start_us: mean simulated time between events,
                                default 1 s */
+    size_t image_max_bytes; /* the validator's image size limit: when set, bad events
+                               include images 1..4096 bytes over it; 0 (default) = none */
 } firn_sim_options;
 
 void firn_sim_options_init(firn_sim_options *o);
