@@ -16,7 +16,8 @@
 static const char usage[] =
     "usage: firn sim [--count N | --duration SECONDS] [--rate EVENTS_PER_S] [--slots N]\n"
     "                [--size WxH] [--format jpeg|png] [--quality Q] [--bad-ratio F]\n"
-    "                [--seed S] [--start TIME|now] [--gap-ms MS] [--truth FILE] [--quiet]\n"
+    "                [--seed S] [--start TIME|now] [--gap-ms MS] [--image-max-bytes N]\n"
+    "                [--truth FILE] [--quiet]\n"
     "                (--ndjson | --out DIR | --stream URI [--partitions N]) ...\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -103,7 +104,7 @@ static void batch_add(stream_batch *b, const firn_sim_event *ev) {
     if (ev->image) {
         firn_header *h = &b->headers[b->n];
         h->key = FIRN_SIM_IMAGE_HEADER;
-        h->value = firn_arena_memdup(&b->arena, ev->image, ev->image_len ? ev->image_len : 1);
+        h->value = ev->image_len ? firn_arena_memdup(&b->arena, ev->image, ev->image_len) : NULL;
         h->value_len = ev->image_len;
         m->headers = h;
         m->n_headers = 1;
@@ -238,6 +239,10 @@ int firn_cmd_sim(int argc, char **argv) {
             if (parse_double(v, &d) || !(d > 0 && d < 1e12)) BAD_VALUE();
             o.mean_gap_us = (int64_t)(d * 1000);
             if (o.mean_gap_us < 1) o.mean_gap_us = 1;
+        } else if (strcmp(a, "--image-max-bytes") == 0) {
+            NEED_VALUE();
+            if (parse_u64(v, &u) || u > ((uint64_t)1 << 30)) BAD_VALUE();
+            o.image_max_bytes = (size_t)u;
         } else if (strcmp(a, "--ndjson") == 0) {
             ndjson = true;
         } else if (strcmp(a, "--out") == 0) {
@@ -336,10 +341,10 @@ int firn_cmd_sim(int argc, char **argv) {
         if (truth) {
             fprintf(truth,
                     "{\"seq\":%llu,\"eventId\":\"%s\",\"eventType\":\"%s\",\"carId\":\"%s\","
-                    "\"slotId\":%d,\"truth\":\"%s\",\"variant\":\"%s\"",
+                    "\"slotId\":%d,\"truth\":\"%s\",\"rule\":\"%s\",\"variant\":\"%s\"",
                     (unsigned long long)ev->seq, ev->event_id,
                     ev->entry ? "parking-entry" : "parking-exit", ev->car_id, (int)ev->slot_id,
-                    firn_sim_truth_name(ev->truth), ev->variant);
+                    firn_sim_truth_name(ev->truth), ev->rule, ev->variant);
             if (ev->dup_of >= 0) fprintf(truth, ",\"dupOf\":%lld", (long long)ev->dup_of);
             fputs("}\n", truth);
         }

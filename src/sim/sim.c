@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define RING 256
 #define N_BAD (FIRN_SIM_N_TRUTH - 1)
 #define TEN_YEARS_US (3652LL * 86400LL * 1000000LL)
+#define RANGE_FAR 1000.0 /* metres beyond the lot for x/y too large */
 
 static const char *const truth_names[FIRN_SIM_N_TRUTH] = {
     [FIRN_SIM_GOOD] = "good",
@@ -23,14 +25,15 @@ static const char *const truth_names[FIRN_SIM_N_TRUTH] = {
     [FIRN_SIM_TYPE] = "type",
     [FIRN_SIM_RANGE] = "range",
     [FIRN_SIM_PATTERN] = "pattern",
-    [FIRN_SIM_FUTURE] = "timestamp-future",
-    [FIRN_SIM_STALE] = "timestamp-age",
-    [FIRN_SIM_IMAGE_DECODE] = "image-decode",
-    [FIRN_SIM_IMAGE_FORMAT] = "image-format",
-    [FIRN_SIM_IMAGE_LIMITS] = "image-limits",
-    [FIRN_SIM_DUPLICATE] = "unique",
-    [FIRN_SIM_BAD_JSON] = "malformed-json",
-    [FIRN_SIM_BAD_UTF8] = "invalid-utf8",
+    [FIRN_SIM_FUTURE] = "timestamp:future",
+    [FIRN_SIM_STALE] = "timestamp:too-old",
+    [FIRN_SIM_IMAGE_DECODE] = "image:decode",
+    [FIRN_SIM_IMAGE_FORMAT] = "image:format",
+    [FIRN_SIM_IMAGE_LIMITS] = "image:dimensions",
+    [FIRN_SIM_IMAGE_SIZE] = "image:size",
+    [FIRN_SIM_DUPLICATE] = "duplicate",
+    [FIRN_SIM_BAD_JSON] = "parse:syntax",
+    [FIRN_SIM_BAD_UTF8] = "parse:invalid-utf8",
 };
 
 const char *firn_sim_truth_name(firn_sim_truth t) {
@@ -201,10 +204,11 @@ struct firn_sim {
     stored_event ring[RING];
     size_t ring_n, ring_next;
     firn_sim_truth perm[N_BAD];
-    size_t perm_pos;
+    size_t perm_pos, n_kinds; /* kinds enabled (image:size only with image_max_bytes) */
     firn_buf json, image;
     firn_sim_event ev;
     char variant[48];
+    char rule[48];
     char bad_plate[24];
 };
 
@@ -233,8 +237,11 @@ static uint64_t below(firn_sim *s, uint64_t n) { return n ? rnd(s) % n : 0; }
 static double unit(firn_sim *s) { return (double)(rnd(s) >> 11) * 0x1.0p-53; }
 
 static void shuffle_kinds(firn_sim *s) {
-    for (size_t i = 0; i < N_BAD; i++) s->perm[i] = (firn_sim_truth)(i + 1);
-    for (size_t i = N_BAD - 1; i > 0; i--) {
+    s->n_kinds = 0;
+    for (int t = 1; t < FIRN_SIM_N_TRUTH; t++)
+        if (t != FIRN_SIM_IMAGE_SIZE || s->o.image_max_bytes > 0)
+            s->perm[s->n_kinds++] = (firn_sim_truth)t;
+    for (size_t i = s->n_kinds - 1; i > 0; i--) {
         size_t j = (size_t)below(s, i + 1);
         firn_sim_truth t = s->perm[i];
         s->perm[i] = s->perm[j];
@@ -256,6 +263,9 @@ int firn_sim_new(const firn_sim_options *o, firn_sim **out, firn_error *err) {
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "JPEG quality %d: must be 1..100", o->jpeg_quality);
     if (!(o->bad_ratio >= 0 && o->bad_ratio <= 1))
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "bad-event ratio %g: must be 0..1", o->bad_ratio);
+    if (o->image_max_bytes > ((size_t)1 << 30))
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "image max bytes %zu: at most 1 GiB",
+                          o->image_max_bytes);
     if (o->mean_gap_us < 1)
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "mean gap %lld us: must be positive",
                           (long long)o->mean_gap_us);
@@ -299,10 +309,12 @@ uint32_t firn_sim_occupied(const firn_sim *s) { return s->n_occ; }
 
 /* ------------------------------------------------------------ cars */
 
+/* The two-letter syllables of civilian plates (ga na da ra ma, go no do ro mo
+ * bo so jo, gu nu du ru mu bu su ju; ha for rentals): the plate pattern is
+ * FIRN_SIM_CAR_PATTERN, as the issue's example 12GA3456. */
 static const char *const syllables[] = {
-    "GA", "NA", "DA", "RA", "MA", "GEO", "NEO", "DEO", "REO", "MEO", "BEO",
-    "SEO", "EO", "JEO", "GO", "NO", "DO", "RO", "MO", "BO", "SO", "O",
-    "JO", "GU", "NU", "DU", "RU", "MU", "BU", "SU", "U", "JU",
+    "GA", "NA", "DA", "RA", "MA", "GO", "NO", "DO", "RO", "MO", "BO",
+    "SO", "JO", "GU", "NU", "DU", "RU", "MU", "BU", "SU", "JU", "HA",
 };
 static const uint32_t palette[] = {
     0xF2F2F2, 0x1C1C1C, 0xB8BCC0, 0x70757A, 0xB0201C, 0x1F4E9C,
@@ -310,7 +322,7 @@ static const uint32_t palette[] = {
 };
 
 static void make_plate(firn_sim *s, char out[16]) {
-    unsigned head = below(s, 10) < 7 ? 10 + (unsigned)below(s, 90) : 100 + (unsigned)below(s, 600);
+    unsigned head = 10 + (unsigned)below(s, 90);
     const char *syl = syllables[below(s, sizeof syllables / sizeof syllables[0])];
     unsigned tail = 1 + (unsigned)below(s, 9999);
     snprintf(out, 16, "%u%s%04u", head, syl, tail);
@@ -425,7 +437,9 @@ static void write_fields(const fields *f, firn_buf *out) {
     firn_buf_put_u8(out, '}');
 }
 
-static void write_bmp(const uint8_t *rgb, int w, int h, firn_buf *out) {
+/* A 24-bit BMP of the w x h frame rgb, every k-th pixel (w/k x h/k). */
+static void write_bmp(const uint8_t *rgb, int fw, int fh, int k, firn_buf *out) {
+    int w = fw / k, h = fh / k;
     size_t row = ((size_t)w * 3 + 3) & ~(size_t)3;
     uint32_t data = (uint32_t)(row * (size_t)h);
     firn_buf_clear(out);
@@ -443,14 +457,58 @@ static void write_bmp(const uint8_t *rgb, int w, int h, firn_buf *out) {
     firn_buf_append(out, hdr, sizeof hdr);
     for (int y = h - 1; y >= 0; y--) {
         uint8_t *o = firn_buf_extend(out, row);
-        const uint8_t *p = rgb + (size_t)y * (size_t)w * 3;
+        const uint8_t *p = rgb + (size_t)y * (size_t)k * (size_t)fw * 3;
         for (int x = 0; x < w; x++) {
-            o[3 * x] = p[3 * x + 2];
-            o[3 * x + 1] = p[3 * x + 1];
-            o[3 * x + 2] = p[3 * x];
+            const uint8_t *q = p + (size_t)x * (size_t)k * 3;
+            o[3 * x] = q[2];
+            o[3 * x + 1] = q[1];
+            o[3 * x + 2] = q[0];
         }
         memset(o + (size_t)w * 3, 0, row - (size_t)w * 3);
     }
+}
+
+/* Grow a JPEG or PNG to at least target bytes with ignorable padding (JPEG
+ * comment segments after the JFIF header, a private ancillary PNG chunk after
+ * IHDR): it still decodes to the same pixels. */
+static void pad_image(firn_buf *img, size_t target, bool png) {
+    if (img->len >= target) return;
+    size_t need = target - img->len;
+    firn_buf out;
+    firn_buf_init(&out);
+    firn_buf_reserve(&out, target + 65536);
+    if (png) {
+        size_t at = 8 + 25; /* signature, IHDR */
+        if (need < 13) need = 13;
+        uint32_t n = (uint32_t)(need - 12);
+        firn_buf_append(&out, img->data, at);
+        uint8_t hdr[8] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n,
+                          'f', 'i', 'L', 'l'}; /* ancillary, private, safe to copy */
+        firn_buf_append(&out, hdr, 8);
+        uint8_t *z = firn_buf_extend(&out, n);
+        memset(z, 0, n);
+        uint32_t crc = (uint32_t)crc32(0L, hdr + 4, 4);
+        crc = (uint32_t)crc32(crc, z, n);
+        uint8_t c[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8), (uint8_t)crc};
+        firn_buf_append(&out, c, 4);
+        firn_buf_append(&out, img->data + at, img->len - at);
+    } else {
+        size_t at = 2; /* after SOI, and after a JFIF APP0 segment, which must come first */
+        if (img->len > 6 && img->data[2] == 0xFF && img->data[3] == 0xE0)
+            at = 4 + ((size_t)img->data[4] << 8 | img->data[5]);
+        firn_buf_append(&out, img->data, at);
+        while (need > 0) {
+            size_t seg = need < 5 ? 5 : need > 65537 ? 65537 : need; /* marker + length + data */
+            size_t len = seg - 2;
+            uint8_t hdr[4] = {0xFF, 0xFE, (uint8_t)(len >> 8), (uint8_t)len};
+            firn_buf_append(&out, hdr, 4);
+            memset(firn_buf_extend(&out, seg - 4), ' ', seg - 4);
+            need = need > seg ? need - seg : 0;
+        }
+        firn_buf_append(&out, img->data + at, img->len - at);
+    }
+    firn_buf_release(img);
+    *img = out;
 }
 
 static void random_bytes(firn_sim *s, uint8_t *p, size_t n) {
@@ -498,23 +556,29 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
     if (s->o.bad_ratio > 0 && unit(s) < s->o.bad_ratio) {
         kind = s->perm[s->perm_pos];
         if (kind == FIRN_SIM_DUPLICATE && s->ring_n == 0) kind = FIRN_SIM_GOOD; /* nothing yet */
-        else if (++s->perm_pos == N_BAD) shuffle_kinds(s);
+        else if (++s->perm_pos == s->n_kinds) shuffle_kinds(s);
     }
     ev->truth = kind;
     uint64_t variant = s->variants[kind]++;
     int shift = 0;
+    const char *rule_field = NULL; /* the field in the validator's rule name */
 
     if (kind == FIRN_SIM_DUPLICATE) {
         const stored_event *o = &s->ring[(s->ring_next + RING - 1 - below(s, s->ring_n)) % RING];
         ev->dup_of = (int64_t)o->seq;
         memcpy(ev->event_id, o->event_id, sizeof ev->event_id);
         ev->entry = o->entry;
-        ev->ts_us = o->ts_us;
+        /* even: the same event again, byte for byte; odd: the same id on a
+         * different payload (sent again with the time it was resent) */
+        bool repeat = variant % 2 == 0;
+        ev->ts_us = repeat ? o->ts_us : now;
         memcpy(ev->car_id, o->car_id, sizeof ev->car_id);
         ev->slot_id = o->slot;
         ev->car_rgb = o->rgb;
         shift = o->shift;
-        snprintf(s->variant, sizeof s->variant, "repeat-of:%llu", (unsigned long long)o->seq);
+        snprintf(s->variant, sizeof s->variant, "%s:%llu", repeat ? "repeat-of" : "conflict-with",
+                 (unsigned long long)o->seq);
+        rule_field = "eventId";
     } else {
         make_uuid(s, ev->event_id);
         ev->ts_us = now;
@@ -545,6 +609,7 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         int m = missing[variant % 7];
         if (m < 0) with_image = false;
         else f.present[m] = false;
+        rule_field = m < 0 ? "image" : field_names[m];
         snprintf(s->variant, sizeof s->variant, "missing:%s", m < 0 ? "image" : field_names[m]);
         break;
     }
@@ -557,24 +622,26 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         }
         snprintf(s->variant, sizeof s->variant, "%s", (const char *[]){
             "slotId:string", "x:string", "y:boolean", "cameraId:number"}[variant % 4]);
+        rule_field = (const char *[]){"slotId", "x", "y", "cameraId"}[variant % 4];
         break;
     case FIRN_SIM_RANGE: {
         double off = 1.0 + (double)below(s, 2000) / 100.0;
         switch (variant % 4) {
         case 0: snprintf(f.text[F_X], 64, "%.2f", -off); break;
-        case 1: snprintf(f.text[F_X], 64, "%.2f", lot_w + off); break;
+        case 1: snprintf(f.text[F_X], 64, "%.2f", lot_w + RANGE_FAR + off); break;
         case 2: snprintf(f.text[F_Y], 64, "%.2f", -off); break;
-        default: snprintf(f.text[F_Y], 64, "%.2f", lot_d + off); break;
+        default: snprintf(f.text[F_Y], 64, "%.2f", lot_d + RANGE_FAR + off); break;
         }
         snprintf(s->variant, sizeof s->variant, "%s", (const char *[]){
             "x<0", "x>width", "y<0", "y>depth"}[variant % 4]);
+        rule_field = variant % 4 < 2 ? "x" : "y";
         break;
     }
     case FIRN_SIM_PATTERN: {
         char *b = s->bad_plate;
         const char *p = ev->car_id;
         size_t nd = strspn(p, "0123456789"), nl = strspn(p + nd, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-        switch (variant % 5) {
+        switch (variant % 6) {
         case 0: snprintf(b, 24, "%.*s-%.*s-%s", (int)nd, p, (int)nl, p + nd, p + nd + nl); break;
         case 1:
             snprintf(b, 24, "%s", p);
@@ -586,12 +653,15 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
                      'A' + (int)below(s, 26), (unsigned)below(s, 10000));
             break;
         case 3: snprintf(b, 24, "%07u", (unsigned)below(s, 10000000)); break;
-        default: snprintf(b, 24, "%s%u", p, (unsigned)below(s, 10)); break;
+        case 4: snprintf(b, 24, "%s%u", p, (unsigned)below(s, 10)); break;
+        default: snprintf(b, 24, "%u%s", 1 + (unsigned)below(s, 9), p); break;
         }
         snprintf(f.text[F_CAR], 64, "\"%s\"", b);
         plate = b;
+        rule_field = "carId";
         snprintf(s->variant, sizeof s->variant, "%s", (const char *[]){
-            "dashes", "lower-case", "letters-first", "digits-only", "five-digits"}[variant % 5]);
+            "dashes", "lower-case", "letters-first", "digits-only", "five-digits",
+            "three-digit-prefix"}[variant % 6]);
         break;
     }
     case FIRN_SIM_FUTURE:
@@ -610,7 +680,7 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         if (kind == FIRN_SIM_IMAGE_LIMITS) {
             bool small = variant % 2 == 0;
             firn_sim_renderer **r = small ? &s->r_small : &s->r_wide;
-            int w = small ? 16 : 8200, h = small ? 12 : 24;
+            int w = small ? 12 : 8200, h = small ? 9 : 24;
             rc = ensure_renderer(r, w, h, err);
             if (rc == 0) rc = render_image(s, *r, w, h, plate, shift, err);
             snprintf(s->variant, sizeof s->variant, "%dx%d", w, h);
@@ -649,12 +719,24 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
             break;
         }
         }
+    } else if (kind == FIRN_SIM_IMAGE_SIZE) {
+        size_t target = s->o.image_max_bytes + 1 + (size_t)below(s, 4096);
+        pad_image(&s->image, target, s->o.format == FIRN_SIM_PNG);
+        snprintf(s->variant, sizeof s->variant, "%zu-bytes", s->image.len);
     } else if (kind == FIRN_SIM_IMAGE_FORMAT) {
+        /* subsampled when the full frame would break the size limit too */
+        int k = 1, w = s->o.width, h = s->o.height;
+        while (s->o.image_max_bytes > 0 && w / k > 16 && h / k > 16 &&
+               54 + (((size_t)(w / k) * 3 + 3) & ~(size_t)3) * (size_t)(h / k) >
+                   s->o.image_max_bytes)
+            k++;
         write_bmp(firn_sim_render(s->r, &(firn_sim_scene){.entry = ev->entry, .car_rgb = ev->car_rgb,
                                                           .plate = plate, .shift = shift,
                                                           .ts_us = ev->ts_us}),
-                  s->o.width, s->o.height, &s->image);
+                  w, h, k, &s->image);
         ev->image_ext = "bmp";
+        ev->image_width = w / k;
+        ev->image_height = h / k;
         snprintf(s->variant, sizeof s->variant, "bmp");
     }
 
@@ -696,6 +778,9 @@ int firn_sim_next(firn_sim *s, const firn_sim_event **out, firn_error *err) {
         write_fields(&f, &s->json);
     }
 
+    if (rule_field) snprintf(s->rule, sizeof s->rule, "%s:%s", truth_names[kind], rule_field);
+    else snprintf(s->rule, sizeof s->rule, "%s", kind == FIRN_SIM_GOOD ? "" : truth_names[kind]);
+    ev->rule = s->rule;
     ev->json = s->json.data;
     ev->json_len = s->json.len;
     ev->image = with_image ? s->image.data : NULL;

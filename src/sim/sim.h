@@ -21,7 +21,9 @@
  * firn's raw event envelope (the record format of the raw topic `events`)
  * ---------------------------------------------------------------------------
  *   topic   FIRN_SIM_RAW_TOPIC ("events")
- *   key     the carId, as bytes (per-key order: one car's entry precedes its exit)
+ *   key     the carId, as bytes (per-key order: one car's entry precedes its exit);
+ *           firn_sim_event.car_id, which for a pattern-breaking event is the
+ *           simulated plate, not the broken one in the JSON
  *   value   the event as one JSON object, UTF-8, without the image:
  *             {"eventId":"<uuid>","eventType":"parking-entry"|"parking-exit",
  *              "timeStamp":"2025-11-26T08:00:00.000000Z","carId":"12GA3456",
@@ -54,8 +56,9 @@
 #define FIRN_SIM_RAW_TOPIC "events"
 #define FIRN_SIM_IMAGE_HEADER "image"
 #define FIRN_SIM_ROW_SLOTS 20
-/* carId of every good event matches this (Korean civilian plate, romanised). */
-#define FIRN_SIM_CAR_PATTERN "^[0-9]{2,3}[A-Z]{1,3}[0-9]{4}$"
+/* carId of every good event matches this (Korean civilian plate, romanised:
+ * two digits, a two-letter syllable, four digits). */
+#define FIRN_SIM_CAR_PATTERN "^[0-9]{2}[A-Z]{2}[0-9]{4}$"
 
 typedef enum firn_sim_format {
     FIRN_SIM_JPEG = 0,
@@ -64,32 +67,42 @@ typedef enum firn_sim_format {
 
 /*
  * Ground truth of one event: good, the one validation rule it breaks, or why
- * it cannot be parsed. Rule names (firn_sim_truth_name) are the names the
- * validator reports. The assumptions a bad event relies on are stated per
- * rule; a validator configured otherwise may disagree with the ground truth.
+ * it cannot be parsed. The names (firn_sim_truth_name) are the families of the
+ * validator's rule names (src/pipeline/validate.h); firn_sim_event.rule adds
+ * the field ("required:slotId"). What each bad event relies on is stated per
+ * kind; a validator configured otherwise may disagree with the ground truth.
  */
 typedef enum firn_sim_truth {
     FIRN_SIM_GOOD = 0,
-    FIRN_SIM_REQUIRED,     /* "required": one of eventId, eventType, timeStamp, carId,
-                              slotId, x, y or the image is missing */
+    FIRN_SIM_REQUIRED,     /* "required": one of eventId, timeStamp, carId, slotId, x, y or
+                              the image is missing (never eventType: the classifier routes
+                              on it) */
     FIRN_SIM_TYPE,         /* "type": slotId or x a string, y a boolean, cameraId a number */
-    FIRN_SIM_RANGE,        /* "range": x or y outside the lot (by at least 1 m) */
+    FIRN_SIM_RANGE,        /* "range": x or y below 0 by 1..21 m, or more than 1000 m beyond
+                              the lot (bounds: the lot's extent, firn_sim_lot_size) */
     FIRN_SIM_PATTERN,      /* "pattern": carId does not match FIRN_SIM_CAR_PATTERN */
-    FIRN_SIM_FUTURE,       /* "timestamp-future": timeStamp 10 years after the clock */
-    FIRN_SIM_STALE,        /* "timestamp-age": timeStamp 10 years before the clock */
-    FIRN_SIM_IMAGE_DECODE, /* "image-decode": truncated image, random bytes, or a JPEG/PNG
+    FIRN_SIM_FUTURE,       /* "timestamp:future": timeStamp 10 years after the clock */
+    FIRN_SIM_STALE,        /* "timestamp:too-old": timeStamp 10 years before the clock */
+    FIRN_SIM_IMAGE_DECODE, /* "image:decode": truncated image, random bytes, or a JPEG/PNG
                               signature followed by garbage */
-    FIRN_SIM_IMAGE_FORMAT, /* "image-format": a valid BMP (only JPEG and PNG are allowed) */
-    FIRN_SIM_IMAGE_LIMITS, /* "image-limits": a valid image of 16x12 or 8200x24 pixels
-                              (limits must lie within 17..8199 per side) */
-    FIRN_SIM_DUPLICATE,    /* "unique": an exact repeat (id, payload, image) of one of the
-                              last 256 good events; the original stays good */
-    FIRN_SIM_BAD_JSON,     /* unparseable "malformed-json": dead-letter */
-    FIRN_SIM_BAD_UTF8,     /* unparseable "invalid-utf8": dead-letter */
+    FIRN_SIM_IMAGE_FORMAT, /* "image:format": a valid 24-bit BMP of the configured size
+                              (subsampled to fit image_max_bytes when that is set) */
+    FIRN_SIM_IMAGE_LIMITS, /* "image:dimensions": a valid image of 12x9 or 8200x24 pixels
+                              (limits must lie within 13..8199 per side and admit the
+                              configured size) */
+    FIRN_SIM_IMAGE_SIZE,   /* "image:size": a valid image padded (JPEG comments, a private
+                              PNG chunk) to just over image_max_bytes; only when that
+                              option is set */
+    FIRN_SIM_DUPLICATE,    /* "duplicate": the eventId of one of the last 256 good events,
+                              alternately with its exact payload and image (variant
+                              "repeat-of:N") and with another timeStamp ("conflict-with:N");
+                              the original stays good */
+    FIRN_SIM_BAD_JSON,     /* "parse:syntax": not JSON; to dead-letter */
+    FIRN_SIM_BAD_UTF8,     /* "parse:invalid-utf8": invalid UTF-8 in a string; to dead-letter */
     FIRN_SIM_N_TRUTH
 } firn_sim_truth;
 
-/* "good", "required", "type", ..., "malformed-json", "invalid-utf8". */
+/* "good", "required", "type", ..., "parse:syntax", "parse:invalid-utf8". */
 const char *firn_sim_truth_name(firn_sim_truth t);
 /* Parse a name back; -1 when unknown. */
 int firn_sim_truth_from_name(const char *name);
@@ -99,7 +112,7 @@ bool firn_sim_truth_unparseable(firn_sim_truth t);
 typedef struct firn_sim_options {
     uint64_t seed;          /* default 42 */
     uint32_t slots;         /* lot size, default 200 */
-    int width, height;      /* image size, default 640 x 480 (16..8192 each) */
+    int width, height;      /* image size, default 640 x 480 (32..8192 each) */
     firn_sim_format format; /* default JPEG */
     int jpeg_quality;       /* default 85 */
     double bad_ratio;       /* share of bad events in [0, 1], default 0 */
@@ -108,6 +121,8 @@ typedef struct firn_sim_options {
                                (not reproducible) */
     int64_t mean_gap_us;    /* with start_us: mean simulated time between events,
                                default 1 s */
+    size_t image_max_bytes; /* the validator's image size limit: when set, bad events
+                               include images 1..4096 bytes over it; 0 (default) = none */
 } firn_sim_options;
 
 void firn_sim_options_init(firn_sim_options *o);
@@ -117,6 +132,10 @@ void firn_sim_options_init(firn_sim_options *o);
 typedef struct firn_sim_event {
     uint64_t seq;           /* 0, 1, 2, ... in emission order */
     firn_sim_truth truth;
+    const char *rule;       /* the validator's name of the broken rule: "required:slotId",
+                               "type:x", "range:y", "pattern:carId", "duplicate:eventId",
+                               "timestamp:future", "image:decode", "parse:syntax", ...;
+                               "" for good events */
     const char *variant;    /* which fault, for people: "missing:slotId", "truncated", ...;
                                "" for good events */
     int64_t dup_of;         /* DUPLICATE: seq of the original; else -1 */

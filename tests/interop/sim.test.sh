@@ -73,6 +73,20 @@ check "image bytes in the directory equal the NDJSON base64" bash -c "
 sim --seed 6 --count 3 --format png --out "$WORK/p" 2>/dev/null
 check "file(1): PNG frames" bash -c "file -b '$WORK/p/rgb_0002.png' | grep -q '^PNG image data, 640 x 480, 8-bit/color RGB'"
 
+sim --seed 7 --count 120 --bad-ratio 0.3 --size 100x80 --image-max-bytes 30000 --out "$WORK/m" \
+    --truth "$WORK/m.truth" 2>/dev/null
+size_frames() { # image:size frames: a JPEG of 100x80 to file(1), over 30,000 bytes
+    local n=0 f
+    for f in $(grep -o '"seq":[0-9]*,[^}]*"truth":"image:size"' "$WORK/m.truth" | sed 's/"seq":\([0-9]*\),.*/\1/'); do
+        f=$(printf '%s/rgb_%04d.jpg' "$WORK/m" "$f")
+        file -b "$f" | grep -q '^JPEG image data.* 100x80,' || { echo "$f: $(file -b "$f")"; return 1; }
+        [ "$(stat -c %s "$f")" -gt 30000 ] || { echo "$f: $(stat -c %s "$f") bytes"; return 1; }
+        n=$((n + 1))
+    done
+    [ "$n" -ge 2 ] || { echo "only $n image:size frames"; return 1; }
+}
+check "--image-max-bytes: padded images still JPEGs of the size, over the limit" size_frames
+
 # ----------------------------------------------------------------- the CLI
 check "no destination is a usage error" expect_fail 2 "--ndjson, --out DIR or --stream" "$FIRN" sim
 check "bad --size" expect_fail 2 "--size" "$FIRN" sim --size 640 --ndjson

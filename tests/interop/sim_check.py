@@ -20,7 +20,7 @@ summary = sys.stdin.read()
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-PLATE = re.compile(r"^[0-9]{2,3}[A-Z]{1,3}[0-9]{4}$")
+PLATE = re.compile(r"^[0-9]{2}[A-Z]{2}[0-9]{4}$")
 
 
 def jpeg_dims(b):
@@ -93,7 +93,7 @@ images = 0
 for i, (raw, t) in enumerate(zip(lines, truth)):
     assert t["seq"] == i
     counts[t["truth"]] = counts.get(t["truth"], 0) + 1
-    if t["truth"] in ("malformed-json", "invalid-utf8"):
+    if t["truth"] in ("parse:syntax", "parse:invalid-utf8"):
         try:
             json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -124,7 +124,7 @@ for i, (raw, t) in enumerate(zip(lines, truth)):
         cars.remove(car)
 
 # the summary firn printed agrees with the per-event ground truth
-m = re.search(r": (good \d+(, [a-z0-9-]+ \d+)*)\s*$", summary)
+m = re.search(r": (good \d+(, [a-z0-9:-]+ \d+)*)\s*$", summary)
 assert m, "no summary in %r" % summary
 stated = {k: int(v) for k, v in (p.rsplit(" ", 1) for p in m.group(1).split(", "))}
 assert stated == {k: counts.get(k, 0) for k in stated}, (stated, counts)

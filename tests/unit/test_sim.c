@@ -12,6 +12,8 @@
 
 #define START_US 1764144000000000LL /* 2025-11-26T08:00:00Z */
 
+static size_t image_max_bytes; /* for the next new_sim */
+
 static firn_sim *new_sim(uint64_t seed, int w, int h, firn_sim_format fmt, double bad,
                          uint32_t slots) {
     firn_sim_options o;
@@ -23,6 +25,7 @@ static firn_sim *new_sim(uint64_t seed, int w, int h, firn_sim_format fmt, doubl
     o.bad_ratio = bad;
     o.slots = slots;
     o.start_us = START_US;
+    o.image_max_bytes = image_max_bytes;
     firn_sim *s = NULL;
     firn_error err;
     firn_error_init(&err);
@@ -65,12 +68,12 @@ static int decode_any(const uint8_t *p, size_t n, int *w, int *h) {
     return -1;
 }
 
-/* ^[0-9]{2,3}[A-Z]{1,3}[0-9]{4}$ by hand */
+/* ^[0-9]{2}[A-Z]{2}[0-9]{4}$ by hand */
 static bool plate_ok(const char *s) {
     size_t d = strspn(s, "0123456789");
-    if (d < 2 || d > 3) return false;
+    if (d != 2) return false;
     size_t l = strspn(s + d, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    if (l < 1 || l > 3) return false;
+    if (l != 2) return false;
     size_t t = strspn(s + d + l, "0123456789");
     return t == 4 && s[d + l + t] == '\0';
 }
@@ -140,6 +143,10 @@ FIRN_TEST(sim_same_seed_same_bytes) {
         differ += wire_hash(ec) != ha;
     }
     CHECK_EQ_INT(differ, 400); /* another seed: different events, every one */
+    uint64_t counts[FIRN_SIM_N_TRUTH];
+    firn_sim_counts(a, counts);
+    CHECK_EQ_INT(counts[FIRN_SIM_IMAGE_SIZE], 0); /* only with image_max_bytes */
+    CHECK(counts[FIRN_SIM_DUPLICATE] > 0 && counts[FIRN_SIM_GOOD] < 400);
     firn_sim_free(a);
     firn_sim_free(b);
     firn_sim_free(c);
@@ -200,11 +207,13 @@ FIRN_TEST(sim_lot_consistency) {
 }
 
 static void check_images(firn_sim_format fmt) {
+    image_max_bytes = 200000;
     firn_sim *s = new_sim(11, 640, 480, fmt, 0.25, 200);
+    image_max_bytes = 0;
     CHECK(s);
     firn_error err;
     firn_error_init(&err);
-    int good = 0, decode_bad = 0, limits = 0, bmp = 0;
+    int good = 0, decode_bad = 0, limits = 0, bmp = 0, padded = 0;
     for (int i = 0; i < 240; i++) {
         const firn_sim_event *ev;
         CHECK_OK(firn_sim_next(s, &ev, &err), &err);
@@ -217,14 +226,22 @@ static void check_images(firn_sim_format fmt) {
             break;
         case FIRN_SIM_IMAGE_FORMAT:
             CHECK(ev->image_len > 54 && ev->image[0] == 'B' && ev->image[1] == 'M');
-            CHECK_EQ_INT(firn_load_le32(ev->image + 18), 640);
-            CHECK_EQ_INT(firn_load_le32(ev->image + 22), 480);
+            /* 640x480 subsampled by 3 to stay under the 200,000-byte limit */
+            CHECK_EQ_INT(firn_load_le32(ev->image + 18), 213);
+            CHECK_EQ_INT(firn_load_le32(ev->image + 22), 160);
+            CHECK_EQ_INT(ev->image_width, 213);
             CHECK_EQ_INT(firn_load_le32(ev->image + 2), ev->image_len);
+            CHECK(ev->image_len == 54 + 640 * 160 && ev->image_len <= 200000);
             bmp++;
+            break;
+        case FIRN_SIM_IMAGE_SIZE: /* padded, still the same picture */
+            CHECK_MSG(decode_any(ev->image, ev->image_len, &w, &h) == 0, "event %d", i);
+            CHECK(w == 640 && h == 480 && ev->image_len > 200000 && ev->image_len <= 204097);
+            padded++;
             break;
         case FIRN_SIM_IMAGE_LIMITS:
             CHECK_MSG(decode_any(ev->image, ev->image_len, &w, &h) == 0, "event %d", i);
-            CHECK((w == 16 && h == 12) || (w == 8200 && h == 24));
+            CHECK((w == 12 && h == 9) || (w == 8200 && h == 24));
             CHECK(w == ev->image_width && h == ev->image_height);
             limits++;
             break;
@@ -241,7 +258,7 @@ static void check_images(firn_sim_format fmt) {
             good++;
         }
     }
-    CHECK(good > 150 && decode_bad >= 3 && limits >= 2 && bmp >= 2);
+    CHECK(good > 150 && decode_bad >= 3 && limits >= 2 && bmp >= 2 && padded >= 2);
     firn_sim_free(s);
 }
 
@@ -298,13 +315,17 @@ static firn_sim_truth classify(const firn_sim_event *ev, double lot_w, double lo
         const uint8_t *p = ev->image;
         if (ev->image_len > 2 && p[0] == 'B' && p[1] == 'M') t = FIRN_SIM_IMAGE_FORMAT;
         else if (decode_any(p, ev->image_len, &w, &h) != 0) t = FIRN_SIM_IMAGE_DECODE;
-        else if (w < 32 || h < 32 || w > 8192 || h > 8192) t = FIRN_SIM_IMAGE_LIMITS;
+        else if (w < 16 || h < 16 || w > 4096 || h > 4096) t = FIRN_SIM_IMAGE_LIMITS;
+        else if (image_max_bytes && ev->image_len > image_max_bytes) t = FIRN_SIM_IMAGE_SIZE;
     }
     if (t == FIRN_SIM_GOOD) {
         const char *id = json_string_value(json_object_get(o, "eventId"));
         for (size_t i = 0; i < n_seen; i++)
             if (strcmp(seen[i].id, id) == 0) {
-                t = seen[i].hash == wire_hash(ev) ? FIRN_SIM_DUPLICATE : FIRN_SIM_N_TRUTH;
+                /* the variant says whether the payload is the original's */
+                bool same = seen[i].hash == wire_hash(ev);
+                bool says_repeat = strncmp(ev->variant, "repeat-of:", 10) == 0;
+                t = same == says_repeat ? FIRN_SIM_DUPLICATE : FIRN_SIM_N_TRUTH;
                 break;
             }
     }
@@ -312,8 +333,48 @@ static firn_sim_truth classify(const firn_sim_event *ev, double lot_w, double lo
     return t;
 }
 
+/* The field in ev->rule ("range:y") is the field the wire bytes break. */
+static bool rule_fits(const firn_sim_event *ev) {
+    const char *family = firn_sim_truth_name(ev->truth);
+    size_t fl = strlen(family);
+    if (ev->truth == FIRN_SIM_GOOD) return ev->rule[0] == '\0';
+    if (strncmp(ev->rule, family, fl) != 0) return false;
+    switch (ev->truth) {
+    case FIRN_SIM_REQUIRED: case FIRN_SIM_TYPE: case FIRN_SIM_RANGE: case FIRN_SIM_PATTERN:
+    case FIRN_SIM_DUPLICATE: break;
+    default: return ev->rule[fl] == '\0';
+    }
+    if (ev->rule[fl] != ':') return false;
+    const char *f = ev->rule + fl + 1;
+    if (ev->truth == FIRN_SIM_REQUIRED && strcmp(f, "image") == 0) return ev->image == NULL;
+    json_t *o = json_loadb((const char *)ev->json, ev->json_len, 0, NULL);
+    if (!o) return false;
+    json_t *v = json_object_get(o, f);
+    bool ok = false;
+    switch (ev->truth) {
+    case FIRN_SIM_REQUIRED: ok = v == NULL; break;
+    case FIRN_SIM_TYPE:
+        ok = v && (strcmp(f, "cameraId") == 0 ? !json_is_string(v)
+                   : strcmp(f, "slotId") == 0 ? !json_is_integer(v)
+                                              : !json_is_number(v));
+        break;
+    case FIRN_SIM_RANGE: {
+        double lim = strcmp(f, "x") == 0 ? 50.0 : 60.0;
+        ok = json_is_number(v) && (json_number_value(v) < 0 || json_number_value(v) > lim);
+        break;
+    }
+    case FIRN_SIM_PATTERN:
+        ok = strcmp(f, "carId") == 0 && json_is_string(v) && !plate_ok(json_string_value(v));
+        break;
+    default: ok = strcmp(f, "eventId") == 0 && json_is_string(v); break;
+    }
+    json_decref(o);
+    return ok;
+}
+
 FIRN_TEST(sim_bad_events_ground_truth) {
     enum { N = 5000 };
+    image_max_bytes = 65536; /* enables image:size */
     firn_sim *s = new_sim(5, 64, 48, FIRN_SIM_JPEG, 0.05, 200);
     CHECK(s);
     double lot_w, lot_d;
@@ -333,10 +394,15 @@ FIRN_TEST(sim_bad_events_ground_truth) {
             firn_sim_free(s);
             CHECK_MSG(0, "event %d: simulator says %s (%s), validator finds %s: %.*s", i,
                       firn_sim_truth_name(ev->truth), ev->variant,
-                      t < FIRN_SIM_N_TRUTH ? firn_sim_truth_name(t) : "duplicate id, new payload",
+                      t < FIRN_SIM_N_TRUTH ? firn_sim_truth_name(t) : "payload (not) repeated",
                       (int)ev->json_len, ev->json);
         }
         found[t]++;
+        if (!rule_fits(ev)) {
+            free(seen);
+            firn_sim_free(s);
+            CHECK_MSG(0, "event %d: rule %s for %s", i, ev->rule, firn_sim_truth_name(ev->truth));
+        }
         if (t == FIRN_SIM_GOOD) {
             seen[n_seen].hash = wire_hash(ev);
             memcpy(seen[n_seen].id, ev->event_id, 37);
@@ -344,6 +410,7 @@ FIRN_TEST(sim_bad_events_ground_truth) {
         }
     }
     free(seen);
+    image_max_bytes = 0;
     uint64_t counts[FIRN_SIM_N_TRUTH], bad = 0;
     firn_sim_counts(s, counts);
     firn_sim_free(s);
