@@ -165,7 +165,7 @@ static const firn_config_key *find_key(const char *name) {
     "      eventId: {type: string, required: true, unique: true}\n"                             \
     "      eventType: {type: string, required: true}\n"                                         \
     "      timeStamp: {type: timestamp, required: true, max-future: 5m, max-age: 7d}\n"          \
-    "      carId: {type: string, required: true, pattern: '^[0-9]{2,3}[A-Z]{1,3}[0-9]{4}$'}\n"     \
+    "      carId: {type: string, required: true, pattern: '^[0-9]{2}[A-Z]{2}[0-9]{4}$'}\n"     \
     "      slotId: {type: int, required: true, min: 0, max: 100000}\n"                         \
     "      x: {type: double, required: true, min: 0, max: 50}\n"                              \
     "      y: {type: double, required: true, min: 0, max: 60}\n"                              \

@@ -5,6 +5,7 @@
 #include "pipeline/pipeline.h"
 
 #include "io/io.h"
+#include "pipeline/validate.h"
 #include "stream/stream.h"
 
 #include <errno.h>
@@ -36,6 +37,8 @@ struct firn_classifier {
     int64_t *next;     /* per raw partition: the next raw offset to consume */
     firn_classifier_stats stats;
     firn_arena step;   /* headers of the current step */
+    firn_event ev;     /* the parser's reusable state */
+    firn_event_limits lim;
 };
 
 const void *firn_record_header(const firn_record *rec, const char *key, size_t *len) {
@@ -164,6 +167,12 @@ int firn_classifier_new(firn_stream *s, const firn_classifier_options *o, firn_c
     c->dlq = firn_xstrdup(o->dead_letter_topic ? o->dead_letter_topic : "dead-letter");
     c->checkpoint_path = o->checkpoint_path ? firn_xstrdup(o->checkpoint_path) : NULL;
     firn_arena_init(&c->step, 0);
+    firn_event_init(&c->ev);
+    if (o->limits) {
+        c->lim = *o->limits;
+    } else {
+        c->lim = (firn_event_limits){16u << 20, 1u << 20, 32, 1024, "image"};
+    }
     int rc = firn_stream_partitions(s, c->raw_topic, &c->partitions, err);
     if (rc) goto fail;
     c->nroutes = o->nroutes;
@@ -222,6 +231,7 @@ void firn_classifier_free(firn_classifier *c) {
     free(c->dlq);
     free(c->checkpoint_path);
     firn_arena_release(&c->step);
+    firn_event_release(&c->ev);
     free(c);
 }
 
@@ -235,40 +245,35 @@ const firn_classifier_stats *firn_classifier_get_stats(const firn_classifier *c)
  * dead letters (in the step arena). */
 static size_t route(firn_classifier *c, const firn_record *r, const char **reason) {
     *reason = NULL;
-    json_error_t je;
-    json_t *j = json_loadb(r->value, r->value_len, JSON_REJECT_DUPLICATES, &je);
     size_t dlq = c->nouts - 1;
-    if (!j) {
-        char buf[300];
-        snprintf(buf, sizeof buf, "unparseable: %s (byte %d)", je.text, je.position);
+    char buf[300];
+    const char *why = firn_event_parse(&c->ev, r->value, r->value_len, &c->lim);
+    if (why) { /* parse:syntax (expected ':' at byte 17) */
+        const char *detail = firn_event_detail(&c->ev);
+        if (detail && *detail) snprintf(buf, sizeof buf, "%s (%s)", why, detail);
+        else snprintf(buf, sizeof buf, "%s", why);
         *reason = firn_arena_strdup(&c->step, buf);
         return dlq;
     }
-    size_t out = dlq;
-    json_t *v = json_is_object(j) ? json_object_get(j, c->route_field) : NULL;
-    char buf[300];
-    if (!json_is_object(j)) {
-        *reason = "unparseable: the event is not a JSON object";
-    } else if (!v) {
-        snprintf(buf, sizeof buf, "unroutable: no field %s", c->route_field);
+    const firn_event_field *f = firn_event_get(&c->ev, c->route_field, strlen(c->route_field));
+    if (!f || f->kind == FIRN_JSON_NULL) {
+        snprintf(buf, sizeof buf, "route:missing (no field %s)", c->route_field);
         *reason = firn_arena_strdup(&c->step, buf);
-    } else if (!json_is_string(v)) {
-        snprintf(buf, sizeof buf, "unroutable: %s is not a string", c->route_field);
-        *reason = firn_arena_strdup(&c->step, buf);
-    } else {
-        const char *val = json_string_value(v);
-        size_t i;
-        for (i = 0; i < c->nroutes; i++)
-            if (strcmp(c->route_values[i], val) == 0) break;
-        if (i < c->nroutes) {
-            out = c->route_out[i];
-        } else {
-            snprintf(buf, sizeof buf, "unknown %s '%.100s'", c->route_field, val);
-            *reason = firn_arena_strdup(&c->step, buf);
-        }
+        return dlq;
     }
-    json_decref(j);
-    return out;
+    if (f->kind != FIRN_JSON_STRING) {
+        snprintf(buf, sizeof buf, "route:not-a-string (%s)", c->route_field);
+        *reason = firn_arena_strdup(&c->step, buf);
+        return dlq;
+    }
+    for (size_t i = 0; i < c->nroutes; i++)
+        if (strlen(c->route_values[i]) == f->value_len &&
+            memcmp(c->route_values[i], f->value, f->value_len) == 0)
+            return c->route_out[i];
+    snprintf(buf, sizeof buf, "route:unknown-type (%s '%.*s')", c->route_field,
+             (int)(f->value_len > 100 ? 100 : f->value_len), f->value);
+    *reason = firn_arena_strdup(&c->step, buf);
+    return dlq;
 }
 
 static void push(out_topic *o, const firn_msg *m) {

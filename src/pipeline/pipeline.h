@@ -168,6 +168,7 @@ const char *firn_wap_history_schema_json(void);
 
 struct firn_stream;
 struct firn_record;
+struct firn_event_limits;
 
 /* Routed and dead-letter records carry these headers. */
 #define FIRN_HDR_RAW "firn.raw"       /* "<raw partition>:<raw offset>" */
@@ -186,6 +187,7 @@ typedef struct firn_classifier_options {
     const char *dead_letter_topic; /* NULL: "dead-letter" */
     const char *checkpoint_path;   /* lower-bound checkpoint file, or NULL */
     size_t max_poll_records;       /* 0: 10000 */
+    const struct firn_event_limits *limits; /* parser limits (limits.*), NULL: defaults */
 } firn_classifier_options;
 
 typedef struct firn_classifier_stats {

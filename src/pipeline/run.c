@@ -14,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "io/io.h"
 #include "pipeline/events.h"
+#include "pipeline/validate.h"
 #include "sim/sim.h"
 #include "stream/stream.h"
 
@@ -172,6 +173,9 @@ static void *classify_thread(void *arg) {
     co.routes = routes;
     co.nroutes = cfg->ntypes;
     co.dead_letter_topic = cfg->stream_dead_letter_topic;
+    firn_event_limits lim;
+    firn_event_limits_from_config(&lim, cfg);
+    co.limits = &lim;
     firn_classifier *c = NULL;
     if (firn_classifier_new(r->stream, &co, &c, &err)) goto out;
     for (;;) {

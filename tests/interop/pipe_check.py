@@ -29,11 +29,8 @@ for line in open(events_path, 'rb'):
         sim_images.setdefault(ev['eventId'], hashlib.sha256(base64.b64decode(ev['image'])).hexdigest())
 
 bad = []
-RULE = {'required': 'required:', 'type': 'type:', 'range': 'range:', 'pattern': 'pattern:',
-        'timestamp-future': 'timestamp:future', 'timestamp-age': 'timestamp:too-old',
-        'image-decode': 'image:', 'image-format': 'image:format',
-        'image-limits': 'image:dimensions', 'unique': 'duplicate:eventId'}
 trusted, untrusted = {}, collections.Counter()
+unt_by_id = collections.defaultdict(set)
 for typ in ('entry', 'exit'):
     for r in scan(f"production.parking_{typ}"):
         if r['eventId'] in trusted:
@@ -45,43 +42,36 @@ for typ in ('entry', 'exit'):
             bad.append(f"{r['eventId']}: image bytes hash {h}, column says {r['image_sha256']}")
         if sim_images.get(r['eventId']) not in (None, h):
             bad.append(f"{r['eventId']}: image differs from the simulator's")
+        if r['eventType'] != f"parking-{typ}":
+            bad.append(f"{r['eventId']}: eventType {r['eventType']} in parking_{typ}")
     for r in scan(f"staging.parking_{typ}_untrusted"):
-        untrusted[(r.get('eventId'), r['failed_rules'])] += 1
+        untrusted[r['failed_rules']] += 1
+        unt_by_id[r.get('eventId')].add(r['failed_rules'])
 
 good = [t for t in truth if t['truth'] == 'good']
 good_ids = collections.Counter(t['eventId'] for t in good)
 if set(trusted) != set(good_ids):
     bad.append(f"trusted ids: {len(set(trusted) - set(good_ids))} unexpected, {len(set(good_ids) - set(trusted))} missing")
-for t in good:
-    want = 'entry' if t.get('eventType', 'parking-entry').endswith('entry') else 'exit'
-    if t['eventId'] in trusted and 'eventType' in t and trusted[t['eventId']][0] != want:
-        bad.append(f"{t['eventId']} in the wrong table")
 
-# rule breakers: one untrusted row each, with the injected rule
+# rule breakers: one untrusted row each, naming exactly the rule the simulator broke
+rule_events = [t for t in truth if t['truth'] != 'good' and not t['truth'].startswith('parse:')]
+want_rules = collections.Counter(t['rule'] for t in rule_events)
+if untrusted != want_rules:
+    diff = {k: (untrusted[k], want_rules[k]) for k in set(untrusted) | set(want_rules) if untrusted[k] != want_rules[k]}
+    bad.append(f"untrusted rows per rule differ from the injected ones (got, want): {diff}")
 unt_rows = sum(untrusted.values())
-rule_events = [t for t in truth if t['truth'] in RULE]
-if unt_rows != len(rule_events):
-    bad.append(f"{unt_rows} untrusted rows, {len(rule_events)} rule-breaking events simulated")
-per_rule_got = collections.Counter()
-for (eid, rules), n in untrusted.items():
-    for name, prefix in RULE.items():
-        if any(x.startswith(prefix) for x in rules.split(',')):
-            per_rule_got[name] += n
-per_rule_want = collections.Counter(t['truth'] for t in rule_events)
-for name in RULE:
-    if per_rule_got[name] < per_rule_want[name]:
-        bad.append(f"rule {name}: {per_rule_got[name]} untrusted rows name it, {per_rule_want[name]} injected")
-dups = [t for t in truth if t['truth'] == 'unique']
-for t in dups:
+for t in rule_events:
+    if t['rule'] != 'required:eventId' and t['rule'] not in unt_by_id.get(t['eventId'], ()):
+        bad.append(f"{t['eventId']}: no untrusted row with {t['rule']}")
+for t in (t for t in truth if t['truth'] == 'duplicate'):
     if t['eventId'] not in trusted:
         bad.append(f"duplicate {t['eventId']}: its original is not trusted")
-    if untrusted[(t['eventId'], 'duplicate:eventId')] < 1:
-        bad.append(f"duplicate {t['eventId']}: not untrusted as duplicate:eventId")
 
 dl = scan('staging.dead_letter')
-unparseable = [t for t in truth if t['truth'] in ('malformed-json', 'invalid-utf8')]
-if len(dl) != len(unparseable):
-    bad.append(f"{len(dl)} dead letters, {len(unparseable)} unparseable events simulated")
+unparseable = collections.Counter(t['rule'] for t in truth if t['truth'].startswith('parse:'))
+got_dl = collections.Counter(r['reason'].split(' ')[0] for r in dl)
+if got_dl != unparseable:
+    bad.append(f"dead letters per reason {dict(got_dl)}, simulated {dict(unparseable)}")
 offs = collections.Counter((r['raw_partition'], r['raw_offset']) for r in dl)
 if any(n > 1 for n in offs.values()):
     bad.append("a raw offset is dead-lettered twice")
