@@ -8,6 +8,7 @@
 #   make valgrind   unit tests under valgrind memcheck
 #   make fuzz       build the libFuzzer targets (clang); make fuzz-replay replays the corpus
 #   make bench-parquet   Parquet write/read speed against DuckDB, image writes against write()
+#   make bench-scan      table scans: bytes a one-day filter reads, full scan against DuckDB
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -35,7 +36,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 
 .PHONY: all firn tests demo test test-unit test-interop test-long asan valgrind fuzz \
-        fuzz-replay bench-parquet deps clean
+        fuzz-replay bench-parquet bench-scan deps clean
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -114,6 +115,9 @@ bench-parquet: deps $(BUILDDIR)/bench/bench_parquet
 
 bench-commit: deps $(BUILDDIR)/bench/bench_commit
 	@bash bench/commit.sh
+
+bench-scan: deps $(BUILDDIR)/bench/bench_scan
+	@bash bench/scan.sh
 
 clean:
 	rm -rf build

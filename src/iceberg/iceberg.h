@@ -1629,6 +1629,11 @@ typedef struct firn_ice_scan_stats {
     int64_t rows_deleted;         /* rows matching the filter dropped by deletes */
     /* while reading */
     size_t files_read;
+    /* Bytes read from storage by the scan, counted at the read calls: for each
+     * data file its head magic (4), tail (8) and footer, then the byte range of
+     * every column chunk read (only the read columns of row groups not skipped);
+     * plus every delete file read in full (position delete files once per data
+     * file they apply to). Manifests and manifest lists are not counted. */
     int64_t bytes_read;
     size_t row_groups_total, row_groups_skipped;
     int64_t rows_read, rows_returned;

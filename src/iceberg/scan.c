@@ -76,7 +76,8 @@ struct firn_ice_scan {
     /* reading */
     size_t cur_task;
     firn_pq_reader *reader;
-    uint8_t *file_data;
+    firn_io_reader *file_in; /* the open data file; reader reads through it (ranged) */
+    bool *is_filter_col;     /* per read column: the filter reads it */
     size_t cur_rg;
     int *file_col; /* per read column: file column index or -1 */
     firn_pq_column_data *cols;
@@ -104,7 +105,7 @@ static void add_warning(firn_ice_scan *s, const char *msg) {
 void firn_ice_scan_free(firn_ice_scan *s) {
     if (!s) return;
     firn_pq_reader_free(s->reader);
-    free(s->file_data);
+    firn_io_reader_close(s->file_in);
     for (size_t i = 0; i < s->nwarnings; i++) free(s->warnings[i]);
     free(s->warnings);
     free(s->tasks);
@@ -278,9 +279,12 @@ static int build_read_list(firn_ice_scan *s, firn_error *err) {
     s->out_cols = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->out_cols);
     s->types = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->types);
     s->ids = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->ids);
+    s->is_filter_col = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->is_filter_col);
+    size_t nfilter = firn_ice_expr_field_ids(s->filter, ids, 64);
     for (size_t j = 0; j < s->nread; j++) {
         s->types[j] = s->read[j]->type;
         s->ids[j] = s->read[j]->id;
+        for (size_t k = 0; k < nfilter; k++) s->is_filter_col[j] |= ids[k] == s->ids[j];
     }
     return 0;
 }
@@ -850,6 +854,7 @@ static int load_equality_delete(firn_ice_scan *s, const firn_ice_data_file *d, f
     size_t len = 0;
     if (firn_io_read_all(s->io, d->file_path, &data, &len, err))
         return FIRN_WRAP(err, err->kind, "cannot read equality delete file %s", d->file_path);
+    s->stats.bytes_read += (int64_t)len;
     firn_pq_reader *r = firn_pq_reader_open_mem(data, len, err);
     if (!r) {
         free(data);
@@ -917,6 +922,7 @@ static int load_position_deletes(firn_ice_scan *s, const firn_ice_scan_task *tas
         size_t len = 0;
         if (firn_io_read_all(s->io, d->file_path, &data, &len, err))
             return FIRN_WRAP(err, err->kind, "cannot read position delete file %s", d->file_path);
+        s->stats.bytes_read += (int64_t)len;
         firn_pq_reader *r = firn_pq_reader_open_mem(data, len, err);
         if (!r) {
             free(data);
@@ -959,39 +965,41 @@ static int load_position_deletes(firn_ice_scan *s, const firn_ice_scan_task *tas
     return 0;
 }
 
+/* The open data file's bytes, for its Parquet reader: every byte the scan reads
+ * from a data file goes through here and is counted. */
+static int read_data_range(void *ctx, uint64_t off, void *buf, size_t n, firn_error *err) {
+    firn_ice_scan *s = ctx;
+    int rc = firn_io_read_at(s->file_in, off, buf, n, err);
+    if (rc) return rc;
+    s->stats.bytes_read += (int64_t)n;
+    return 0;
+}
+
 static int open_file(firn_ice_scan *s, const firn_ice_scan_task *task, firn_error *err) {
     const firn_ice_data_file *df = task->file;
     if (df->file_format && strcasecmp(df->file_format, "PARQUET") != 0)
         return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED, "data file %s is %s; firn reads Parquet only",
                           df->file_path, df->file_format);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (firn_io_read_all(s->io, df->file_path, &data, &len, err))
+    if (firn_io_open(s->io, df->file_path, &s->file_in, err))
         return FIRN_WRAP(err, err->kind, "cannot read data file %s", df->file_path);
+    uint64_t len = firn_io_reader_size(s->file_in);
     if ((int64_t)len != df->file_size_in_bytes) {
         char msg[1400];
         snprintf(msg, sizeof msg,
-                 "data file %s: the manifest says file_size_in_bytes = %lld but the file has %zu "
+                 "data file %s: the manifest says file_size_in_bytes = %lld but the file has %llu "
                  "bytes (the manifest is wrong or the file was replaced)",
-                 df->file_path, (long long)df->file_size_in_bytes, len);
-        if (!s->opts.allow_size_mismatch) {
-            free(data);
-            return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "%s", msg);
-        }
+                 df->file_path, (long long)df->file_size_in_bytes, (unsigned long long)len);
+        if (!s->opts.allow_size_mismatch) return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "%s", msg);
         add_warning(s, msg);
     }
-    firn_pq_reader *r = firn_pq_reader_open_mem(data, len, err);
-    if (!r) {
-        free(data);
-        return FIRN_WRAP(err, err->kind, "cannot open data file %s", df->file_path);
-    }
+    /* footer first; column chunks are read when a row group needs them */
+    firn_pq_reader *r = firn_pq_reader_open_ranged(len, read_data_range, s, err);
+    if (!r) return FIRN_WRAP(err, err->kind, "cannot open data file %s", df->file_path);
     s->reader = r;
-    s->file_data = data;
     s->cur_rg = 0;
     s->rg_first_row = 0;
     if (load_position_deletes(s, task, err)) return -(int)err->kind;
     s->stats.files_read++;
-    s->stats.bytes_read += (int64_t)len;
     s->stats.row_groups_total += firn_pq_reader_num_row_groups(r);
     if ((int64_t)firn_pq_reader_num_rows(r) != df->record_count) {
         char msg[1400];
@@ -1005,9 +1013,9 @@ static int open_file(firn_ice_scan *s, const firn_ice_scan_task *task, firn_erro
 
 static void close_file(firn_ice_scan *s) {
     firn_pq_reader_free(s->reader);
-    free(s->file_data);
+    firn_io_reader_close(s->file_in);
     s->reader = NULL;
-    s->file_data = NULL;
+    s->file_in = NULL;
 }
 
 static bool pq_value_from(const firn_ice_value *v, const firn_pq_column_desc *d, firn_pq_value *out) {
@@ -1188,6 +1196,22 @@ static const firn_ice_value *identity_constant(const firn_ice_scan_task *task, i
     return NULL;
 }
 
+/* Read column j of the read list for row group rg of the open file into s->cols[j]
+ * (a constant column when the file lacks it). */
+static int read_column(firn_ice_scan *s, const firn_ice_scan_task *task, size_t rg, size_t j, size_t n,
+                       firn_error *err) {
+    int c = s->file_col[j];
+    if (c < 0) {
+        constant_column(&s->batch_arena, s->types[j], identity_constant(task, s->ids[j]), n, &s->cols[j]);
+        return 0;
+    }
+    if (firn_pq_reader_read_column(s->reader, rg, (size_t)c, &s->batch_arena, &s->cols[j], err))
+        return FIRN_WRAP(err, err->kind, "cannot read column '%s' of data file %s", s->read[j]->name,
+                         task->file->file_path);
+    widen(&s->batch_arena, firn_pq_reader_column(s->reader, (size_t)c), s->types[j], n, &s->cols[j]);
+    return 0;
+}
+
 int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_error *err) {
     ICE_ERR_GUARD(err);
     memset(out, 0, sizeof *out);
@@ -1214,20 +1238,22 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
         }
         firn_arena_reset(&s->batch_arena);
         size_t n = firn_pq_reader_row_group_rows(s->reader, rg);
-        for (size_t j = 0; j < s->nread; j++) {
-            int c = s->file_col[j];
-            if (c < 0) {
-                constant_column(&s->batch_arena, s->types[j], identity_constant(task, s->ids[j]), n, &s->cols[j]);
-                continue;
-            }
-            if (firn_pq_reader_read_column(s->reader, rg, (size_t)c, &s->batch_arena, &s->cols[j], err)) {
-                FIRN_WRAP(err, err->kind, "cannot read column '%s' of data file %s", s->read[j]->name,
-                          task->file->file_path);
-                return -(int)err->kind;
-            }
-            widen(&s->batch_arena, firn_pq_reader_column(s->reader, (size_t)c), s->types[j], n, &s->cols[j]);
-        }
+        bool filtered = s->filter->op != FIRN_ICE_EXPR_TRUE;
+        uint8_t *sel = NULL;
         s->stats.rows_read += (int64_t)n;
+        if (filtered) {
+            /* the filter's columns first: a row group where no row matches reads
+             * (and fetches) no other column */
+            for (size_t j = 0; j < s->nread; j++)
+                if (s->is_filter_col[j] && read_column(s, task, rg, j, n, err)) return -(int)err->kind;
+            sel = firn_arena_alloc(&s->batch_arena, n + 1);
+            firn_ice_expr_columns ec = {s->nread, s->ids, s->types, s->cols};
+            if (firn_ice_expr_eval(s->filter, &ec, n, sel, err)) return -(int)err->kind;
+            if (!memchr(sel, 1, n)) continue;
+        }
+        for (size_t j = 0; j < s->nread; j++)
+            if (!(filtered && s->is_filter_col[j]) && read_column(s, task, rg, j, n, err))
+                return -(int)err->kind;
         out->file_path = task->file->file_path;
         out->fields = s->fields;
         out->ncolumns = s->nfields;
@@ -1240,7 +1266,7 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
         }
         bool any_deleted = lo < s->ndel_pos && s->del_pos[lo] < (int64_t)(first_row + n);
         if (s->neqs) any_deleted = true;
-        if (s->filter->op == FIRN_ICE_EXPR_TRUE && !any_deleted) {
+        if (!filtered && !any_deleted) {
             if (n == 0) continue;
             memcpy(s->out_cols, s->cols, s->nfields * sizeof *s->cols);
             out->nrows = n;
@@ -1248,10 +1274,10 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
             s->stats.rows_returned += (int64_t)n;
             return 1;
         }
-        uint8_t *sel = firn_arena_alloc(&s->batch_arena, n + 1);
-        firn_ice_expr_columns ec = {s->nread, s->ids, s->types, s->cols};
-        if (s->filter->op == FIRN_ICE_EXPR_TRUE) memset(sel, 1, n);
-        else if (firn_ice_expr_eval(s->filter, &ec, n, sel, err)) return -(int)err->kind;
+        if (!sel) {
+            sel = firn_arena_alloc(&s->batch_arena, n + 1);
+            memset(sel, 1, n);
+        }
         for (size_t p = lo; p < s->ndel_pos && s->del_pos[p] < (int64_t)(first_row + n); p++) {
             size_t at = (size_t)(s->del_pos[p] - (int64_t)first_row);
             if (sel[at]) {

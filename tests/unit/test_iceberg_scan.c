@@ -873,6 +873,218 @@ FIRN_TEST(iceberg_scan_row_group_skipping) {
     fixture_close(&f);
 }
 
+/* ------------------------------------------------------------ bytes read */
+
+/* What a ranged scan must read from one data file, from the file itself: its
+ * size, the footer length (last 8 bytes), and per row group the byte size and
+ * id bounds of each column chunk (firn_pq_reader_chunk_info). */
+typedef struct file_facts {
+    uint64_t size, footer;
+    size_t nrg, ncol;
+    int32_t field_id[8];
+    int64_t chunk[64][8]; /* [rg][col] total_compressed_size */
+    int64_t id_min[64], id_max[64];
+} file_facts;
+
+static int file_facts_load(const char *location, file_facts *ff) {
+    memset(ff, 0, sizeof *ff);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_error err;
+    firn_error_init(&err);
+    char *path;
+    int rc = -1;
+    firn_pq_reader *r = NULL;
+    FILE *fp = NULL;
+    if (firn_io_uri_to_path(location, &a, &path, &err)) goto out;
+    fp = fopen(path, "rb");
+    uint8_t tail[8];
+    if (!fp || fseek(fp, -8, SEEK_END) != 0 || fread(tail, 1, 8, fp) != 8) goto out;
+    ff->size = (uint64_t)ftell(fp);
+    ff->footer = (uint64_t)tail[0] | (uint64_t)tail[1] << 8 | (uint64_t)tail[2] << 16 | (uint64_t)tail[3] << 24;
+    r = firn_pq_reader_open(path, &err);
+    if (!r) goto out;
+    ff->nrg = firn_pq_reader_num_row_groups(r);
+    ff->ncol = firn_pq_reader_num_columns(r);
+    if (ff->nrg > 64 || ff->ncol > 8) goto out;
+    for (size_t c = 0; c < ff->ncol; c++) ff->field_id[c] = firn_pq_reader_column(r, c)->field_id;
+    for (size_t g = 0; g < ff->nrg; g++)
+        for (size_t c = 0; c < ff->ncol; c++) {
+            firn_pq_chunk_info ci;
+            if (firn_pq_reader_chunk_info(r, g, c, &ci, &err)) goto out;
+            ff->chunk[g][c] = ci.compressed_size;
+            if (ff->field_id[c] == 1) {
+                if (!ci.has_min || !ci.has_max) goto out;
+                ff->id_min[g] = ci.min.i;
+                ff->id_max[g] = ci.max.i;
+            }
+        }
+    rc = 0;
+out:
+    if (rc) printf("    cannot inspect %s: %s\n", location, errtext(&err));
+    if (fp) fclose(fp);
+    firn_pq_reader_free(r);
+    firn_error_release(&err);
+    firn_arena_release(&a);
+    return rc;
+}
+
+/* Bytes of the file's chunks of field `id` (all row groups). */
+static int64_t facts_column_bytes(const file_facts *ff, int32_t id) {
+    int64_t n = 0;
+    for (size_t g = 0; g < ff->nrg; g++)
+        for (size_t c = 0; c < ff->ncol; c++)
+            if (ff->field_id[c] == id) n += ff->chunk[g][c];
+    return n;
+}
+
+/* The metric of field id in a data file's column_sizes, or -1. */
+static int64_t column_size_metric(const firn_ice_data_file *df, int32_t id) {
+    for (size_t i = 0; i < df->ncolumn_sizes; i++)
+        if (df->column_sizes[i].field_id == id) return df->column_sizes[i].value;
+    return -1;
+}
+
+/* Plan a scan and sum, over its tasks, what expect() says it must read. */
+typedef int64_t (*expect_fn)(const file_facts *ff, const firn_ice_data_file *df);
+
+static int64_t expected_bytes(fixture *f, const firn_ice_scan_options *o, expect_fn expect) {
+    firn_ice_scan *s = firn_ice_scan_new(f->t->metadata, f->t->io, o, &f->err);
+    if (!s) return -1;
+    size_t n;
+    const firn_ice_scan_task *tasks = firn_ice_scan_tasks(s, &n);
+    int64_t total = 0;
+    for (size_t i = 0; i < n && total >= 0; i++) {
+        file_facts ff;
+        int64_t e = file_facts_load(tasks[i].file->file_path, &ff) ? -1 : expect(&ff, tasks[i].file);
+        total = e < 0 ? -1 : total + e;
+    }
+    firn_ice_scan_free(s);
+    return total;
+}
+
+static int64_t expect_whole_file(const file_facts *ff, const firn_ice_data_file *df) {
+    /* head magic + chunks + footer + tail = the file, as the manifest says too */
+    return (int64_t)ff->size == df->file_size_in_bytes ? (int64_t)ff->size : -1;
+}
+
+static int64_t expect_id_score(const file_facts *ff, const firn_ice_data_file *df) {
+    int64_t chunks = 0;
+    for (int32_t id = 1; id <= 5; id += 4) {
+        int64_t c = facts_column_bytes(ff, id);
+        /* the writer's column_sizes metric counts the same chunks */
+        if (c <= 0 || c != column_size_metric(df, id)) {
+            printf("    field %d: chunks %lld bytes, column_sizes says %lld\n", id, (long long)c,
+                   (long long)column_size_metric(df, id));
+            return -1;
+        }
+        chunks += c;
+    }
+    return 4 + 8 + (int64_t)ff->footer + chunks;
+}
+
+/* id >= 1234 and id < 1300: row groups whose id bounds overlap are read whole, the
+ * others not at all. */
+static int64_t expect_id_range(const file_facts *ff, const firn_ice_data_file *df) {
+    (void)df;
+    int64_t n = 4 + 8 + (int64_t)ff->footer;
+    for (size_t g = 0; g < ff->nrg; g++)
+        if (ff->id_max[g] >= 1234 && ff->id_min[g] < 1300)
+            for (size_t c = 0; c < ff->ncol; c++) n += ff->chunk[g][c];
+    return n;
+}
+
+static int64_t expect_score_chunks(const file_facts *ff, const firn_ice_data_file *df) {
+    (void)df;
+    return 4 + 8 + (int64_t)ff->footer + facts_column_bytes(ff, 5);
+}
+
+static bool p_id_range(size_t i) { return i >= 1234 && i < 1300; }
+static bool p_score_gap(size_t i) { return g_score(i) > 10.1 && g_score(i) < 10.2; }
+
+FIRN_TEST(iceberg_scan_bytes_read_exact) {
+    fixture f;
+    firn_ice_kv props[] = {{"write.parquet.row-group-size-bytes", "4096"},
+                           {"write.parquet.page-row-limit", "100"}};
+    CHECK_OK(fixture_open_props(&f, "bytesread", true, props, 2), &f.err);
+    CHECK(append_rows(&f, 0, 400, NULL) > 0);
+    CHECK(append_rows(&f, 400, 300, NULL) > 0);
+    firn_ice_scan_options o;
+    firn_ice_scan_options_init(&o);
+    firn_ice_scan_stats st;
+
+    /* full scan: every byte of every file, once */
+    CHECK_OK(check_filter(&f, NULL, p_all, NROWS, &st), &f.err);
+    int64_t whole = expected_bytes(&f, &o, expect_whole_file);
+    CHECK(whole > 0);
+    CHECK_EQ_INT(st.bytes_read, whole);
+    CHECK_EQ_INT(st.bytes_read, st.planned_bytes);
+    int64_t full = st.bytes_read;
+
+    /* two of five columns: footers and those columns' chunks only */
+    static const char *const cols[] = {"id", "score"};
+    o.columns = cols;
+    o.ncolumns = 2;
+    /* (planned with a filter that prunes nothing, so that manifests keep metrics) */
+    firn_ice_scan_options plan = o;
+    plan.where = "id >= 0";
+    int64_t want = expected_bytes(&f, &plan, expect_id_score);
+    CHECK(want > 0);
+    unsigned char *seen = calloc(NROWS, 1);
+    CHECK_EQ_INT(scan_ids(f.t->metadata, f.t->io, &o, seen, NROWS, &st, &f.err), NROWS);
+    CHECK_EQ_INT(st.bytes_read, want);
+    /* (small files: footers dominate) */
+    CHECK_MSG(st.bytes_read < full, "two columns %lld of %lld bytes", (long long)st.bytes_read,
+              (long long)full);
+    free(seen);
+
+    /* a selective filter: fewer bytes, exactly the rows (two days' files, read whole) */
+    o.columns = NULL;
+    o.ncolumns = 0;
+    o.where = "ts >= '2024-03-11' and ts < '2024-03-13'";
+    want = expected_bytes(&f, &o, expect_whole_file);
+    CHECK_OK(check_filter(&f, o.where, p_day, NROWS, &st), &f.err);
+    CHECK_EQ_INT(st.bytes_read, want);
+    CHECK_MSG(st.bytes_read * 4 < full, "selective %lld of %lld bytes", (long long)st.bytes_read,
+              (long long)full);
+    CHECK(st.rows_returned > 0);
+    fixture_close(&f);
+}
+
+FIRN_TEST(iceberg_scan_bytes_read_skips_row_groups_and_unmatched_columns) {
+    fixture f;
+    firn_ice_kv props[] = {{"write.parquet.row-group-size-bytes", "4096"},
+                           {"write.parquet.page-row-limit", "100"}};
+    CHECK_OK(fixture_open_props(&f, "bytesrg", false, props, 2), &f.err);
+    CHECK(append_rows(&f, 0, 5000, NULL) > 0);
+    firn_ice_scan_options o;
+    firn_ice_scan_options_init(&o);
+    firn_ice_scan_stats st;
+    CHECK_OK(check_filter(&f, NULL, p_all, 5000, &st), &f.err);
+    int64_t full = st.bytes_read;
+    CHECK_EQ_INT(full, expected_bytes(&f, &o, expect_whole_file));
+
+    /* row groups the id statistics exclude are never fetched */
+    o.where = "id >= 1234 and id < 1300";
+    int64_t want = expected_bytes(&f, &o, expect_id_range);
+    CHECK_OK(check_filter(&f, o.where, p_id_range, 5000, &st), &f.err);
+    CHECK_MSG(st.row_groups_total > 4 && st.row_groups_skipped > 0, "%zu of %zu skipped",
+              st.row_groups_skipped, st.row_groups_total);
+    CHECK_EQ_INT(st.bytes_read, want);
+    CHECK_MSG(st.bytes_read * 4 < full, "%lld of %lld bytes", (long long)st.bytes_read, (long long)full);
+
+    /* no row matches though no statistic says so (floats are never skipped by
+     * row-group bounds): only the filter's column is fetched */
+    o.where = "score > 10.1 and score < 10.2";
+    want = expected_bytes(&f, &o, expect_score_chunks);
+    CHECK_OK(check_filter(&f, o.where, p_score_gap, 5000, &st), &f.err);
+    CHECK_EQ_INT(st.rows_returned, 0);
+    CHECK_EQ_INT(st.row_groups_skipped, 0);
+    CHECK_EQ_INT(st.bytes_read, want);
+    CHECK(st.bytes_read * 2 < full);
+    fixture_close(&f);
+}
+
 /* ------------------------------------------------------- position deletes */
 
 typedef struct snapshot_commit {
