@@ -17,7 +17,7 @@
  * value = a hashed double (null every 101st row), flag = one hash bit.
  *
  * scan prints one line:
- *   rows=N bytes_read=B files=F row_groups=R seconds=S sum_id=.. sum_ts=.. count_name=..
+ *   rows=N bytes_read=B files=F row_groups=R seconds=S cpu_seconds=C sum_id=.. sum_ts=.. count_name=..
  *   sum_name_len=.. count_value=.. sum_value=.. count_flag=..
  * bytes_read is the scan's own counter (firn_ice_scan_stats.bytes_read: bytes of data and
  * delete files the scan read from storage, counted at the read calls). */
@@ -38,6 +38,12 @@
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -185,7 +191,7 @@ static int cmd_scan(const char *dir, const char *where) {
     firn_catalog *cat = NULL;
     firn_ice_table *t = NULL;
     if (load(dir, &cat, &t, &err)) return fail(&err);
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     firn_ice_scan_options o;
     firn_ice_scan_options_init(&o);
     o.where = where;
@@ -224,12 +230,12 @@ static int cmd_scan(const char *dir, const char *where) {
         rows += (int64_t)b.nrows;
     }
     if (rc < 0) return fail(&err);
-    double secs = now_s() - t0;
+    double secs = now_s() - t0, cpu = cpu_s() - c0;
     const firn_ice_scan_stats *st = firn_ice_scan_get_stats(s);
-    printf("rows=%" PRId64 " bytes_read=%" PRId64 " files=%zu row_groups=%zu seconds=%.4f sum_id=%" PRId64
+    printf("rows=%" PRId64 " bytes_read=%" PRId64 " files=%zu row_groups=%zu seconds=%.4f cpu_seconds=%.4f sum_id=%" PRId64
            " sum_ts=%" PRIu64 " count_name=%" PRId64 " sum_name_len=%" PRId64 " count_value=%" PRId64
            " sum_value=%.6f count_flag=%" PRId64 "\n",
-           rows, st->bytes_read, st->files_read, st->row_groups_total - st->row_groups_skipped, secs,
+           rows, st->bytes_read, st->files_read, st->row_groups_total - st->row_groups_skipped, secs, cpu,
            sum_id, sum_ts, count_name, sum_name_len, count_value, sum_value, count_flag);
     firn_ice_scan_free(s);
     firn_ice_table_free(t);

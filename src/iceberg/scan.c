@@ -45,6 +45,7 @@ typedef struct eq_set {
 struct firn_ice_scan {
     firn_arena arena;       /* plan lifetime */
     firn_arena batch_arena; /* one batch */
+    firn_arena read_scratch; /* the Parquet reader's temporaries, kept across files */
     const firn_ice_metadata *md;
     struct firn_io *io;
     firn_ice_scan_options opts;
@@ -114,6 +115,7 @@ void firn_ice_scan_free(firn_ice_scan *s) {
     eq_sets_free(s);
     if (s->name_mapping) json_decref(s->name_mapping);
     firn_arena_release(&s->batch_arena);
+    firn_arena_release(&s->read_scratch);
     firn_arena_release(&s->arena);
     free(s);
 }
@@ -597,6 +599,7 @@ firn_ice_scan *firn_ice_scan_new(const firn_ice_metadata *md, struct firn_io *io
     firn_ice_scan *s = firn_xcalloc(1, sizeof *s);
     firn_arena_init(&s->arena, 0);
     firn_arena_init(&s->batch_arena, 0);
+    firn_arena_init(&s->read_scratch, 0);
     s->md = md;
     s->io = io;
     if (opts) s->opts = *opts;
@@ -995,6 +998,7 @@ static int open_file(firn_ice_scan *s, const firn_ice_scan_task *task, firn_erro
     /* footer first; column chunks are read when a row group needs them */
     firn_pq_reader *r = firn_pq_reader_open_ranged(len, read_data_range, s, err);
     if (!r) return FIRN_WRAP(err, err->kind, "cannot open data file %s", df->file_path);
+    firn_pq_reader_use_scratch(r, &s->read_scratch);
     s->reader = r;
     s->cur_rg = 0;
     s->rg_first_row = 0;
@@ -1236,7 +1240,7 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
             s->stats.row_groups_skipped++;
             continue;
         }
-        firn_arena_reset(&s->batch_arena);
+        firn_arena_recycle(&s->batch_arena);
         size_t n = firn_pq_reader_row_group_rows(s->reader, rg);
         bool filtered = s->filter->op != FIRN_ICE_EXPR_TRUE;
         uint8_t *sel = NULL;

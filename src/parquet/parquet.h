@@ -222,6 +222,14 @@ typedef int (*firn_pq_read_fn)(void *ctx, uint64_t offset, void *buf, size_t n, 
 firn_pq_reader *firn_pq_reader_open_ranged(uint64_t size, firn_pq_read_fn read, void *ctx,
                                            firn_error *err);
 void firn_pq_reader_free(firn_pq_reader *r);
+/*
+ * Keep the temporaries of each column read (decompressed pages, a ranged
+ * reader's chunk bytes) in scratch instead of the reader's own arena (NULL:
+ * back to its own). The reader recycles scratch (firn_arena_recycle) after
+ * each column read, so a caller reading many files through one scratch reuses
+ * the same memory. scratch must outlive the reader's reads; one reader at a time.
+ */
+void firn_pq_reader_use_scratch(firn_pq_reader *r, firn_arena *scratch);
 
 uint64_t firn_pq_reader_num_rows(const firn_pq_reader *r);
 size_t firn_pq_reader_num_row_groups(const firn_pq_reader *r);

@@ -89,7 +89,6 @@ struct firn_pq_reader {
     size_t len;          /* the file's size in bytes (either way) */
     firn_pq_read_fn read_fn; /* ranged reads: footer at open, column chunks on demand */
     void *read_ctx;
-    firn_buf chunk;      /* ranged reads: the column chunk being read */
     uint8_t *owned;   /* read into memory */
     void *map;        /* or mapped */
     size_t map_len;
@@ -102,7 +101,8 @@ struct firn_pq_reader {
     firn_pq_kv *kvs;
     size_t nkvs;
     const char *created_by;
-    firn_arena scratch; /* one column read's temporaries */
+    firn_arena *scratch; /* one column read's temporaries: own_scratch or the caller's */
+    firn_arena own_scratch;
     firn_buf page;      /* reusable page buffer for fixed-width columns */
     pq_read_limits limits;
 };
@@ -464,7 +464,8 @@ static int check_frame(const uint8_t *head, const uint8_t *tail, size_t n, uint3
 static int reader_init(firn_pq_reader *r, firn_error *err) {
     size_t n = r->len;
     firn_arena_init(&r->meta, 0);
-    firn_arena_init(&r->scratch, 0);
+    firn_arena_init(&r->own_scratch, 0);
+    if (!r->scratch) r->scratch = &r->own_scratch;
     r->limits.max_page_bytes = UINT64_C(1) << 30;
     r->limits.max_column_bytes = UINT64_C(4) << 30;
     if (n < 12)
@@ -598,10 +599,13 @@ void firn_pq_reader_free(firn_pq_reader *r) {
     free(r->owned);
     free(r->path);
     firn_arena_release(&r->meta);
-    firn_arena_release(&r->scratch);
+    firn_arena_release(&r->own_scratch);
     firn_buf_release(&r->page);
-    firn_buf_release(&r->chunk);
     free(r);
+}
+
+void firn_pq_reader_use_scratch(firn_pq_reader *r, firn_arena *scratch) {
+    r->scratch = scratch ? scratch : &r->own_scratch;
 }
 
 uint64_t firn_pq_reader_num_rows(const firn_pq_reader *r) { return (uint64_t)r->md.num_rows; }
@@ -707,7 +711,7 @@ static int page_bytes(chunk_rd *c, const uint8_t *body, size_t blen, size_t ulen
     }
     uint8_t *buf;
     if (keep) {
-        buf = firn_arena_alloc(&r->scratch, ulen + PAD);
+        buf = firn_arena_alloc(r->scratch, ulen + PAD);
     } else {
         firn_buf_clear(&r->page);
         firn_buf_reserve(&r->page, ulen + PAD);
@@ -732,7 +736,7 @@ static int read_dictionary(chunk_rd *c, const pq_page_header *ph, const uint8_t 
     const uint8_t *p;
     int rc = page_bytes(c, body, blen, ulen, true, true, &p);
     if (rc) return rc;
-    firn_arena *s = &c->r->scratch;
+    firn_arena *s = c->r->scratch;
     if (c->is_ba) {
         if (n > ulen / 4) return corrupt(c, "dictionary page of %zu bytes cannot hold %zu values", ulen, n);
         c->dict_ptr = firn_arena_alloc(s, (n ? n : 1) * sizeof *c->dict_ptr);
@@ -899,7 +903,7 @@ static int dict_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t nnn) {
 }
 
 static int delta_length_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t nnn) {
-    int32_t *l32 = firn_arena_alloc(&c->r->scratch, (nnn ? nnn : 1) * sizeof *l32);
+    int32_t *l32 = firn_arena_alloc(c->r->scratch, (nnn ? nnn : 1) * sizeof *l32);
     size_t used;
     int rc = pq_delta_decode_i32(p, len, l32, nnn, &used, c->err);
     if (rc) return annotate(c->err, rc, "DELTA_LENGTH_BYTE_ARRAY lengths");
@@ -918,7 +922,7 @@ static int delta_length_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t
 }
 
 static int delta_byte_array_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t nnn) {
-    firn_arena *s = &c->r->scratch;
+    firn_arena *s = c->r->scratch;
     int32_t *pre = firn_arena_alloc(s, (nnn ? nnn : 1) * sizeof *pre);
     int32_t *suf = firn_arena_alloc(s, (nnn ? nnn : 1) * sizeof *suf);
     size_t u1, u2;
@@ -1393,11 +1397,10 @@ static int read_chunk(chunk_rd *c, firn_arena *arena, firn_pq_column_data *out) 
     if (r->data) {
         d = r->data + start;
     } else {
-        firn_buf_clear(&r->chunk);
-        firn_buf_reserve(&r->chunk, (size_t)size + 1);
-        int rc = read_range(r, (uint64_t)start, r->chunk.data, (size_t)size, c->err);
+        uint8_t *buf = firn_arena_alloc(r->scratch, (size_t)size + 1);
+        int rc = read_range(r, (uint64_t)start, buf, (size_t)size, c->err);
         if (rc) return rc;
-        d = r->chunk.data;
+        d = buf;
     }
     int rc0 = scan_pages(c, d, start, (size_t)size);
     if (rc0) return rc0;
@@ -1422,12 +1425,12 @@ static int read_chunk(chunk_rd *c, firn_arena *arena, firn_pq_column_data *out) 
             offsets = firn_arena_alloc(arena, (n + 1) * sizeof *offsets);
             c->lens = offsets + 1;
         } else {
-            c->lens = firn_arena_alloc(&r->scratch, (n ? n : 1) * sizeof *c->lens);
+            c->lens = firn_arena_alloc(r->scratch, (n ? n : 1) * sizeof *c->lens);
         }
-        c->srcs = firn_arena_alloc(&r->scratch, (n ? n : 1) * sizeof *c->srcs);
+        c->srcs = firn_arena_alloc(r->scratch, (n ? n : 1) * sizeof *c->srcs);
     } else {
         values = firn_arena_alloc(arena, n * lf->out_width + 16);
-        c->phys = lf->conv == CONV_NONE ? values : firn_arena_alloc(&r->scratch, n * c->pw + 16);
+        c->phys = lf->conv == CONV_NONE ? values : firn_arena_alloc(r->scratch, n * c->pw + 16);
     }
 
     size_t pos = 0, end = (size_t)size;
@@ -1530,7 +1533,7 @@ int firn_pq_reader_read_column(firn_pq_reader *r, size_t rg, size_t col, firn_ar
         rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED, "column chunk has no metadata (encrypted column?)");
     else
         rc = read_chunk(&c, arena, out);
-    firn_arena_reset(&r->scratch);
+    firn_arena_recycle(r->scratch);
     if (rc) {
         memset(out, 0, sizeof *out);
         if (c.page_off >= 0)
