@@ -19,6 +19,13 @@
  * nanos, decimals to the width their precision asks for, unsigned widening,
  * FLOAT16 to float) run on the physical values at the end.
  *
+ * Three ways in: a file in memory (open_mem), a path (mapped), or ranged reads
+ * through a callback (open_ranged: the head magic, the tail and the footer at
+ * open, then each column chunk's byte range when it is read - what a scan over
+ * object storage, or one that reads few columns or row groups, wants). Each
+ * column read's temporaries live in a scratch arena, recycled after the read;
+ * a caller may lend one that outlives the reader (firn_pq_reader_use_scratch).
+ *
  * Everything a file claims is checked before it is used: offsets and sizes
  * against the file and the column chunk, value counts against the row group,
  * dictionary indices against the dictionary, page sizes and the memory a
