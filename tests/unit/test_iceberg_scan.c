@@ -12,8 +12,10 @@
 #include "parquet/parquet.h"
 #include "test.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1303,9 +1305,9 @@ static int commit_delete(fixture *f, const firn_ice_data_file *df, const char *n
 }
 
 /* Commit a snapshot adding a position delete file that deletes positions
- * pos[0..n) of data file target (plus one row for another path). */
-static int commit_position_deletes(fixture *f, const char *target, const int64_t *pos, size_t n,
-                                   const char *name) {
+ * pos[0..n) of data file target, plus position 1 of file other. */
+static int commit_position_deletes_other(fixture *f, const char *target, const int64_t *pos, size_t n,
+                                         const char *name, const char *other) {
     firn_error *err = &f->err;
     char path[600], loc[700];
     snprintf(path, sizeof path, "%s/scan-deletes/%s.parquet", firn_test_tmpdir(), name);
@@ -1324,7 +1326,7 @@ static int commit_position_deletes(fixture *f, const char *target, const int64_t
         off[i + 1] = (int64_t)paths.len;
         p[i] = pos[i];
     }
-    firn_buf_append_str(&paths, "file:/elsewhere.parquet");
+    firn_buf_append_str(&paths, other);
     off[n + 1] = (int64_t)paths.len;
     p[n] = 1;
     firn_pq_column_data cols[2] = {{NULL, NULL, off, paths.data}, {NULL, p, NULL, NULL}};
@@ -1345,6 +1347,11 @@ static int commit_position_deletes(fixture *f, const char *target, const int64_t
     df.record_count = (int64_t)n + 1;
     df.file_size_in_bytes = (int64_t)size;
     return commit_delete(f, &df, name);
+}
+
+static int commit_position_deletes(fixture *f, const char *target, const int64_t *pos, size_t n,
+                                   const char *name) {
+    return commit_position_deletes_other(f, target, pos, n, name, "file:/elsewhere.parquet");
 }
 
 static bool p_not_deleted(size_t i) { return i != 0 && i != 5 && i != 17 && i != 199; }
@@ -1465,6 +1472,125 @@ FIRN_TEST(iceberg_scan_equality_deletes) {
     long got = scan_ids(f.t->metadata, f.t->io, &o, seen, 400, NULL, &f.err);
     CHECK_MSG(got >= 0, "%s", errtext(&f.err));
     for (size_t i = 0; i < 400; i++) CHECK_EQ_INT(seen[i], p_eq(i) ? 1 : 0);
+    fixture_close(&f);
+}
+
+/* An equality delete file on slot (deleting slot = 3 and slot null), committed
+ * as a snapshot; *size gets its size. */
+static int commit_slot_eq_delete(fixture *f, const char *dir, const char *name, uint64_t *size) {
+    char path[600], loc[700];
+    snprintf(path, sizeof path, "%s/%s/%s.parquet", firn_test_tmpdir(), dir, name);
+    snprintf(loc, sizeof loc, "file:%s", path);
+    firn_pq_column_spec cs;
+    firn_pq_column_spec_init(&cs, "slot", 4, FIRN_PQ_INT);
+    cs.optional = true;
+    firn_pq_writer *w = firn_pq_writer_open(path, &cs, 1, NULL, &f->err);
+    if (!w) return -1;
+    int32_t v[2] = {3, 0};
+    uint8_t valid[2] = {1, 0};
+    firn_pq_column_data c = {valid, v, NULL, NULL};
+    firn_pq_file_info info;
+    int rc = firn_pq_writer_write(w, &c, 2, &f->err);
+    if (!rc) rc = firn_pq_writer_close(w, &info, &f->err);
+    *size = rc ? 0 : info.file_size;
+    firn_pq_writer_free(w);
+    if (rc) return rc;
+    int32_t eqid = 4;
+    firn_ice_data_file df;
+    memset(&df, 0, sizeof df);
+    df.content = FIRN_ICE_CONTENT_EQUALITY_DELETES;
+    df.file_path = loc;
+    df.file_format = "PARQUET";
+    df.record_count = 2;
+    df.file_size_in_bytes = (int64_t)*size;
+    df.equality_ids = &eqid;
+    df.nequality_ids = 1;
+    return commit_delete(f, &df, name);
+}
+
+static int64_t bytes_del_a_first;
+static bool p_bytes_del(size_t i) {
+    bool pos = (int64_t)i == bytes_del_a_first + 3 || (int64_t)i == bytes_del_a_first + 50;
+    bool slot = !g_slot_valid(i) || g_slot(i) == 3;
+    return !pos && !slot;
+}
+
+/* Delete files are read once per scan (equality) or only as far as the data
+ * file needs (position: footer, then the file_path and pos chunks of row groups
+ * whose file_path bounds hold the data file's path), and counted. */
+FIRN_TEST(iceberg_scan_bytes_read_with_delete_files) {
+    fixture f;
+    CHECK_OK(fixture_open(&f, "bytesdel", false), &f.err);
+    CHECK(append_rows(&f, 0, 100, NULL) > 0);
+    CHECK(append_rows(&f, 100, 100, NULL) > 0);
+    firn_ice_scan *s = firn_ice_scan_new(f.t->metadata, f.t->io, NULL, &f.err);
+    CHECK(s);
+    size_t nt;
+    const firn_ice_scan_task *tasks = firn_ice_scan_tasks(s, &nt);
+    CHECK_EQ_INT(nt, 2);
+    /* A: the file whose path sorts first, so that B's lies above the delete
+     * file's file_path bounds ("file:/elsewhere.parquet" .. A) */
+    size_t ai = strcmp(tasks[0].file->file_path, tasks[1].file->file_path) < 0 ? 0 : 1;
+    char a_path[700], b_path[700];
+    snprintf(a_path, sizeof a_path, "%s", tasks[ai].file->file_path);
+    snprintf(b_path, sizeof b_path, "%s", tasks[1 - ai].file->file_path);
+    int64_t data_bytes = tasks[0].file->file_size_in_bytes + tasks[1].file->file_size_in_bytes;
+    /* A's rows: batches come in task order, rows in file order */
+    firn_ice_scan_batch b;
+    for (size_t k = 0; k <= ai; k++) CHECK_EQ_INT(firn_ice_scan_next_batch(s, &b, &f.err), 1);
+    CHECK(strcmp(b.file_path, a_path) == 0);
+    bytes_del_a_first = ((const int64_t *)b.columns[0].values)[0];
+    CHECK(bytes_del_a_first == 0 || bytes_del_a_first == 100);
+    firn_ice_scan_free(s);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/scan-deletes", firn_test_tmpdir());
+    CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST);
+    int64_t pos[2] = {3, 50};
+    CHECK_OK(commit_position_deletes(&f, a_path, pos, 2, "bd-pos"), &f.err);
+    uint64_t eq_size = 0;
+    CHECK_OK(commit_slot_eq_delete(&f, "scan-deletes", "bd-eq", &eq_size), &f.err);
+    /* a position delete file for other files only: its file_path bounds exclude A
+     * and B, so each reads its footer and no column chunk */
+    int64_t none[1] = {0};
+    CHECK_OK(commit_position_deletes_other(&f, "file:/zzz/gone-1.parquet", none, 1, "bd-pos-other",
+                                           "file:/zzz/gone-2.parquet"),
+             &f.err);
+
+    firn_ice_scan_stats st;
+    CHECK_OK(check_filter(&f, NULL, p_bytes_del, 200, &st), &f.err);
+    CHECK_EQ_INT(st.position_deletes_applied, 4);
+    CHECK_EQ_INT(st.equality_deletes_applied, 2);
+    /* the position delete file: rows for A and for file:/elsewhere.parquet */
+    char pd_loc[700];
+    snprintf(pd_loc, sizeof pd_loc, "file:%s/scan-deletes/bd-pos.parquet", firn_test_tmpdir());
+    file_facts pd;
+    CHECK_OK(file_facts_load(pd_loc, &pd), &f.err);
+    /* its file_path statistics (as written: possibly truncated, so wider than
+     * the paths themselves) */
+    firn_pq_reader *pr = firn_pq_reader_open(pd_loc + 5, &f.err);
+    CHECK(pr);
+    firn_pq_chunk_info ci;
+    CHECK_OK(firn_pq_reader_chunk_info(pr, 0, 0, &ci, &f.err), &f.err);
+    CHECK(ci.has_min && ci.has_max);
+    int64_t pd_chunks = pd.chunk[0][0] + pd.chunk[0][1];
+    int64_t want = data_bytes + (int64_t)eq_size; /* the equality file once, whole (one column) */
+    const char *paths[2] = {a_path, b_path};
+    bool fetched[2];
+    for (int k = 0; k < 2; k++) {
+        size_t l = strlen(paths[k]);
+        int lo = memcmp(paths[k], ci.min.bytes, l < ci.min.len ? l : ci.min.len);
+        int hi = memcmp(paths[k], ci.max.bytes, l < ci.max.len ? l : ci.max.len);
+        if (lo == 0) lo = l < ci.min.len ? -1 : 0;
+        if (hi == 0) hi = l > ci.max.len ? 1 : 0;
+        fetched[k] = lo >= 0 && hi <= 0;
+        want += 4 + 8 + (int64_t)pd.footer + (fetched[k] ? pd_chunks : 0);
+    }
+    CHECK(fetched[0]); /* A's own rows are in it */
+    firn_pq_reader_free(pr);
+    snprintf(pd_loc, sizeof pd_loc, "file:%s/scan-deletes/bd-pos-other.parquet", firn_test_tmpdir());
+    CHECK_OK(file_facts_load(pd_loc, &pd), &f.err);
+    want += 2 * (4 + 8 + (int64_t)pd.footer);
+    CHECK_EQ_INT(st.bytes_read, want);
     fixture_close(&f);
 }
 
