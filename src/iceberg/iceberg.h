@@ -1629,6 +1629,14 @@ typedef struct firn_ice_scan_stats {
     int64_t rows_deleted;         /* rows matching the filter dropped by deletes */
     /* while reading */
     size_t files_read;
+    /* Bytes read from storage by the scan, counted at the read calls: for each
+     * data file its head magic (4), tail (8) and footer, then the byte range of
+     * every column chunk read (only the read columns of row groups not skipped,
+     * and only the filter's columns of row groups where no row matches). Delete
+     * files the same way: an equality delete file once per scan (its equality
+     * columns); a position delete file once per data file it applies to (its
+     * file_path and pos chunks of the row groups whose file_path bounds hold
+     * that data file's path). Manifests and manifest lists are not counted. */
     int64_t bytes_read;
     size_t row_groups_total, row_groups_skipped;
     int64_t rows_read, rows_returned;

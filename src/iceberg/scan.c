@@ -38,6 +38,17 @@ typedef struct eq_set {
     size_t tcap;
 } eq_set;
 
+typedef struct eq_loaded {
+    const firn_ice_data_file *file;
+    eq_set set;
+} eq_loaded;
+
+/* A file being read, every byte counted in the scan's bytes_read. */
+typedef struct counted_src {
+    struct firn_ice_scan *s;
+    firn_io_reader *in;
+} counted_src;
+
 /* Reserved field ids of position delete files (spec: Position Delete Files). */
 #define POS_DELETE_FILE_PATH_ID 2147483546
 #define POS_DELETE_POS_ID 2147483545
@@ -45,6 +56,7 @@ typedef struct eq_set {
 struct firn_ice_scan {
     firn_arena arena;       /* plan lifetime */
     firn_arena batch_arena; /* one batch */
+    firn_arena read_scratch; /* the Parquet reader's temporaries, kept across files */
     const firn_ice_metadata *md;
     struct firn_io *io;
     firn_ice_scan_options opts;
@@ -64,7 +76,11 @@ struct firn_ice_scan {
     /* positions deleted in the open file, sorted */
     int64_t *del_pos;
     size_t ndel_pos;
-    eq_set *eqs;
+    /* equality delete sets: loaded once per delete file (eq_loaded), those of the
+     * open data file in eqs */
+    struct eq_loaded *eq_loaded;
+    size_t neq_loaded;
+    const eq_set **eqs;
     size_t neqs;
     uint64_t rg_first_row;
     firn_ice_scan_stats stats;
@@ -76,7 +92,8 @@ struct firn_ice_scan {
     /* reading */
     size_t cur_task;
     firn_pq_reader *reader;
-    uint8_t *file_data;
+    counted_src file_src; /* the open data file; reader reads through it (ranged) */
+    bool *is_filter_col;     /* per read column: the filter reads it */
     size_t cur_rg;
     int *file_col; /* per read column: file column index or -1 */
     firn_pq_column_data *cols;
@@ -104,7 +121,7 @@ static void add_warning(firn_ice_scan *s, const char *msg) {
 void firn_ice_scan_free(firn_ice_scan *s) {
     if (!s) return;
     firn_pq_reader_free(s->reader);
-    free(s->file_data);
+    firn_io_reader_close(s->file_src.in);
     for (size_t i = 0; i < s->nwarnings; i++) free(s->warnings[i]);
     free(s->warnings);
     free(s->tasks);
@@ -113,6 +130,7 @@ void firn_ice_scan_free(firn_ice_scan *s) {
     eq_sets_free(s);
     if (s->name_mapping) json_decref(s->name_mapping);
     firn_arena_release(&s->batch_arena);
+    firn_arena_release(&s->read_scratch);
     firn_arena_release(&s->arena);
     free(s);
 }
@@ -278,9 +296,12 @@ static int build_read_list(firn_ice_scan *s, firn_error *err) {
     s->out_cols = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->out_cols);
     s->types = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->types);
     s->ids = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->ids);
+    s->is_filter_col = firn_arena_calloc(&s->arena, (s->nread + 1) * sizeof *s->is_filter_col);
+    size_t nfilter = firn_ice_expr_field_ids(s->filter, ids, 64);
     for (size_t j = 0; j < s->nread; j++) {
         s->types[j] = s->read[j]->type;
         s->ids[j] = s->read[j]->id;
+        for (size_t k = 0; k < nfilter; k++) s->is_filter_col[j] |= ids[k] == s->ids[j];
     }
     return 0;
 }
@@ -593,6 +614,7 @@ firn_ice_scan *firn_ice_scan_new(const firn_ice_metadata *md, struct firn_io *io
     firn_ice_scan *s = firn_xcalloc(1, sizeof *s);
     firn_arena_init(&s->arena, 0);
     firn_arena_init(&s->batch_arena, 0);
+    firn_arena_init(&s->read_scratch, 0);
     s->md = md;
     s->io = io;
     if (opts) s->opts = *opts;
@@ -719,11 +741,15 @@ static int map_columns(firn_ice_scan *s, const char *path, firn_error *err) {
 }
 
 static void eq_sets_free(firn_ice_scan *s) {
-    for (size_t i = 0; i < s->neqs; i++) {
-        firn_buf_release(&s->eqs[i].keys);
-        free(s->eqs[i].off);
-        free(s->eqs[i].table);
+    for (size_t i = 0; i < s->neq_loaded; i++) {
+        eq_set *e = &s->eq_loaded[i].set;
+        firn_buf_release(&e->keys);
+        free(e->off);
+        free(e->table);
     }
+    free(s->eq_loaded);
+    s->eq_loaded = NULL;
+    s->neq_loaded = 0;
     free(s->eqs);
     s->eqs = NULL;
     s->neqs = 0;
@@ -829,15 +855,53 @@ static const firn_ice_type_id PQ_TO_ICE[FIRN_PQ_TYPE_COUNT] = {
     [FIRN_PQ_BINARY] = FIRN_ICE_BINARY,
 };
 
-/* Load one equality delete file into a new set of s->eqs. */
+/* Reads of a counted file (firn_pq_read_fn): every byte the scan reads from a
+ * data or delete file goes through here. */
+static int read_counted(void *ctx, uint64_t off, void *buf, size_t n, firn_error *err) {
+    counted_src *c = ctx;
+    int rc = firn_io_read_at(c->in, off, buf, n, err);
+    if (rc) return rc;
+    c->s->stats.bytes_read += (int64_t)n;
+    return 0;
+}
+
+/* Open file_path for ranged reads through src (src->in set; the caller closes
+ * it after freeing the reader). what names the file in errors. */
+static firn_pq_reader *open_counted(firn_ice_scan *s, const char *file_path, const char *what,
+                                    counted_src *src, firn_error *err) {
+    src->s = s;
+    src->in = NULL;
+    if (firn_io_open(s->io, file_path, &src->in, err)) {
+        FIRN_WRAP(err, err->kind, "cannot read %s %s", what, file_path);
+        return NULL;
+    }
+    firn_pq_reader *r = firn_pq_reader_open_ranged(firn_io_reader_size(src->in), read_counted, src, err);
+    if (!r) {
+        FIRN_WRAP(err, err->kind, "cannot open %s %s", what, file_path);
+        return NULL;
+    }
+    firn_pq_reader_use_scratch(r, &s->read_scratch);
+    return r;
+}
+
+/* The loaded set of equality delete file d, or NULL. */
+static const eq_set *eq_find_loaded(const firn_ice_scan *s, const firn_ice_data_file *d) {
+    for (size_t i = 0; i < s->neq_loaded; i++)
+        if (s->eq_loaded[i].file == d) return &s->eq_loaded[i].set;
+    return NULL;
+}
+
+/* Load equality delete file d into a set, once per scan (a file applying to
+ * many data files is read once). Only its equality columns are fetched. */
 static int load_equality_delete(firn_ice_scan *s, const firn_ice_data_file *d, firn_error *err) {
+    if (eq_find_loaded(s, d)) return 0;
     if (d->nequality_ids == 0 || d->nequality_ids > 16)
         return FIRN_RAISE(err, d->nequality_ids ? FIRN_ERR_UNSUPPORTED : FIRN_ERR_CORRUPT,
                           "equality delete file %s has %zu equality ids (firn handles 1 to 16)",
                           d->file_path, d->nequality_ids);
-    s->eqs = firn_xrealloc(s->eqs, (s->neqs + 1) * sizeof *s->eqs);
-    eq_set *e = &s->eqs[s->neqs++];
-    memset(e, 0, sizeof *e);
+    eq_set set;
+    memset(&set, 0, sizeof set);
+    eq_set *e = &set;
     e->nids = d->nequality_ids;
     for (size_t j = 0; j < e->nids; j++) {
         e->read_idx[j] = -1;
@@ -846,14 +910,11 @@ static int load_equality_delete(firn_ice_scan *s, const firn_ice_data_file *d, f
         if (e->read_idx[j] < 0)
             return FIRN_RAISE(err, FIRN_ERR_INTERNAL, "equality column %d not read", d->equality_ids[j]);
     }
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (firn_io_read_all(s->io, d->file_path, &data, &len, err))
-        return FIRN_WRAP(err, err->kind, "cannot read equality delete file %s", d->file_path);
-    firn_pq_reader *r = firn_pq_reader_open_mem(data, len, err);
+    counted_src src;
+    firn_pq_reader *r = open_counted(s, d->file_path, "equality delete file", &src, err);
     if (!r) {
-        free(data);
-        return FIRN_WRAP(err, err->kind, "cannot open equality delete file %s", d->file_path);
+        firn_io_reader_close(src.in);
+        return -(int)err->kind;
     }
     int cols[16];
     firn_ice_type types[16];
@@ -889,16 +950,28 @@ static int load_equality_delete(firn_ice_scan *s, const firn_ice_data_file *d, f
         }
     }
     firn_pq_reader_free(r);
-    free(data);
-    return rc;
+    firn_io_reader_close(src.in);
+    if (rc) {
+        firn_buf_release(&e->keys);
+        free(e->off);
+        free(e->table);
+        return rc;
+    }
+    s->eq_loaded = firn_xrealloc(s->eq_loaded, (s->neq_loaded + 1) * sizeof *s->eq_loaded);
+    s->eq_loaded[s->neq_loaded].file = d;
+    s->eq_loaded[s->neq_loaded].set = set;
+    s->neq_loaded++;
+    return 0;
 }
 
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    return (x > y) - (x < y);
 }
 
-/* Positions of path deleted by the task's position delete files, sorted. */
+/* The deletes of the data file being opened: the positions of position delete
+ * files naming it (row groups whose file_path bounds exclude it are not
+ * fetched, nor any column but file_path and pos), and the equality sets. */
 static int load_position_deletes(firn_ice_scan *s, const firn_ice_scan_task *task, firn_error *err) {
     free(s->del_pos);
     s->del_pos = NULL;
@@ -906,21 +979,26 @@ static int load_position_deletes(firn_ice_scan *s, const firn_ice_scan_task *tas
     size_t cap = 0;
     const char *path = task->file->file_path;
     size_t plen = strlen(path);
-    eq_sets_free(s);
+    /* equality sets: load the missing ones, then list this file's (after all
+     * loads: eq_loaded may move while it grows) */
+    free(s->eqs);
+    s->eqs = firn_xcalloc(task->ndeletes + 1, sizeof *s->eqs);
+    s->neqs = 0;
+    for (size_t k = 0; k < task->ndeletes; k++)
+        if (task->deletes[k]->content == FIRN_ICE_CONTENT_EQUALITY_DELETES &&
+            load_equality_delete(s, task->deletes[k], err))
+            return -(int)err->kind;
+    for (size_t k = 0; k < task->ndeletes; k++)
+        if (task->deletes[k]->content == FIRN_ICE_CONTENT_EQUALITY_DELETES)
+            s->eqs[s->neqs++] = eq_find_loaded(s, task->deletes[k]);
     for (size_t k = 0; k < task->ndeletes; k++) {
         const firn_ice_data_file *d = task->deletes[k];
-        if (d->content == FIRN_ICE_CONTENT_EQUALITY_DELETES) {
-            if (load_equality_delete(s, d, err)) return -(int)err->kind;
-            continue;
-        }
-        uint8_t *data = NULL;
-        size_t len = 0;
-        if (firn_io_read_all(s->io, d->file_path, &data, &len, err))
-            return FIRN_WRAP(err, err->kind, "cannot read position delete file %s", d->file_path);
-        firn_pq_reader *r = firn_pq_reader_open_mem(data, len, err);
+        if (d->content == FIRN_ICE_CONTENT_EQUALITY_DELETES) continue;
+        counted_src src;
+        firn_pq_reader *r = open_counted(s, d->file_path, "position delete file", &src, err);
         if (!r) {
-            free(data);
-            return FIRN_WRAP(err, err->kind, "cannot open position delete file %s", d->file_path);
+            firn_io_reader_close(src.in);
+            return -(int)err->kind;
         }
         int cp = firn_pq_reader_find_field(r, POS_DELETE_FILE_PATH_ID);
         int cq = firn_pq_reader_find_field(r, POS_DELETE_POS_ID);
@@ -933,7 +1011,9 @@ static int load_position_deletes(firn_ice_scan *s, const firn_ice_scan_task *tas
                             "position delete file %s lacks a string file_path (field id %d) and a "
                             "long pos (field id %d) column",
                             d->file_path, POS_DELETE_FILE_PATH_ID, POS_DELETE_POS_ID);
+        firn_pq_value want = {.type = FIRN_PQ_STRING, .bytes = (const uint8_t *)path, .len = plen};
         for (size_t rg = 0; !rc && rg < firn_pq_reader_num_row_groups(r); rg++) {
+            if (!firn_pq_reader_row_group_may_match(r, rg, (size_t)cp, FIRN_PQ_EQ, &want)) continue;
             firn_arena_reset(&s->batch_arena);
             firn_pq_column_data pc, qc;
             rc = firn_pq_reader_read_column(r, rg, (size_t)cp, &s->batch_arena, &pc, err);
@@ -952,7 +1032,7 @@ static int load_position_deletes(firn_ice_scan *s, const firn_ice_scan_task *tas
             }
         }
         firn_pq_reader_free(r);
-        free(data);
+        firn_io_reader_close(src.in);
         if (rc) return rc;
     }
     if (s->ndel_pos > 1) qsort(s->del_pos, s->ndel_pos, sizeof *s->del_pos, cmp_i64);
@@ -964,34 +1044,28 @@ static int open_file(firn_ice_scan *s, const firn_ice_scan_task *task, firn_erro
     if (df->file_format && strcasecmp(df->file_format, "PARQUET") != 0)
         return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED, "data file %s is %s; firn reads Parquet only",
                           df->file_path, df->file_format);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (firn_io_read_all(s->io, df->file_path, &data, &len, err))
+    s->file_src.s = s;
+    if (firn_io_open(s->io, df->file_path, &s->file_src.in, err))
         return FIRN_WRAP(err, err->kind, "cannot read data file %s", df->file_path);
+    uint64_t len = firn_io_reader_size(s->file_src.in);
     if ((int64_t)len != df->file_size_in_bytes) {
         char msg[1400];
         snprintf(msg, sizeof msg,
-                 "data file %s: the manifest says file_size_in_bytes = %lld but the file has %zu "
+                 "data file %s: the manifest says file_size_in_bytes = %lld but the file has %llu "
                  "bytes (the manifest is wrong or the file was replaced)",
-                 df->file_path, (long long)df->file_size_in_bytes, len);
-        if (!s->opts.allow_size_mismatch) {
-            free(data);
-            return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "%s", msg);
-        }
+                 df->file_path, (long long)df->file_size_in_bytes, (unsigned long long)len);
+        if (!s->opts.allow_size_mismatch) return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "%s", msg);
         add_warning(s, msg);
     }
-    firn_pq_reader *r = firn_pq_reader_open_mem(data, len, err);
-    if (!r) {
-        free(data);
-        return FIRN_WRAP(err, err->kind, "cannot open data file %s", df->file_path);
-    }
+    /* footer first; column chunks are read when a row group needs them */
+    firn_pq_reader *r = firn_pq_reader_open_ranged(len, read_counted, &s->file_src, err);
+    if (!r) return FIRN_WRAP(err, err->kind, "cannot open data file %s", df->file_path);
+    firn_pq_reader_use_scratch(r, &s->read_scratch);
     s->reader = r;
-    s->file_data = data;
     s->cur_rg = 0;
     s->rg_first_row = 0;
     if (load_position_deletes(s, task, err)) return -(int)err->kind;
     s->stats.files_read++;
-    s->stats.bytes_read += (int64_t)len;
     s->stats.row_groups_total += firn_pq_reader_num_row_groups(r);
     if ((int64_t)firn_pq_reader_num_rows(r) != df->record_count) {
         char msg[1400];
@@ -1005,9 +1079,9 @@ static int open_file(firn_ice_scan *s, const firn_ice_scan_task *task, firn_erro
 
 static void close_file(firn_ice_scan *s) {
     firn_pq_reader_free(s->reader);
-    free(s->file_data);
+    firn_io_reader_close(s->file_src.in);
     s->reader = NULL;
-    s->file_data = NULL;
+    s->file_src.in = NULL;
 }
 
 static bool pq_value_from(const firn_ice_value *v, const firn_pq_column_desc *d, firn_pq_value *out) {
@@ -1188,6 +1262,22 @@ static const firn_ice_value *identity_constant(const firn_ice_scan_task *task, i
     return NULL;
 }
 
+/* Read column j of the read list for row group rg of the open file into s->cols[j]
+ * (a constant column when the file lacks it). */
+static int read_column(firn_ice_scan *s, const firn_ice_scan_task *task, size_t rg, size_t j, size_t n,
+                       firn_error *err) {
+    int c = s->file_col[j];
+    if (c < 0) {
+        constant_column(&s->batch_arena, s->types[j], identity_constant(task, s->ids[j]), n, &s->cols[j]);
+        return 0;
+    }
+    if (firn_pq_reader_read_column(s->reader, rg, (size_t)c, &s->batch_arena, &s->cols[j], err))
+        return FIRN_WRAP(err, err->kind, "cannot read column '%s' of data file %s", s->read[j]->name,
+                         task->file->file_path);
+    widen(&s->batch_arena, firn_pq_reader_column(s->reader, (size_t)c), s->types[j], n, &s->cols[j]);
+    return 0;
+}
+
 int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_error *err) {
     ICE_ERR_GUARD(err);
     memset(out, 0, sizeof *out);
@@ -1212,22 +1302,24 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
             s->stats.row_groups_skipped++;
             continue;
         }
-        firn_arena_reset(&s->batch_arena);
+        firn_arena_recycle(&s->batch_arena);
         size_t n = firn_pq_reader_row_group_rows(s->reader, rg);
-        for (size_t j = 0; j < s->nread; j++) {
-            int c = s->file_col[j];
-            if (c < 0) {
-                constant_column(&s->batch_arena, s->types[j], identity_constant(task, s->ids[j]), n, &s->cols[j]);
-                continue;
-            }
-            if (firn_pq_reader_read_column(s->reader, rg, (size_t)c, &s->batch_arena, &s->cols[j], err)) {
-                FIRN_WRAP(err, err->kind, "cannot read column '%s' of data file %s", s->read[j]->name,
-                          task->file->file_path);
-                return -(int)err->kind;
-            }
-            widen(&s->batch_arena, firn_pq_reader_column(s->reader, (size_t)c), s->types[j], n, &s->cols[j]);
-        }
+        bool filtered = s->filter->op != FIRN_ICE_EXPR_TRUE;
+        uint8_t *sel = NULL;
         s->stats.rows_read += (int64_t)n;
+        if (filtered) {
+            /* the filter's columns first: a row group where no row matches reads
+             * (and fetches) no other column */
+            for (size_t j = 0; j < s->nread; j++)
+                if (s->is_filter_col[j] && read_column(s, task, rg, j, n, err)) return -(int)err->kind;
+            sel = firn_arena_alloc(&s->batch_arena, n + 1);
+            firn_ice_expr_columns ec = {s->nread, s->ids, s->types, s->cols};
+            if (firn_ice_expr_eval(s->filter, &ec, n, sel, err)) return -(int)err->kind;
+            if (!memchr(sel, 1, n)) continue;
+        }
+        for (size_t j = 0; j < s->nread; j++)
+            if (!(filtered && s->is_filter_col[j]) && read_column(s, task, rg, j, n, err))
+                return -(int)err->kind;
         out->file_path = task->file->file_path;
         out->fields = s->fields;
         out->ncolumns = s->nfields;
@@ -1240,7 +1332,7 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
         }
         bool any_deleted = lo < s->ndel_pos && s->del_pos[lo] < (int64_t)(first_row + n);
         if (s->neqs) any_deleted = true;
-        if (s->filter->op == FIRN_ICE_EXPR_TRUE && !any_deleted) {
+        if (!filtered && !any_deleted) {
             if (n == 0) continue;
             memcpy(s->out_cols, s->cols, s->nfields * sizeof *s->cols);
             out->nrows = n;
@@ -1248,10 +1340,10 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
             s->stats.rows_returned += (int64_t)n;
             return 1;
         }
-        uint8_t *sel = firn_arena_alloc(&s->batch_arena, n + 1);
-        firn_ice_expr_columns ec = {s->nread, s->ids, s->types, s->cols};
-        if (s->filter->op == FIRN_ICE_EXPR_TRUE) memset(sel, 1, n);
-        else if (firn_ice_expr_eval(s->filter, &ec, n, sel, err)) return -(int)err->kind;
+        if (!sel) {
+            sel = firn_arena_alloc(&s->batch_arena, n + 1);
+            memset(sel, 1, n);
+        }
         for (size_t p = lo; p < s->ndel_pos && s->del_pos[p] < (int64_t)(first_row + n); p++) {
             size_t at = (size_t)(s->del_pos[p] - (int64_t)first_row);
             if (sel[at]) {
@@ -1265,7 +1357,7 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
             for (size_t i = 0; i < n; i++) {
                 if (!sel[i]) continue;
                 for (size_t q = 0; q < s->neqs && sel[i]; q++) {
-                    const eq_set *e = &s->eqs[q];
+                    const eq_set *e = s->eqs[q];
                     firn_buf_clear(&key);
                     for (size_t j = 0; j < e->nids; j++)
                         key_append(&key, s->types[e->read_idx[j]], &s->cols[e->read_idx[j]], i);

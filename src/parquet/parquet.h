@@ -205,7 +205,31 @@ typedef struct firn_pq_reader firn_pq_reader;
  * (read into memory owned by the reader). The footer is parsed and checked. */
 firn_pq_reader *firn_pq_reader_open_mem(const uint8_t *data, size_t len, firn_error *err);
 firn_pq_reader *firn_pq_reader_open(const char *path, firn_error *err);
+/*
+ * Read exactly n bytes at offset of the file into buf: 0, or a negative firn
+ * error (a short read is an error).
+ */
+typedef int (*firn_pq_read_fn)(void *ctx, uint64_t offset, void *buf, size_t n, firn_error *err);
+/*
+ * Open a file of `size` bytes through ranged reads (object stores, or reading
+ * only what a scan needs): the open reads the first 4 bytes, the last 8 and
+ * the footer - three calls of exactly those ranges - and each
+ * firn_pq_reader_read_column then reads its column chunk's byte range (from
+ * the dictionary page or first data page, total_compressed_size bytes) and
+ * nothing else. Column chunks never read are never fetched. read and ctx are
+ * borrowed: they must outlive the reader.
+ */
+firn_pq_reader *firn_pq_reader_open_ranged(uint64_t size, firn_pq_read_fn read, void *ctx,
+                                           firn_error *err);
 void firn_pq_reader_free(firn_pq_reader *r);
+/*
+ * Keep the temporaries of each column read (decompressed pages, a ranged
+ * reader's chunk bytes) in scratch instead of the reader's own arena (NULL:
+ * back to its own). The reader recycles scratch (firn_arena_recycle) after
+ * each column read, so a caller reading many files through one scratch reuses
+ * the same memory. scratch must outlive the reader's reads; one reader at a time.
+ */
+void firn_pq_reader_use_scratch(firn_pq_reader *r, firn_arena *scratch);
 
 uint64_t firn_pq_reader_num_rows(const firn_pq_reader *r);
 size_t firn_pq_reader_num_row_groups(const firn_pq_reader *r);

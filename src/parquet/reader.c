@@ -19,6 +19,13 @@
  * nanos, decimals to the width their precision asks for, unsigned widening,
  * FLOAT16 to float) run on the physical values at the end.
  *
+ * Three ways in: a file in memory (open_mem), a path (mapped), or ranged reads
+ * through a callback (open_ranged: the head magic, the tail and the footer at
+ * open, then each column chunk's byte range when it is read - what a scan over
+ * object storage, or one that reads few columns or row groups, wants). Each
+ * column read's temporaries live in a scratch arena, recycled after the read;
+ * a caller may lend one that outlives the reader (firn_pq_reader_use_scratch).
+ *
  * Everything a file claims is checked before it is used: offsets and sizes
  * against the file and the column chunk, value counts against the row group,
  * dictionary indices against the dictionary, page sizes and the memory a
@@ -85,8 +92,10 @@ typedef struct pq_leaf {
 } pq_leaf;
 
 struct firn_pq_reader {
-    const uint8_t *data;
-    size_t len;
+    const uint8_t *data; /* the whole file, or NULL when read through read_fn */
+    size_t len;          /* the file's size in bytes (either way) */
+    firn_pq_read_fn read_fn; /* ranged reads: footer at open, column chunks on demand */
+    void *read_ctx;
     uint8_t *owned;   /* read into memory */
     void *map;        /* or mapped */
     size_t map_len;
@@ -99,7 +108,8 @@ struct firn_pq_reader {
     firn_pq_kv *kvs;
     size_t nkvs;
     const char *created_by;
-    firn_arena scratch; /* one column read's temporaries */
+    firn_arena *scratch; /* one column read's temporaries: own_scratch or the caller's */
+    firn_arena own_scratch;
     firn_buf page;      /* reusable page buffer for fixed-width columns */
     pq_read_limits limits;
 };
@@ -433,29 +443,60 @@ static int build_schema(firn_pq_reader *r, firn_error *err) {
 
 /* ------------------------------------------------------------- open */
 
+/* Read [off, off + n) of the file into buf (ranged readers). */
+static int read_range(firn_pq_reader *r, uint64_t off, void *buf, size_t n, firn_error *err) {
+    int rc = r->read_fn(r->read_ctx, off, buf, n, err);
+    if (rc) return annotate(err, rc, "reading %zu bytes at offset %llu", n, (unsigned long long)off);
+    return 0;
+}
+
+/* Check the magics (head: the file's first 4 bytes, tail: its last 8) of an n-byte
+ * file; *flen gets the footer length. */
+static int check_frame(const uint8_t *head, const uint8_t *tail, size_t n, uint32_t *flen,
+                       firn_error *err) {
+    if (memcmp(head, "PAR1", 4) != 0)
+        return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "no PAR1 magic at the start: not a Parquet file");
+    if (memcmp(tail + 4, "PARE", 4) == 0)
+        return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED, "encrypted Parquet footer (PARE) is not supported");
+    if (memcmp(tail + 4, "PAR1", 4) != 0)
+        return FIRN_RAISE(err, FIRN_ERR_CORRUPT,
+                          "no PAR1 magic at the end of the %zu-byte file: truncated or not Parquet", n);
+    *flen = firn_load_le32(tail);
+    if (*flen > n - 12)
+        return FIRN_RAISE(err, FIRN_ERR_CORRUPT,
+                          "footer length %u (at offset %zu) is beyond the %zu-byte file", *flen, n - 8, n);
+    return 0;
+}
+
 static int reader_init(firn_pq_reader *r, firn_error *err) {
-    const uint8_t *d = r->data;
     size_t n = r->len;
     firn_arena_init(&r->meta, 0);
-    firn_arena_init(&r->scratch, 0);
+    firn_arena_init(&r->own_scratch, 0);
+    if (!r->scratch) r->scratch = &r->own_scratch;
     r->limits.max_page_bytes = UINT64_C(1) << 30;
     r->limits.max_column_bytes = UINT64_C(4) << 30;
     if (n < 12)
         return FIRN_RAISE(err, FIRN_ERR_CORRUPT,
                           "file of %zu bytes is too small to be Parquet (at least 12)", n);
-    if (memcmp(d, "PAR1", 4) != 0)
-        return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "no PAR1 magic at the start: not a Parquet file");
-    if (memcmp(d + n - 4, "PARE", 4) == 0)
-        return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED, "encrypted Parquet footer (PARE) is not supported");
-    if (memcmp(d + n - 4, "PAR1", 4) != 0)
-        return FIRN_RAISE(err, FIRN_ERR_CORRUPT,
-                          "no PAR1 magic at the end of the %zu-byte file: truncated or not Parquet", n);
-    uint32_t flen = firn_load_le32(d + n - 8);
-    if (flen > n - 12)
-        return FIRN_RAISE(err, FIRN_ERR_CORRUPT,
-                          "footer length %u (at offset %zu) is beyond the %zu-byte file", flen, n - 8, n);
+    uint32_t flen;
+    const uint8_t *footer;
+    int rc;
+    if (r->data) {
+        rc = check_frame(r->data, r->data + n - 8, n, &flen, err);
+        if (rc) return rc;
+        footer = r->data + n - 8 - flen;
+    } else {
+        /* three reads: the head magic, the tail (footer length + magic), the footer */
+        uint8_t head[4], tail[8];
+        if ((rc = read_range(r, 0, head, 4, err)) || (rc = read_range(r, n - 8, tail, 8, err)) ||
+            (rc = check_frame(head, tail, n, &flen, err)))
+            return rc;
+        uint8_t *f = firn_arena_alloc(&r->meta, (size_t)flen + 1);
+        if ((rc = read_range(r, n - 8 - flen, f, flen, err))) return rc;
+        footer = f;
+    }
     r->footer_start = n - 8 - flen;
-    int rc = pq_decode_file_metadata(d + r->footer_start, flen, &r->meta, &r->md, err);
+    rc = pq_decode_file_metadata(footer, flen, &r->meta, &r->md, err);
     if (rc) return annotate(err, rc, "footer at offset %zu", r->footer_start);
     pq_file_metadata *md = &r->md;
     if (md->num_rows < 0)
@@ -499,6 +540,20 @@ firn_pq_reader *firn_pq_reader_open_mem(const uint8_t *data, size_t len, firn_er
     firn_pq_reader *r = firn_xcalloc(1, sizeof *r);
     r->data = data;
     r->len = len;
+    if (reader_init(r, err)) {
+        firn_error_context(err, "%s", where(r));
+        firn_pq_reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+firn_pq_reader *firn_pq_reader_open_ranged(uint64_t size, firn_pq_read_fn read, void *ctx,
+                                           firn_error *err) {
+    firn_pq_reader *r = firn_xcalloc(1, sizeof *r);
+    r->len = (size_t)size;
+    r->read_fn = read;
+    r->read_ctx = ctx;
     if (reader_init(r, err)) {
         firn_error_context(err, "%s", where(r));
         firn_pq_reader_free(r);
@@ -551,9 +606,13 @@ void firn_pq_reader_free(firn_pq_reader *r) {
     free(r->owned);
     free(r->path);
     firn_arena_release(&r->meta);
-    firn_arena_release(&r->scratch);
+    firn_arena_release(&r->own_scratch);
     firn_buf_release(&r->page);
     free(r);
+}
+
+void firn_pq_reader_use_scratch(firn_pq_reader *r, firn_arena *scratch) {
+    r->scratch = scratch ? scratch : &r->own_scratch;
 }
 
 uint64_t firn_pq_reader_num_rows(const firn_pq_reader *r) { return (uint64_t)r->md.num_rows; }
@@ -659,7 +718,7 @@ static int page_bytes(chunk_rd *c, const uint8_t *body, size_t blen, size_t ulen
     }
     uint8_t *buf;
     if (keep) {
-        buf = firn_arena_alloc(&r->scratch, ulen + PAD);
+        buf = firn_arena_alloc(r->scratch, ulen + PAD);
     } else {
         firn_buf_clear(&r->page);
         firn_buf_reserve(&r->page, ulen + PAD);
@@ -684,7 +743,7 @@ static int read_dictionary(chunk_rd *c, const pq_page_header *ph, const uint8_t 
     const uint8_t *p;
     int rc = page_bytes(c, body, blen, ulen, true, true, &p);
     if (rc) return rc;
-    firn_arena *s = &c->r->scratch;
+    firn_arena *s = c->r->scratch;
     if (c->is_ba) {
         if (n > ulen / 4) return corrupt(c, "dictionary page of %zu bytes cannot hold %zu values", ulen, n);
         c->dict_ptr = firn_arena_alloc(s, (n ? n : 1) * sizeof *c->dict_ptr);
@@ -851,7 +910,7 @@ static int dict_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t nnn) {
 }
 
 static int delta_length_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t nnn) {
-    int32_t *l32 = firn_arena_alloc(&c->r->scratch, (nnn ? nnn : 1) * sizeof *l32);
+    int32_t *l32 = firn_arena_alloc(c->r->scratch, (nnn ? nnn : 1) * sizeof *l32);
     size_t used;
     int rc = pq_delta_decode_i32(p, len, l32, nnn, &used, c->err);
     if (rc) return annotate(c->err, rc, "DELTA_LENGTH_BYTE_ARRAY lengths");
@@ -870,7 +929,7 @@ static int delta_length_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t
 }
 
 static int delta_byte_array_decode(chunk_rd *c, const uint8_t *p, size_t len, size_t nnn) {
-    firn_arena *s = &c->r->scratch;
+    firn_arena *s = c->r->scratch;
     int32_t *pre = firn_arena_alloc(s, (nnn ? nnn : 1) * sizeof *pre);
     int32_t *suf = firn_arena_alloc(s, (nnn ? nnn : 1) * sizeof *suf);
     size_t u1, u2;
@@ -1263,11 +1322,11 @@ static void gather(uint8_t *dst, const int64_t *offsets, const uint8_t *const *s
  * inside the chunk and under the page limit, and data pages holding exactly
  * the row group's rows (a footer or header that lies about counts is caught
  * here, not after allocating for it). */
-static int scan_pages(chunk_rd *c, size_t pos, size_t end) {
-    const uint8_t *d = c->r->data;
+static int scan_pages(chunk_rd *c, const uint8_t *d, int64_t start, size_t end) {
+    size_t pos = 0;
     uint64_t values = 0;
     while (values < c->nrows) {
-        c->page_off = (int64_t)pos;
+        c->page_off = start + (int64_t)pos;
         if (pos >= end)
             return corrupt(c, "column chunk's pages hold %llu values but the row group has %zu rows",
                            (unsigned long long)values, c->nrows);
@@ -1340,7 +1399,17 @@ static int read_chunk(chunk_rd *c, firn_arena *arena, firn_pq_column_data *out) 
         (uint64_t)size > r->footer_start - (uint64_t)start)
         return corrupt(c, "column chunk at offset %lld of %lld bytes is outside the file's data (%zu bytes)",
                        (long long)start, (long long)size, r->footer_start);
-    int rc0 = scan_pages(c, (size_t)start, (size_t)(start + size));
+    /* the chunk's bytes: in the file in memory, or read now (exactly its range) */
+    const uint8_t *d;
+    if (r->data) {
+        d = r->data + start;
+    } else {
+        uint8_t *buf = firn_arena_alloc(r->scratch, (size_t)size + 1);
+        int rc = read_range(r, (uint64_t)start, buf, (size_t)size, c->err);
+        if (rc) return rc;
+        d = buf;
+    }
+    int rc0 = scan_pages(c, d, start, (size_t)size);
     if (rc0) return rc0;
     /* memory this chunk will need, checked before anything is allocated */
     uint64_t nrows = c->nrows, lim = r->limits.max_column_bytes;
@@ -1363,19 +1432,18 @@ static int read_chunk(chunk_rd *c, firn_arena *arena, firn_pq_column_data *out) 
             offsets = firn_arena_alloc(arena, (n + 1) * sizeof *offsets);
             c->lens = offsets + 1;
         } else {
-            c->lens = firn_arena_alloc(&r->scratch, (n ? n : 1) * sizeof *c->lens);
+            c->lens = firn_arena_alloc(r->scratch, (n ? n : 1) * sizeof *c->lens);
         }
-        c->srcs = firn_arena_alloc(&r->scratch, (n ? n : 1) * sizeof *c->srcs);
+        c->srcs = firn_arena_alloc(r->scratch, (n ? n : 1) * sizeof *c->srcs);
     } else {
         values = firn_arena_alloc(arena, n * lf->out_width + 16);
-        c->phys = lf->conv == CONV_NONE ? values : firn_arena_alloc(&r->scratch, n * c->pw + 16);
+        c->phys = lf->conv == CONV_NONE ? values : firn_arena_alloc(r->scratch, n * c->pw + 16);
     }
 
-    const uint8_t *d = r->data;
-    size_t pos = (size_t)start, end = (size_t)(start + size);
+    size_t pos = 0, end = (size_t)size;
     bool seen_data = false;
     while (c->row < c->nrows) {
-        c->page_off = (int64_t)pos;
+        c->page_off = start + (int64_t)pos;
         if (pos >= end)
             return corrupt(c, "column chunk ends after %zu of its %zu rows", c->row, c->nrows);
         pq_page_header ph;
@@ -1472,7 +1540,7 @@ int firn_pq_reader_read_column(firn_pq_reader *r, size_t rg, size_t col, firn_ar
         rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED, "column chunk has no metadata (encrypted column?)");
     else
         rc = read_chunk(&c, arena, out);
-    firn_arena_reset(&r->scratch);
+    firn_arena_recycle(r->scratch);
     if (rc) {
         memset(out, 0, sizeof *out);
         if (c.page_off >= 0)

@@ -45,18 +45,62 @@ void firn_arena_init(firn_arena *a, size_t chunk_size) {
     a->head = NULL;
     a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
     a->total = 0;
+    a->spare = NULL;
 }
 
-void firn_arena_reset(firn_arena *a) {
-    if (!a) return;
-    firn_arena_chunk *c = a->head;
+static void free_chunks(firn_arena_chunk *c) {
     while (c) {
         firn_arena_chunk *next = c->next;
         free(c);
         c = next;
     }
+}
+
+void firn_arena_reset(firn_arena *a) {
+    if (!a) return;
+    free_chunks(a->head);
+    free_chunks(a->spare);
+    a->head = NULL;
+    a->spare = NULL;
+    a->total = 0;
+}
+
+void firn_arena_recycle(firn_arena *a) {
+    if (!a) return;
+    /* spare chunks the last round did not need go: what is kept is bounded by
+     * one round's use */
+    free_chunks(a->spare);
+    a->spare = NULL;
+    if (!a->head) return;
+    firn_arena_chunk *last = a->head;
+    while (last->next) last = last->next;
+    last->next = a->spare;
+    a->spare = a->head;
     a->head = NULL;
     a->total = 0;
+}
+
+/* A chunk of at least size bytes: the smallest spare one that fits, else new. */
+static firn_arena_chunk *new_chunk(firn_arena *a, size_t size) {
+    firn_arena_chunk **best = NULL;
+    for (firn_arena_chunk **p = &a->spare; *p; p = &(*p)->next)
+        if ((*p)->size >= size && (!best || (*p)->size < (*best)->size)) best = p;
+    firn_arena_chunk *c;
+    if (best) {
+        c = *best;
+        *best = c->next;
+    } else {
+        /* rounded up (by at most 1/16) so that a slightly larger request in the
+         * next round still fits a recycled chunk */
+        size_t g = 16;
+        while (g * 32 <= size) g *= 2;
+        if (size + g - 1 > size) size = (size + g - 1) & ~(g - 1);
+        c = firn_xmalloc(sizeof *c + size);
+        c->size = size;
+    }
+    c->used = 0;
+    c->next = NULL;
+    return c;
 }
 
 void firn_arena_release(firn_arena *a) { firn_arena_reset(a); }
@@ -69,17 +113,14 @@ void *firn_arena_alloc(firn_arena *a, size_t n) {
         size_t size = need > a->chunk_size / 4 ? need : a->chunk_size;
         if (need > a->chunk_size / 4 && c) {
             /* big allocation: own chunk, linked behind the current one */
-            firn_arena_chunk *big = firn_xmalloc(sizeof *big + size);
+            firn_arena_chunk *big = new_chunk(a, size);
             big->used = need;
-            big->size = size;
             big->next = c->next;
             c->next = big;
             a->total += n;
             return big->data;
         }
-        c = firn_xmalloc(sizeof *c + size);
-        c->used = 0;
-        c->size = size;
+        c = new_chunk(a, size);
         c->next = a->head;
         a->head = c;
     }

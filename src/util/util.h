@@ -80,11 +80,16 @@ typedef struct firn_arena {
     firn_arena_chunk *head;
     size_t chunk_size;
     size_t total; /* bytes handed out */
+    firn_arena_chunk *spare; /* chunks kept by firn_arena_recycle, reused before malloc */
 } firn_arena;
 
 void firn_arena_init(firn_arena *a, size_t chunk_size); /* 0 = 64 KiB */
 void firn_arena_release(firn_arena *a);
 void firn_arena_reset(firn_arena *a); /* free everything, keep the arena usable */
+/* Forget every allocation but keep the chunks for the next ones (a loop that
+ * fills an arena per batch touches the same memory each time: no malloc/free,
+ * no page faults). The kept memory is freed by reset or release. */
+void firn_arena_recycle(firn_arena *a);
 void *firn_arena_alloc(firn_arena *a, size_t n);
 void *firn_arena_calloc(firn_arena *a, size_t n);
 void *firn_arena_memdup(firn_arena *a, const void *p, size_t n);

@@ -12,7 +12,10 @@
 #include "parquet/parquet.h"
 #include "test.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,6 +145,155 @@ FIRN_TEST(iceberg_scan_expr_eval_three_valued) {
         got[6] = 0;
         CHECK_MSG(strcmp(got, cases[i].want) == 0, "%s: %s want %s", cases[i].f, got, cases[i].want);
     }
+    firn_error_release(&err);
+    firn_arena_release(&a);
+}
+
+/* Row i of a test column as a value (the reference the vectorised leaves must
+ * agree with, through firn_ice_value_compare). */
+static firn_ice_value eval_row_value(const firn_ice_type *t, const firn_pq_column_data *c, size_t i) {
+    firn_ice_value v;
+    memset(&v, 0, sizeof v);
+    v.type = t->id;
+    if (c->validity && !c->validity[i]) {
+        v.is_null = true;
+        return v;
+    }
+    switch (t->id) {
+    case FIRN_ICE_BOOLEAN: v.u.b = ((const uint8_t *)c->values)[i]; break;
+    case FIRN_ICE_INT: case FIRN_ICE_DATE: v.u.i32 = ((const int32_t *)c->values)[i]; break;
+    case FIRN_ICE_FLOAT: v.u.f32 = ((const float *)c->values)[i]; break;
+    case FIRN_ICE_DOUBLE: v.u.f64 = ((const double *)c->values)[i]; break;
+    case FIRN_ICE_DECIMAL:
+        v.scale = t->scale;
+        v.u.dec = t->precision <= 9 ? ((const int32_t *)c->values)[i] : ((const int64_t *)c->values)[i];
+        break;
+    case FIRN_ICE_STRING: case FIRN_ICE_BINARY:
+        v.u.bin.ptr = c->data + c->offsets[i];
+        v.u.bin.len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
+        break;
+    default: v.u.i64 = ((const int64_t *)c->values)[i]; break;
+    }
+    return v;
+}
+
+static int reference_leaf(firn_ice_expr_op op, const firn_ice_value *v, const firn_ice_value *lits, size_t nl) {
+    if (op == FIRN_ICE_EXPR_IS_NULL) return v->is_null;
+    if (op == FIRN_ICE_EXPR_NOT_NULL) return !v->is_null;
+    if (v->is_null) return -1;
+    if (op == FIRN_ICE_EXPR_IN || op == FIRN_ICE_EXPR_NOT_IN) {
+        bool found = false;
+        for (size_t k = 0; k < nl; k++) found = found || firn_ice_value_compare(v, &lits[k]) == 0;
+        return (op == FIRN_ICE_EXPR_IN) == found;
+    }
+    int c = firn_ice_value_compare(v, &lits[0]);
+    switch (op) {
+    case FIRN_ICE_EXPR_EQ: return c == 0;
+    case FIRN_ICE_EXPR_NE: return c != 0;
+    case FIRN_ICE_EXPR_LT: return c < 0;
+    case FIRN_ICE_EXPR_LE: return c <= 0;
+    case FIRN_ICE_EXPR_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+/* Every operator on columns of every type the vectorised leaves cover (nulls,
+ * negative numbers, -0/+0, infinities and NaNs of both signs, empty and prefix
+ * strings), literals drawn from the columns, against firn_ice_value_compare row
+ * by row; and a leaf under and/or/not with unknowns. */
+FIRN_TEST(iceberg_scan_expr_eval_vectorised_matches_value_compare) {
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_error err;
+    firn_error_init(&err);
+    enum { N = 64 };
+    static const double dv[] = {0.0, -0.0, 1.5, -1.5, 1e300, -1e300, 3.0, 7.25};
+    static const char *const sv[] = {"", "a", "ab", "abc", "b", "\xc3\xa9t\xc3\xa9", "ab\x01", "zz"};
+    const firn_ice_type *types[] = {
+        firn_ice_type_primitive(FIRN_ICE_BOOLEAN), firn_ice_type_primitive(FIRN_ICE_INT),
+        firn_ice_type_primitive(FIRN_ICE_DATE), firn_ice_type_primitive(FIRN_ICE_LONG),
+        firn_ice_type_primitive(FIRN_ICE_TIMESTAMPTZ), firn_ice_type_primitive(FIRN_ICE_FLOAT),
+        firn_ice_type_primitive(FIRN_ICE_DOUBLE), firn_ice_type_primitive(FIRN_ICE_STRING),
+        firn_ice_type_primitive(FIRN_ICE_BINARY), firn_ice_type_decimal(&a, 9, 2),
+        firn_ice_type_decimal(&a, 18, 3),
+    };
+    uint8_t valid[N];
+    int64_t i64[N], off[N + 1];
+    int32_t i32[N];
+    uint8_t b8[N];
+    float f32[N];
+    double f64[N];
+    firn_buf sb;
+    firn_buf_init(&sb);
+    off[0] = 0;
+    for (size_t i = 0; i < N; i++) {
+        uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15ull;
+        valid[i] = i % 7 != 3;
+        b8[i] = (uint8_t)(h >> 61 & 1);
+        i32[i] = (int32_t)(h >> 40) % 9 - 4;
+        i64[i] = i % 5 == 0 ? INT64_MIN + (int64_t)i : (int64_t)(h >> 20) % 11 - 5;
+        f64[i] = i % 9 == 1 ? NAN : i % 9 == 2 ? -NAN : i % 9 == 4 ? INFINITY : i % 9 == 5 ? -INFINITY : dv[h >> 61];
+        f32[i] = (float)f64[i];
+        firn_buf_append_str(&sb, sv[(h >> 33) % 8]);
+        off[i + 1] = (int64_t)sb.len;
+    }
+    static const firn_ice_expr_op ops[] = {FIRN_ICE_EXPR_EQ, FIRN_ICE_EXPR_NE, FIRN_ICE_EXPR_LT,
+                                           FIRN_ICE_EXPR_LE, FIRN_ICE_EXPR_GT, FIRN_ICE_EXPR_GE,
+                                           FIRN_ICE_EXPR_IN, FIRN_ICE_EXPR_NOT_IN, FIRN_ICE_EXPR_IS_NULL,
+                                           FIRN_ICE_EXPR_NOT_NULL};
+    for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
+        const firn_ice_type *t = types[ti];
+        firn_pq_column_data col = {ti % 2 ? valid : NULL, NULL, NULL, NULL};
+        switch (t->id) {
+        case FIRN_ICE_BOOLEAN: col.values = b8; break;
+        case FIRN_ICE_INT: case FIRN_ICE_DATE: col.values = i32; break;
+        case FIRN_ICE_FLOAT: col.values = f32; break;
+        case FIRN_ICE_DOUBLE: col.values = f64; break;
+        case FIRN_ICE_DECIMAL: col.values = t->precision <= 9 ? (const void *)i32 : (const void *)i64; break;
+        case FIRN_ICE_STRING: case FIRN_ICE_BINARY: col.offsets = off; col.data = sb.data; break;
+        default: col.values = i64; break;
+        }
+        int32_t id = 9;
+        firn_ice_expr_columns cs = {1, &id, &t, &col};
+        for (size_t oi = 0; oi < sizeof ops / sizeof *ops; oi++) {
+            for (size_t li = 0; li < N; li += 5) {
+                firn_ice_value lits[3];
+                size_t nl = ops[oi] == FIRN_ICE_EXPR_IN || ops[oi] == FIRN_ICE_EXPR_NOT_IN ? 3 : 1;
+                for (size_t k = 0; k < nl; k++) {
+                    firn_pq_column_data all = col;
+                    all.validity = NULL; /* literals from any row, nulls' slots included */
+                    lits[k] = eval_row_value(t, &all, (li + 17 * k) % N);
+                }
+                firn_ice_expr e;
+                memset(&e, 0, sizeof e);
+                e.op = ops[oi];
+                e.column = "c";
+                e.field_id = 9;
+                e.type = t;
+                bool nullop = e.op == FIRN_ICE_EXPR_IS_NULL || e.op == FIRN_ICE_EXPR_NOT_NULL;
+                e.nliterals = nullop ? 0 : nl;
+                e.values = nullop ? NULL : lits;
+                uint8_t sel[N];
+                CHECK_OK(firn_ice_expr_eval(&e, &cs, N, sel, &err), &err);
+                /* not (leaf): unknown stays unknown */
+                firn_ice_expr f = {0}, g = {0};
+                f.op = FIRN_ICE_EXPR_OR;
+                f.left = &e;
+                g.op = FIRN_ICE_EXPR_FALSE;
+                f.right = &g;
+                uint8_t sel2[N];
+                CHECK_OK(firn_ice_expr_eval(&f, &cs, N, sel2, &err), &err);
+                for (size_t i = 0; i < N; i++) {
+                    firn_ice_value v = eval_row_value(t, &col, i);
+                    int want = reference_leaf(e.op, &v, lits, e.nliterals);
+                    CHECK_MSG(sel[i] == (want == 1) && sel2[i] == sel[i],
+                              "type %zu op %d literal row %zu: row %zu got %d want %d", ti, e.op, li, i,
+                              sel[i], want);
+                }
+            }
+        }
+    }
+    firn_buf_release(&sb);
     firn_error_release(&err);
     firn_arena_release(&a);
 }
@@ -873,6 +1025,218 @@ FIRN_TEST(iceberg_scan_row_group_skipping) {
     fixture_close(&f);
 }
 
+/* ------------------------------------------------------------ bytes read */
+
+/* What a ranged scan must read from one data file, from the file itself: its
+ * size, the footer length (last 8 bytes), and per row group the byte size and
+ * id bounds of each column chunk (firn_pq_reader_chunk_info). */
+typedef struct file_facts {
+    uint64_t size, footer;
+    size_t nrg, ncol;
+    int32_t field_id[8];
+    int64_t chunk[64][8]; /* [rg][col] total_compressed_size */
+    int64_t id_min[64], id_max[64];
+} file_facts;
+
+static int file_facts_load(const char *location, file_facts *ff) {
+    memset(ff, 0, sizeof *ff);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_error err;
+    firn_error_init(&err);
+    char *path;
+    int rc = -1;
+    firn_pq_reader *r = NULL;
+    FILE *fp = NULL;
+    if (firn_io_uri_to_path(location, &a, &path, &err)) goto out;
+    fp = fopen(path, "rb");
+    uint8_t tail[8];
+    if (!fp || fseek(fp, -8, SEEK_END) != 0 || fread(tail, 1, 8, fp) != 8) goto out;
+    ff->size = (uint64_t)ftell(fp);
+    ff->footer = (uint64_t)tail[0] | (uint64_t)tail[1] << 8 | (uint64_t)tail[2] << 16 | (uint64_t)tail[3] << 24;
+    r = firn_pq_reader_open(path, &err);
+    if (!r) goto out;
+    ff->nrg = firn_pq_reader_num_row_groups(r);
+    ff->ncol = firn_pq_reader_num_columns(r);
+    if (ff->nrg > 64 || ff->ncol > 8) goto out;
+    for (size_t c = 0; c < ff->ncol; c++) ff->field_id[c] = firn_pq_reader_column(r, c)->field_id;
+    for (size_t g = 0; g < ff->nrg; g++)
+        for (size_t c = 0; c < ff->ncol; c++) {
+            firn_pq_chunk_info ci;
+            if (firn_pq_reader_chunk_info(r, g, c, &ci, &err)) goto out;
+            ff->chunk[g][c] = ci.compressed_size;
+            if (ff->field_id[c] == 1) {
+                if (!ci.has_min || !ci.has_max) goto out;
+                ff->id_min[g] = ci.min.i;
+                ff->id_max[g] = ci.max.i;
+            }
+        }
+    rc = 0;
+out:
+    if (rc) printf("    cannot inspect %s: %s\n", location, errtext(&err));
+    if (fp) fclose(fp);
+    firn_pq_reader_free(r);
+    firn_error_release(&err);
+    firn_arena_release(&a);
+    return rc;
+}
+
+/* Bytes of the file's chunks of field `id` (all row groups). */
+static int64_t facts_column_bytes(const file_facts *ff, int32_t id) {
+    int64_t n = 0;
+    for (size_t g = 0; g < ff->nrg; g++)
+        for (size_t c = 0; c < ff->ncol; c++)
+            if (ff->field_id[c] == id) n += ff->chunk[g][c];
+    return n;
+}
+
+/* The metric of field id in a data file's column_sizes, or -1. */
+static int64_t column_size_metric(const firn_ice_data_file *df, int32_t id) {
+    for (size_t i = 0; i < df->ncolumn_sizes; i++)
+        if (df->column_sizes[i].field_id == id) return df->column_sizes[i].value;
+    return -1;
+}
+
+/* Plan a scan and sum, over its tasks, what expect() says it must read. */
+typedef int64_t (*expect_fn)(const file_facts *ff, const firn_ice_data_file *df);
+
+static int64_t expected_bytes(fixture *f, const firn_ice_scan_options *o, expect_fn expect) {
+    firn_ice_scan *s = firn_ice_scan_new(f->t->metadata, f->t->io, o, &f->err);
+    if (!s) return -1;
+    size_t n;
+    const firn_ice_scan_task *tasks = firn_ice_scan_tasks(s, &n);
+    int64_t total = 0;
+    for (size_t i = 0; i < n && total >= 0; i++) {
+        file_facts ff;
+        int64_t e = file_facts_load(tasks[i].file->file_path, &ff) ? -1 : expect(&ff, tasks[i].file);
+        total = e < 0 ? -1 : total + e;
+    }
+    firn_ice_scan_free(s);
+    return total;
+}
+
+static int64_t expect_whole_file(const file_facts *ff, const firn_ice_data_file *df) {
+    /* head magic + chunks + footer + tail = the file, as the manifest says too */
+    return (int64_t)ff->size == df->file_size_in_bytes ? (int64_t)ff->size : -1;
+}
+
+static int64_t expect_id_score(const file_facts *ff, const firn_ice_data_file *df) {
+    int64_t chunks = 0;
+    for (int32_t id = 1; id <= 5; id += 4) {
+        int64_t c = facts_column_bytes(ff, id);
+        /* the writer's column_sizes metric counts the same chunks */
+        if (c <= 0 || c != column_size_metric(df, id)) {
+            printf("    field %d: chunks %lld bytes, column_sizes says %lld\n", id, (long long)c,
+                   (long long)column_size_metric(df, id));
+            return -1;
+        }
+        chunks += c;
+    }
+    return 4 + 8 + (int64_t)ff->footer + chunks;
+}
+
+/* id >= 1234 and id < 1300: row groups whose id bounds overlap are read whole, the
+ * others not at all. */
+static int64_t expect_id_range(const file_facts *ff, const firn_ice_data_file *df) {
+    (void)df;
+    int64_t n = 4 + 8 + (int64_t)ff->footer;
+    for (size_t g = 0; g < ff->nrg; g++)
+        if (ff->id_max[g] >= 1234 && ff->id_min[g] < 1300)
+            for (size_t c = 0; c < ff->ncol; c++) n += ff->chunk[g][c];
+    return n;
+}
+
+static int64_t expect_score_chunks(const file_facts *ff, const firn_ice_data_file *df) {
+    (void)df;
+    return 4 + 8 + (int64_t)ff->footer + facts_column_bytes(ff, 5);
+}
+
+static bool p_id_range(size_t i) { return i >= 1234 && i < 1300; }
+static bool p_score_gap(size_t i) { return g_score(i) > 10.1 && g_score(i) < 10.2; }
+
+FIRN_TEST(iceberg_scan_bytes_read_exact) {
+    fixture f;
+    firn_ice_kv props[] = {{"write.parquet.row-group-size-bytes", "4096"},
+                           {"write.parquet.page-row-limit", "100"}};
+    CHECK_OK(fixture_open_props(&f, "bytesread", true, props, 2), &f.err);
+    CHECK(append_rows(&f, 0, 400, NULL) > 0);
+    CHECK(append_rows(&f, 400, 300, NULL) > 0);
+    firn_ice_scan_options o;
+    firn_ice_scan_options_init(&o);
+    firn_ice_scan_stats st;
+
+    /* full scan: every byte of every file, once */
+    CHECK_OK(check_filter(&f, NULL, p_all, NROWS, &st), &f.err);
+    int64_t whole = expected_bytes(&f, &o, expect_whole_file);
+    CHECK(whole > 0);
+    CHECK_EQ_INT(st.bytes_read, whole);
+    CHECK_EQ_INT(st.bytes_read, st.planned_bytes);
+    int64_t full = st.bytes_read;
+
+    /* two of five columns: footers and those columns' chunks only */
+    static const char *const cols[] = {"id", "score"};
+    o.columns = cols;
+    o.ncolumns = 2;
+    /* (planned with a filter that prunes nothing, so that manifests keep metrics) */
+    firn_ice_scan_options plan = o;
+    plan.where = "id >= 0";
+    int64_t want = expected_bytes(&f, &plan, expect_id_score);
+    CHECK(want > 0);
+    unsigned char *seen = calloc(NROWS, 1);
+    CHECK_EQ_INT(scan_ids(f.t->metadata, f.t->io, &o, seen, NROWS, &st, &f.err), NROWS);
+    CHECK_EQ_INT(st.bytes_read, want);
+    /* (small files: footers dominate) */
+    CHECK_MSG(st.bytes_read < full, "two columns %lld of %lld bytes", (long long)st.bytes_read,
+              (long long)full);
+    free(seen);
+
+    /* a selective filter: fewer bytes, exactly the rows (two days' files, read whole) */
+    o.columns = NULL;
+    o.ncolumns = 0;
+    o.where = "ts >= '2024-03-11' and ts < '2024-03-13'";
+    want = expected_bytes(&f, &o, expect_whole_file);
+    CHECK_OK(check_filter(&f, o.where, p_day, NROWS, &st), &f.err);
+    CHECK_EQ_INT(st.bytes_read, want);
+    CHECK_MSG(st.bytes_read * 4 < full, "selective %lld of %lld bytes", (long long)st.bytes_read,
+              (long long)full);
+    CHECK(st.rows_returned > 0);
+    fixture_close(&f);
+}
+
+FIRN_TEST(iceberg_scan_bytes_read_skips_row_groups_and_unmatched_columns) {
+    fixture f;
+    firn_ice_kv props[] = {{"write.parquet.row-group-size-bytes", "4096"},
+                           {"write.parquet.page-row-limit", "100"}};
+    CHECK_OK(fixture_open_props(&f, "bytesrg", false, props, 2), &f.err);
+    CHECK(append_rows(&f, 0, 5000, NULL) > 0);
+    firn_ice_scan_options o;
+    firn_ice_scan_options_init(&o);
+    firn_ice_scan_stats st;
+    CHECK_OK(check_filter(&f, NULL, p_all, 5000, &st), &f.err);
+    int64_t full = st.bytes_read;
+    CHECK_EQ_INT(full, expected_bytes(&f, &o, expect_whole_file));
+
+    /* row groups the id statistics exclude are never fetched */
+    o.where = "id >= 1234 and id < 1300";
+    int64_t want = expected_bytes(&f, &o, expect_id_range);
+    CHECK_OK(check_filter(&f, o.where, p_id_range, 5000, &st), &f.err);
+    CHECK_MSG(st.row_groups_total > 4 && st.row_groups_skipped > 0, "%zu of %zu skipped",
+              st.row_groups_skipped, st.row_groups_total);
+    CHECK_EQ_INT(st.bytes_read, want);
+    CHECK_MSG(st.bytes_read * 4 < full, "%lld of %lld bytes", (long long)st.bytes_read, (long long)full);
+
+    /* no row matches though no statistic says so (floats are never skipped by
+     * row-group bounds): only the filter's column is fetched */
+    o.where = "score > 10.1 and score < 10.2";
+    want = expected_bytes(&f, &o, expect_score_chunks);
+    CHECK_OK(check_filter(&f, o.where, p_score_gap, 5000, &st), &f.err);
+    CHECK_EQ_INT(st.rows_returned, 0);
+    CHECK_EQ_INT(st.row_groups_skipped, 0);
+    CHECK_EQ_INT(st.bytes_read, want);
+    CHECK(st.bytes_read * 2 < full);
+    fixture_close(&f);
+}
+
 /* ------------------------------------------------------- position deletes */
 
 typedef struct snapshot_commit {
@@ -941,9 +1305,9 @@ static int commit_delete(fixture *f, const firn_ice_data_file *df, const char *n
 }
 
 /* Commit a snapshot adding a position delete file that deletes positions
- * pos[0..n) of data file target (plus one row for another path). */
-static int commit_position_deletes(fixture *f, const char *target, const int64_t *pos, size_t n,
-                                   const char *name) {
+ * pos[0..n) of data file target, plus position 1 of file other. */
+static int commit_position_deletes_other(fixture *f, const char *target, const int64_t *pos, size_t n,
+                                         const char *name, const char *other) {
     firn_error *err = &f->err;
     char path[600], loc[700];
     snprintf(path, sizeof path, "%s/scan-deletes/%s.parquet", firn_test_tmpdir(), name);
@@ -962,7 +1326,7 @@ static int commit_position_deletes(fixture *f, const char *target, const int64_t
         off[i + 1] = (int64_t)paths.len;
         p[i] = pos[i];
     }
-    firn_buf_append_str(&paths, "file:/elsewhere.parquet");
+    firn_buf_append_str(&paths, other);
     off[n + 1] = (int64_t)paths.len;
     p[n] = 1;
     firn_pq_column_data cols[2] = {{NULL, NULL, off, paths.data}, {NULL, p, NULL, NULL}};
@@ -983,6 +1347,11 @@ static int commit_position_deletes(fixture *f, const char *target, const int64_t
     df.record_count = (int64_t)n + 1;
     df.file_size_in_bytes = (int64_t)size;
     return commit_delete(f, &df, name);
+}
+
+static int commit_position_deletes(fixture *f, const char *target, const int64_t *pos, size_t n,
+                                   const char *name) {
+    return commit_position_deletes_other(f, target, pos, n, name, "file:/elsewhere.parquet");
 }
 
 static bool p_not_deleted(size_t i) { return i != 0 && i != 5 && i != 17 && i != 199; }
@@ -1103,6 +1472,125 @@ FIRN_TEST(iceberg_scan_equality_deletes) {
     long got = scan_ids(f.t->metadata, f.t->io, &o, seen, 400, NULL, &f.err);
     CHECK_MSG(got >= 0, "%s", errtext(&f.err));
     for (size_t i = 0; i < 400; i++) CHECK_EQ_INT(seen[i], p_eq(i) ? 1 : 0);
+    fixture_close(&f);
+}
+
+/* An equality delete file on slot (deleting slot = 3 and slot null), committed
+ * as a snapshot; *size gets its size. */
+static int commit_slot_eq_delete(fixture *f, const char *dir, const char *name, uint64_t *size) {
+    char path[600], loc[700];
+    snprintf(path, sizeof path, "%s/%s/%s.parquet", firn_test_tmpdir(), dir, name);
+    snprintf(loc, sizeof loc, "file:%s", path);
+    firn_pq_column_spec cs;
+    firn_pq_column_spec_init(&cs, "slot", 4, FIRN_PQ_INT);
+    cs.optional = true;
+    firn_pq_writer *w = firn_pq_writer_open(path, &cs, 1, NULL, &f->err);
+    if (!w) return -1;
+    int32_t v[2] = {3, 0};
+    uint8_t valid[2] = {1, 0};
+    firn_pq_column_data c = {valid, v, NULL, NULL};
+    firn_pq_file_info info;
+    int rc = firn_pq_writer_write(w, &c, 2, &f->err);
+    if (!rc) rc = firn_pq_writer_close(w, &info, &f->err);
+    *size = rc ? 0 : info.file_size;
+    firn_pq_writer_free(w);
+    if (rc) return rc;
+    int32_t eqid = 4;
+    firn_ice_data_file df;
+    memset(&df, 0, sizeof df);
+    df.content = FIRN_ICE_CONTENT_EQUALITY_DELETES;
+    df.file_path = loc;
+    df.file_format = "PARQUET";
+    df.record_count = 2;
+    df.file_size_in_bytes = (int64_t)*size;
+    df.equality_ids = &eqid;
+    df.nequality_ids = 1;
+    return commit_delete(f, &df, name);
+}
+
+static int64_t bytes_del_a_first;
+static bool p_bytes_del(size_t i) {
+    bool pos = (int64_t)i == bytes_del_a_first + 3 || (int64_t)i == bytes_del_a_first + 50;
+    bool slot = !g_slot_valid(i) || g_slot(i) == 3;
+    return !pos && !slot;
+}
+
+/* Delete files are read once per scan (equality) or only as far as the data
+ * file needs (position: footer, then the file_path and pos chunks of row groups
+ * whose file_path bounds hold the data file's path), and counted. */
+FIRN_TEST(iceberg_scan_bytes_read_with_delete_files) {
+    fixture f;
+    CHECK_OK(fixture_open(&f, "bytesdel", false), &f.err);
+    CHECK(append_rows(&f, 0, 100, NULL) > 0);
+    CHECK(append_rows(&f, 100, 100, NULL) > 0);
+    firn_ice_scan *s = firn_ice_scan_new(f.t->metadata, f.t->io, NULL, &f.err);
+    CHECK(s);
+    size_t nt;
+    const firn_ice_scan_task *tasks = firn_ice_scan_tasks(s, &nt);
+    CHECK_EQ_INT(nt, 2);
+    /* A: the file whose path sorts first, so that B's lies above the delete
+     * file's file_path bounds ("file:/elsewhere.parquet" .. A) */
+    size_t ai = strcmp(tasks[0].file->file_path, tasks[1].file->file_path) < 0 ? 0 : 1;
+    char a_path[700], b_path[700];
+    snprintf(a_path, sizeof a_path, "%s", tasks[ai].file->file_path);
+    snprintf(b_path, sizeof b_path, "%s", tasks[1 - ai].file->file_path);
+    int64_t data_bytes = tasks[0].file->file_size_in_bytes + tasks[1].file->file_size_in_bytes;
+    /* A's rows: batches come in task order, rows in file order */
+    firn_ice_scan_batch b;
+    for (size_t k = 0; k <= ai; k++) CHECK_EQ_INT(firn_ice_scan_next_batch(s, &b, &f.err), 1);
+    CHECK(strcmp(b.file_path, a_path) == 0);
+    bytes_del_a_first = ((const int64_t *)b.columns[0].values)[0];
+    CHECK(bytes_del_a_first == 0 || bytes_del_a_first == 100);
+    firn_ice_scan_free(s);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/scan-deletes", firn_test_tmpdir());
+    CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST);
+    int64_t pos[2] = {3, 50};
+    CHECK_OK(commit_position_deletes(&f, a_path, pos, 2, "bd-pos"), &f.err);
+    uint64_t eq_size = 0;
+    CHECK_OK(commit_slot_eq_delete(&f, "scan-deletes", "bd-eq", &eq_size), &f.err);
+    /* a position delete file for other files only: its file_path bounds exclude A
+     * and B, so each reads its footer and no column chunk */
+    int64_t none[1] = {0};
+    CHECK_OK(commit_position_deletes_other(&f, "file:/zzz/gone-1.parquet", none, 1, "bd-pos-other",
+                                           "file:/zzz/gone-2.parquet"),
+             &f.err);
+
+    firn_ice_scan_stats st;
+    CHECK_OK(check_filter(&f, NULL, p_bytes_del, 200, &st), &f.err);
+    CHECK_EQ_INT(st.position_deletes_applied, 4);
+    CHECK_EQ_INT(st.equality_deletes_applied, 2);
+    /* the position delete file: rows for A and for file:/elsewhere.parquet */
+    char pd_loc[700];
+    snprintf(pd_loc, sizeof pd_loc, "file:%s/scan-deletes/bd-pos.parquet", firn_test_tmpdir());
+    file_facts pd;
+    CHECK_OK(file_facts_load(pd_loc, &pd), &f.err);
+    /* its file_path statistics (as written: possibly truncated, so wider than
+     * the paths themselves) */
+    firn_pq_reader *pr = firn_pq_reader_open(pd_loc + 5, &f.err);
+    CHECK(pr);
+    firn_pq_chunk_info ci;
+    CHECK_OK(firn_pq_reader_chunk_info(pr, 0, 0, &ci, &f.err), &f.err);
+    CHECK(ci.has_min && ci.has_max);
+    int64_t pd_chunks = pd.chunk[0][0] + pd.chunk[0][1];
+    int64_t want = data_bytes + (int64_t)eq_size; /* the equality file once, whole (one column) */
+    const char *paths[2] = {a_path, b_path};
+    bool fetched[2];
+    for (int k = 0; k < 2; k++) {
+        size_t l = strlen(paths[k]);
+        int lo = memcmp(paths[k], ci.min.bytes, l < ci.min.len ? l : ci.min.len);
+        int hi = memcmp(paths[k], ci.max.bytes, l < ci.max.len ? l : ci.max.len);
+        if (lo == 0) lo = l < ci.min.len ? -1 : 0;
+        if (hi == 0) hi = l > ci.max.len ? 1 : 0;
+        fetched[k] = lo >= 0 && hi <= 0;
+        want += 4 + 8 + (int64_t)pd.footer + (fetched[k] ? pd_chunks : 0);
+    }
+    CHECK(fetched[0]); /* A's own rows are in it */
+    firn_pq_reader_free(pr);
+    snprintf(pd_loc, sizeof pd_loc, "file:%s/scan-deletes/bd-pos-other.parquet", firn_test_tmpdir());
+    CHECK_OK(file_facts_load(pd_loc, &pd), &f.err);
+    want += 2 * (4 + 8 + (int64_t)pd.footer);
+    CHECK_EQ_INT(st.bytes_read, want);
     fixture_close(&f);
 }
 

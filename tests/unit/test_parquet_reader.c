@@ -1027,6 +1027,131 @@ FIRN_TEST(parquet_reader_synthetic_corruptions) {
     firn_error_release(&err);
 }
 
+/* ------------------------------------------------------------ ranged reads */
+
+/* A file in memory read through firn_pq_read_fn, counting calls and bytes. */
+typedef struct ranged_src {
+    const uint8_t *data;
+    size_t len;
+    size_t calls;
+    uint64_t bytes;
+    uint64_t last_off, last_n;
+    long fail_at; /* fail the call with this number (1-based), 0: never */
+} ranged_src;
+
+static int ranged_read(void *ctx, uint64_t off, void *buf, size_t n, firn_error *err) {
+    ranged_src *s = ctx;
+    s->calls++;
+    if (s->fail_at && (long)s->calls == s->fail_at) return FIRN_RAISE(err, FIRN_ERR_IO, "injected read failure");
+    if (off > s->len || n > s->len - off) return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "file truncated");
+    memcpy(buf, s->data + off, n);
+    s->bytes += n;
+    s->last_off = off;
+    s->last_n = n;
+    return 0;
+}
+
+static size_t value_bytes(const firn_pq_column_desc *d) {
+    switch (d->type) {
+    case FIRN_PQ_BOOLEAN: return 1;
+    case FIRN_PQ_INT: case FIRN_PQ_FLOAT: case FIRN_PQ_DATE: return 4;
+    case FIRN_PQ_DECIMAL: return d->precision <= 9 ? 4 : d->precision <= 18 ? 8 : (size_t)firn_pq_decimal_width(d->precision);
+    case FIRN_PQ_UUID: return 16;
+    case FIRN_PQ_FIXED: return (size_t)d->length;
+    case FIRN_PQ_STRING: case FIRN_PQ_BINARY: return 0;
+    default: return 8;
+    }
+}
+
+FIRN_TEST(parquet_reader_ranged_reads_fetch_footer_then_each_chunk) {
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_error err;
+    firn_error_init(&err);
+    for (size_t fi = 0; fi < NDATA; fi++) {
+        size_t len;
+        uint8_t *data = load_data(data_files[fi], &len);
+        CHECK_MSG(data != NULL, "cannot read tests/data/parquet/%s", data_files[fi]);
+        if (!data) continue;
+        ranged_src src = {data, len, 0, 0, 0, 0, 0};
+        firn_pq_reader *m = firn_pq_reader_open_mem(data, len, &err);
+        firn_pq_reader *r = firn_pq_reader_open_ranged(len, ranged_read, &src, &err);
+        CHECK_MSG(m && r, "%s: %s", data_files[fi], err.message);
+        if (!m || !r) {
+            firn_pq_reader_free(m);
+            free(data);
+            continue;
+        }
+        /* the open: head magic, tail, footer - nothing else */
+        uint32_t flen = firn_load_le32(data + len - 8);
+        CHECK_EQ_INT(src.calls, 3);
+        CHECK_EQ_INT(src.bytes, 4 + 8 + flen);
+        CHECK_EQ_INT(firn_pq_reader_num_rows(r), firn_pq_reader_num_rows(m));
+        /* each column read: one call, exactly the chunk's range, the same values */
+        for (size_t g = 0; g < firn_pq_reader_num_row_groups(r); g++) {
+            size_t n = (size_t)firn_pq_reader_row_group_rows(r, g);
+            for (size_t c = 0; c < firn_pq_reader_num_columns(r); c++) {
+                const firn_pq_column_desc *d = firn_pq_reader_column(r, c);
+                if (!d->supported) continue;
+                firn_pq_chunk_info ci;
+                CHECK_OK(firn_pq_reader_chunk_info(r, g, c, &ci, &err), &err);
+                int64_t start = ci.dictionary_page_offset > 0 && ci.dictionary_page_offset < ci.data_page_offset
+                                    ? ci.dictionary_page_offset : ci.data_page_offset;
+                size_t calls = src.calls;
+                uint64_t bytes = src.bytes;
+                firn_pq_column_data x, y;
+                CHECK_OK(firn_pq_reader_read_column(m, g, c, &a, &x, &err), &err);
+                CHECK_OK(firn_pq_reader_read_column(r, g, c, &a, &y, &err), &err);
+                CHECK_EQ_INT(src.calls, calls + 1);
+                CHECK_EQ_INT(src.bytes - bytes, ci.compressed_size);
+                CHECK_EQ_INT(src.last_off, start);
+                CHECK_MSG((!x.validity) == (!y.validity) && (!x.validity || memcmp(x.validity, y.validity, n) == 0),
+                          "%s %s: validity differs", data_files[fi], d->path);
+                size_t w = value_bytes(d);
+                if (w) {
+                    CHECK_MSG(memcmp(x.values, y.values, n * w) == 0, "%s %s: values differ", data_files[fi], d->path);
+                } else {
+                    CHECK_MSG(memcmp(x.offsets, y.offsets, (n + 1) * 8) == 0 &&
+                                  memcmp(x.data, y.data, (size_t)x.offsets[n]) == 0,
+                              "%s %s: bytes differ", data_files[fi], d->path);
+                }
+            }
+        }
+        firn_pq_reader_free(r);
+        firn_pq_reader_free(m);
+
+        /* a failing read is an error at open and at a column read, naming where */
+        for (long k = 1; k <= 4; k++) {
+            ranged_src bad = {data, len, 0, 0, 0, 0, k};
+            r = firn_pq_reader_open_ranged(len, ranged_read, &bad, &err);
+            if (k <= 3) {
+                CHECK_MSG(!r && has(err.message, "injected read failure") && has(err.message, "reading "),
+                          "open, failing call %ld: %s", k, r ? "(opened)" : err.message);
+                firn_pq_reader_free(r);
+                continue;
+            }
+            CHECK_MSG(r, "%s", err.message);
+            if (!r) continue;
+            firn_pq_column_data x;
+            CHECK(firn_pq_reader_read_column(r, 0, 0, &a, &x, &err) != 0);
+            CHECK_MSG(err.kind == FIRN_ERR_IO && has(err.message, "injected read failure"), "%s", err.message);
+            firn_pq_reader_free(r);
+        }
+        /* a size that is not the file's: the tail is not a footer */
+        ranged_src shorter = {data, len, 0, 0, 0, 0, 0};
+        r = firn_pq_reader_open_ranged(len - 1, ranged_read, &shorter, &err);
+        CHECK_MSG(!r && err.kind == FIRN_ERR_CORRUPT && has(err.message, "no PAR1 magic at the end"), "%s",
+                  r ? "(opened)" : err.message);
+        firn_pq_reader_free(r);
+        r = firn_pq_reader_open_ranged(11, ranged_read, &shorter, &err);
+        CHECK(!r && has(err.message, "too small to be Parquet"));
+        firn_pq_reader_free(r);
+        free(data);
+    }
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
 static void tw_rows_mismatch(pq_file_metadata *md) { md->num_rows += 1; }
 static void tw_chunk_far(pq_file_metadata *md) { md->row_groups[0].columns[0].meta_data.data_page_offset = 1 << 20; }
 static void tw_chunk_into_footer(pq_file_metadata *md) {
