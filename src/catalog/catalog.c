@@ -113,10 +113,8 @@ int firn_cat_open(const char *uri, const firn_cat_config *cfg, firn_catalog **ou
         return rc;
     }
     if (starts(uri, "http:") || starts(uri, "https:")) {
-        rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
-                        "REST catalogs are not supported yet (the Iceberg REST client comes "
-                        "with issue 8); use sqlite:PATH");
-        firn_error_context(err, "%s", uri);
+        rc = firn_cat_rest_open(uri, name, cfg, out, err);
+        if (rc) firn_error_context(err, "%s", uri);
         return rc;
     }
     const char *rest;
@@ -398,6 +396,34 @@ int firn_cat_commit_table(firn_catalog *cat, const firn_cat_ident *id, const cha
                           const char *new_location, firn_cat_outcome *outcome, firn_error *err) {
     firn_cat_commit one = {*id, old_location, new_location};
     return firn_cat_commit_tables(cat, &one, 1, outcome, err);
+}
+
+bool firn_cat_takes_changes(const firn_catalog *cat) { return cat->ops->commit_changes != NULL; }
+
+int firn_cat_commit_changes(firn_catalog *cat, firn_cat_change *changes, size_t n,
+                            firn_cat_outcome *outcome, firn_error *err) {
+    firn_cat_outcome ignored;
+    if (!outcome) outcome = &ignored;
+    *outcome = FIRN_CAT_NOT_COMMITTED;
+    if (n == 0) return FIRN_RAISE(err, FIRN_ERR_INVALID, "nothing to commit");
+    if (!cat->ops->commit_changes)
+        return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
+                          "catalog %s commits metadata locations, not changes", cat->kind);
+    for (size_t i = 0; i < n; i++) {
+        changes[i].new_location = NULL;
+        int rc = firn_cat_check_ident(&changes[i].ident, err);
+        if (rc) return rc;
+        if (!changes[i].requirements_json || !changes[i].updates_json)
+            return FIRN_RAISE(err, FIRN_ERR_INVALID, "commit of '%s.%s': no requirements/updates",
+                              changes[i].ident.ns, changes[i].ident.name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(changes[j].ident.ns, changes[i].ident.ns) == 0 &&
+                strcmp(changes[j].ident.name, changes[i].ident.name) == 0)
+                return FIRN_RAISE(err, FIRN_ERR_INVALID,
+                                  "table '%s.%s' appears twice in one commit",
+                                  changes[i].ident.ns, changes[i].ident.name);
+    }
+    return cat->ops->commit_changes(cat, changes, n, outcome, err);
 }
 
 /* ------------------------------------------------------------ retries */

@@ -15,7 +15,11 @@
  *    catalog) and PyIceberg can open the same database, and firn adopts a
  *    database they created (an older JDBC schema without iceberg_type is
  *    migrated by adding the column, as Java does with jdbc.schema-version=V1).
- *  - REST client (issue 8).
+ *  - REST client (rest_client.c): an Iceberg REST catalog server over HTTP
+ *    (libcurl). Namespaces and tables map onto its routes; a new table's first
+ *    metadata file is adopted with the register route; commits send the
+ *    change (requirements + updates, firn_cat_commit_changes) instead of a
+ *    metadata location, and the server writes the metadata file.
  *
  * Names: namespaces are strings whose levels are joined with "." ("a.b"), as
  * the JDBC catalog stores them; a table is a namespace plus a name without
@@ -83,6 +87,16 @@ typedef struct firn_cat_config {
     /* Leave an old JDBC schema without iceberg_type as it is (then views are
      * unknown and every row is a table) instead of adding the column. */
     bool no_migrate;
+    /* REST catalogs (each falls back to the environment variable named):
+     * a bearer token (FIRN_REST_TOKEN); OAuth2 client credentials
+     * "client_id:client_secret" (FIRN_REST_CREDENTIAL) exchanged for a token
+     * at oauth2_server_uri (FIRN_REST_OAUTH2_SERVER_URI; default: the
+     * catalog's own deprecated <uri>/v1/oauth/tokens) with scope (default
+     * "catalog"). */
+    const char *rest_token;
+    const char *rest_credential;
+    const char *rest_oauth2_server_uri;
+    const char *rest_scope;
 } firn_cat_config;
 
 /* ------------------------------------------------------------ open */
@@ -96,7 +110,8 @@ typedef struct firn_cat_config {
  *   jdbc:sqlite:PATH       as Java's JDBC catalog writes it
  *   sqlite::memory:        a private in-memory database (tests)
  *   postgresql://...       FIRN_ERR_UNSUPPORTED until issue 8
- *   http(s)://...          REST catalog: FIRN_ERR_UNSUPPORTED until issue 8
+ *   http(s)://host/path    Iceberg REST catalog whose routes are below the URI
+ *                          (<uri>/v1/config, ...); GET /v1/config is called on open
  * cfg may be NULL (defaults). Caller frees *out with firn_cat_free().
  */
 int firn_cat_open(const char *uri, const firn_cat_config *cfg, firn_catalog **out,
@@ -211,6 +226,36 @@ int firn_cat_commit_table(firn_catalog *cat, const firn_cat_ident *id, const cha
  */
 int firn_cat_commit_tables(firn_catalog *cat, const firn_cat_commit *commits, size_t n,
                            firn_cat_outcome *outcome, firn_error *err);
+
+/*
+ * Catalogs that take changes rather than metadata locations (REST): one
+ * table's commit as the REST protocol's requirements and updates (JSON array
+ * texts, e.g. from firn_ice_metadata_diff). The catalog checks the
+ * requirements against the table's current state, applies the updates and
+ * writes the new metadata file itself; new_location receives it (malloc'd,
+ * caller frees; NULL on failure).
+ */
+typedef struct firn_cat_change {
+    firn_cat_ident ident;
+    const char *requirements_json;
+    const char *updates_json;
+    char *new_location; /* out */
+} firn_cat_change;
+
+/* Whether cat commits through firn_cat_commit_changes (and refuses
+ * firn_cat_commit_tables with FIRN_ERR_UNSUPPORTED). */
+bool firn_cat_takes_changes(const firn_catalog *cat);
+/*
+ * Commit changes to n tables, all or none when the catalog can (REST:
+ * transactions/commit). A failed requirement is FIRN_ERR_CONFLICT, retriable:
+ * reload, rebuild the change, retry. When the server lacks multi-table
+ * commits, the tables are committed one by one in the order given; a failure
+ * after the first landed returns the error with outcome
+ * FIRN_CAT_OUTCOME_UNKNOWN and a message naming the tables that landed - the
+ * caller must roll forward (see rest_client.c on the intent record).
+ */
+int firn_cat_commit_changes(firn_catalog *cat, firn_cat_change *changes, size_t n,
+                            firn_cat_outcome *outcome, firn_error *err);
 
 /* ------------------------------------------------------------ retries */
 

@@ -41,6 +41,9 @@ typedef struct firn_cat_ops {
                       const char **last_location, firn_error *err);
     int (*commit_tables)(firn_catalog *cat, const firn_cat_commit *commits, size_t n,
                          firn_cat_outcome *outcome, firn_error *err);
+    /* NULL for catalogs that swap metadata locations (SQL). */
+    int (*commit_changes)(firn_catalog *cat, firn_cat_change *changes, size_t n,
+                          firn_cat_outcome *outcome, firn_error *err);
 } firn_cat_ops;
 
 struct firn_catalog {
@@ -103,5 +106,12 @@ int firn_cat_sqlite_open(const char *path, int busy_timeout_ms, firn_cat_sql_con
  * creates missing tables and migrates an old schema as cfg says. */
 int firn_cat_sql_new(firn_cat_sql_conn *conn, const char *name, const char *warehouse,
                      const firn_cat_config *cfg, firn_catalog **out, firn_error *err);
+
+/* ------------------------------------------------------------ REST client */
+
+/* An Iceberg REST catalog at uri (rest_client.c): authenticates, reads
+ * GET <uri>/v1/config. */
+int firn_cat_rest_open(const char *uri, const char *name, const firn_cat_config *cfg,
+                       firn_catalog **out, firn_error *err);
 
 #endif

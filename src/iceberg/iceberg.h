@@ -799,6 +799,18 @@ int firn_ice_metadata_append_metadata_log(firn_ice_metadata *md, int64_t timesta
  */
 int firn_ice_metadata_apply_update_json(firn_ice_metadata *md, const struct json_t *update,
                                         firn_error *err);
+/*
+ * The REST commit that turns base into next (update_diff.c): *requirements a
+ * JSON array of TableRequirements (assert-table-uuid; assert-ref-snapshot-id
+ * with base's value for every ref that changes; schema/spec/order ids when
+ * those change) and *updates the TableUpdates (add-schema, set-current-schema,
+ * add-spec, ..., remove-snapshots, add-snapshot, remove-snapshot-ref,
+ * set-snapshot-ref, set-properties, remove-properties, set-location), both new
+ * references. metadata-log, snapshot-log and last-updated-ms are the server's
+ * to keep. A changed uuid or statistics are FIRN_ERR_UNSUPPORTED.
+ */
+int firn_ice_metadata_diff(const firn_ice_metadata *base, const firn_ice_metadata *next,
+                           struct json_t **requirements, struct json_t **updates, firn_error *err);
 
 /* ======================================================= data files and manifests
  * The content of manifests (manifest.c) and manifest lists (manifest_list.c),

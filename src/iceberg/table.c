@@ -20,6 +20,7 @@
 #include "io/io.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,8 +370,8 @@ static void discard_attempt(commit_run *run, bool delete_files) {
     }
 }
 
-/* The new metadata for one table on its current base, written to a new file. */
-static int build_and_write(pending *p, firn_error *err) {
+/* The new metadata for one table on its current base (p->next), not written. */
+static int build_next(pending *p, firn_error *err) {
     firn_ice_table *t = p->t;
     const firn_ice_metadata *base = t->metadata;
     firn_ice_metadata *next = firn_ice_metadata_copy(base, err);
@@ -394,9 +395,18 @@ static int build_and_write(pending *p, firn_error *err) {
         err->retriable = false;
         return FIRN_WRAP(err, err->kind, "cannot commit to table '%s.%s'", t->ns, t->name);
     }
+    return 0;
+}
+
+/* The new metadata for one table on its current base, written to a new file. */
+static int build_and_write(pending *p, firn_error *err) {
+    firn_ice_table *t = p->t;
+    int rc = build_next(p, err);
+    if (rc) return rc;
+    firn_ice_metadata *next = p->next;
     int version = firn_ice_metadata_file_version(t->metadata_location);
     p->next_location = new_metadata_location(next, version + 1);
-    int rc = write_metadata_file(t->io, next, p->next_location, err);
+    rc = write_metadata_file(t->io, next, p->next_location, err);
     if (rc) {
         free(p->next_location); /* not published: nothing to delete */
         p->next_location = NULL;
@@ -465,8 +475,80 @@ static bool landed(firn_ice_table *t, const char *location) {
     return found;
 }
 
+/*
+ * An attempt on a catalog that takes changes (REST): the new metadata is
+ * built as usual, sent as requirements + updates (firn_ice_metadata_diff),
+ * and the catalog writes the metadata file; the table then adopts the file
+ * the catalog wrote. Nothing is written here, so a failure has nothing to
+ * delete; version-hint and metadata cleanup are the catalog's.
+ */
+static int commit_attempt_changes(commit_run *run, int attempt, firn_error *err) {
+    int rc = 0;
+    if (attempt > 1)
+        for (size_t i = 0; i < run->n && rc == 0; i++) rc = firn_ice_table_refresh(run->p[i].t, err);
+    firn_cat_change *cs = firn_xcalloc(run->n, sizeof *cs);
+    char **texts = firn_xcalloc(2 * run->n, sizeof *texts);
+    for (size_t i = 0; i < run->n && rc == 0; i++) {
+        pending *p = &run->p[i];
+        rc = build_next(p, err);
+        struct json_t *req = NULL, *up = NULL;
+        if (rc == 0) rc = firn_ice_metadata_diff(p->t->metadata, p->next, &req, &up, err);
+        if (rc) {
+            err->retriable = false;
+            break;
+        }
+        texts[2 * i] = json_dumps(req, JSON_COMPACT);
+        texts[2 * i + 1] = json_dumps(up, JSON_COMPACT);
+        json_decref(req);
+        json_decref(up);
+        cs[i].ident = table_ident(p->t);
+        cs[i].requirements_json = texts[2 * i];
+        cs[i].updates_json = texts[2 * i + 1];
+    }
+    firn_cat_outcome outcome = FIRN_CAT_NOT_COMMITTED;
+    if (rc == 0) rc = firn_cat_commit_changes(run->p[0].t->catalog, cs, run->n, &outcome, err);
+    for (size_t i = 0; i < 2 * run->n; i++) free(texts[i]);
+    free(texts);
+    if (rc) {
+        if (outcome == FIRN_CAT_OUTCOME_UNKNOWN) {
+            run->state = FIRN_ICE_COMMIT_UNKNOWN;
+            err->retriable = false;
+        }
+        for (size_t i = 0; i < run->n; i++) free(cs[i].new_location);
+        free(cs);
+        discard_attempt(run, false);
+        return rc;
+    }
+    run->state = FIRN_ICE_COMMIT_DONE;
+    snprintf(run->last_location, sizeof run->last_location, "%s",
+             cs[0].new_location ? cs[0].new_location : "");
+    for (size_t i = 0; i < run->n; i++) {
+        pending *p = &run->p[i];
+        firn_ice_table *t = p->t;
+        /* adopt the catalog's file; if it cannot be read, the metadata built here
+         * (the same content but for the logs) stands in until the next refresh */
+        firn_error e;
+        firn_error_init(&e);
+        firn_ice_metadata *md = cs[i].new_location
+                                    ? read_metadata_file(t->io, cs[i].new_location, &e)
+                                    : NULL;
+        firn_error_release(&e);
+        firn_ice_metadata_free(t->metadata);
+        t->metadata = md ? md : p->next;
+        if (md) firn_ice_metadata_free(p->next);
+        p->next = NULL;
+        if (cs[i].new_location) {
+            free(t->metadata_location);
+            t->metadata_location = cs[i].new_location;
+        }
+    }
+    free(cs);
+    return 0;
+}
+
 static int commit_attempt(void *ctx, int attempt, firn_error *err) {
     commit_run *run = ctx;
+    if (firn_cat_takes_changes(run->p[0].t->catalog)) return commit_attempt_changes(run, attempt, err);
     int rc = 0;
     if (attempt > 1)
         for (size_t i = 0; i < run->n && rc == 0; i++) rc = firn_ice_table_refresh(run->p[i].t, err);
