@@ -10,7 +10,7 @@
  */
 #include "cli/cli.h"
 #include "config/config.h"
-#include "pipeline/run.h"
+#include "run/run.h"
 #include "sim/sim.h"
 
 #include <errno.h>

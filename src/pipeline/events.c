@@ -99,9 +99,17 @@ static int split_ident(const char *full, char *ns, size_t nsn, char *name, size_
     return 0;
 }
 
+static const firn_ice_kv *g_defaults;
+static size_t g_ndefaults;
+
+void firn_events_set_table_defaults(const firn_ice_kv *kv, size_t n) {
+    g_defaults = kv;
+    g_ndefaults = n;
+}
+
 /* Create ns.name when missing (namespace too); open it into *out. */
 static int ensure_table(firn_catalog *cat, const char *full, const char *schema_json,
-                        const char *partition, const firn_ice_kv *props, size_t nprops,
+                        const char *partition, const firn_ice_kv *own, size_t nown,
                         firn_ice_table **out, firn_error *err) {
     char ns[256], name[256];
     if (split_ident(full, ns, sizeof ns, name, sizeof name, err)) return -1;
@@ -147,6 +155,15 @@ static int ensure_table(firn_catalog *cat, const char *full, const char *schema_
             if (!spec) rc = -1;
         }
     }
+    /* the defaults (the metadata budget), then the table's own properties */
+    firn_ice_kv *props = firn_xcalloc(g_ndefaults + nown + 1, sizeof *props);
+    size_t nprops = 0;
+    for (size_t i = 0; i < g_ndefaults; i++) {
+        bool overridden = false;
+        for (size_t j = 0; j < nown; j++) overridden |= strcmp(own[j].key, g_defaults[i].key) == 0;
+        if (!overridden) props[nprops++] = g_defaults[i];
+    }
+    for (size_t j = 0; j < nown; j++) props[nprops++] = own[j];
     if (rc == 0) {
         firn_ice_table_options opts = {NULL, props, nprops, 0};
         rc = firn_ice_table_create(cat, ns, name, s, spec, NULL, &opts, out, err);
@@ -156,6 +173,7 @@ static int ensure_table(firn_catalog *cat, const char *full, const char *schema_
             rc = firn_ice_table_load(cat, ns, name, out, err);
         }
     }
+    free(props);
     firn_arena_release(&a);
     return rc ? FIRN_WRAP(err, err->kind, "table %s", full) : 0;
 }

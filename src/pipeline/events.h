@@ -26,6 +26,11 @@ char *firn_events_prod_schema(const firn_validator *v);
 char *firn_events_untrusted_schema(const firn_config_type *t);
 char *firn_events_dead_letter_schema(void);
 
+/* Properties every table created here gets under its own (e.g. the metadata
+ * budget of maintain/). Process-wide; set before any table is opened; the
+ * array must stay alive. */
+void firn_events_set_table_defaults(const firn_ice_kv *kv, size_t n);
+
 /* Load the tables, creating what is missing (namespaces too). */
 int firn_events_open_type_tables(struct firn_catalog *cat, const firn_config *cfg,
                                  const firn_config_type *t, const firn_validator *v,

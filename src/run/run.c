@@ -9,7 +9,7 @@
  * holds (it is deterministic), the classifier from its outputs' tails, the
  * processors from the offsets main records.
  */
-#include "pipeline/run.h"
+#include "run/run.h"
 
 #include "catalog/catalog.h"
 #include "io/io.h"

@@ -3,8 +3,8 @@
  * processor per event type (plus dead letters) as threads of one process,
  * on the transport and catalog of firn.yaml.
  */
-#ifndef FIRN_PIPELINE_RUN_H
-#define FIRN_PIPELINE_RUN_H
+#ifndef FIRN_RUN_H
+#define FIRN_RUN_H
 
 #include "config/config.h"
 #include "util/util.h"
