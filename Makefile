@@ -12,6 +12,7 @@
 #   make bench-validate  event parse + validate speed against jansson, image checks against libturbojpeg
 #   make bench-sim  firn sim's image rendering + encoding against raw tjCompress2
 #   make bench-spool     spool append (fsync batch) and poll against write()+fsync and read()
+#   make bench-s3        S3 FileIO upload/download against `aws s3 cp` (moto_server)
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -46,6 +47,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-validate
 .PHONY: bench-spool
 .PHONY: bench-maintain
+.PHONY: bench-s3
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -136,6 +138,8 @@ bench-spool: deps $(BUILDDIR)/bench/bench_spool
 	@$(BUILDDIR)/bench/bench_spool $(BUILDDIR)/bench-data/spool
 bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
 	@bash bench/maintain.sh
+bench-s3: deps $(BUILDDIR)/tools/s3_io
+	@bash bench/s3.sh
 
 clean:
 	rm -rf build
