@@ -225,13 +225,14 @@ static int suite(const char *base) {
     EXPECT(rc == 0 && failed == 0 && rc2 == 0 && l.n == 0,
            "batch delete 42 (6 requests of 8, one missing key)");
 
-    /* multipart: 5 MiB parts, 16 MiB threshold by default; 18 MiB file */
-    size_t mlen = 18 * 1024 * 1024 + 12345;
+    /* multipart: 5 MiB parts above a 5 MiB threshold; an 11 MiB file */
+    size_t mlen = 11 * 1024 * 1024 + 12345;
     uint8_t *mblob = malloc(mlen);
     fill(mblob, mlen, 99);
     const char *big = at(base, "big.bin");
     firn_io_s3_options mo = o;
     mo.part_size = 5 * 1024 * 1024;
+    mo.multipart_threshold = 5 * 1024 * 1024;
     firn_io *mio;
     if (firn_io_s3_new(&mo, &mio, &err)) return fail(&err, "open");
     uint64_t req0, retr0, req1, retr1;
@@ -243,8 +244,8 @@ static int suite(const char *base) {
     if (rc == 0) rc = firn_io_writer_close(w1, &err);
     else firn_io_writer_abort(w1);
     firn_io_s3_counters(mio, &req1, &retr1);
-    /* 1 HEAD (create) + 1 initiate + 4 parts + 1 complete (shared counters) */
-    EXPECT(rc == 0 && req1 - req0 == 7, "multipart upload of 18 MiB in 4 parts");
+    /* 1 HEAD (create) + 1 initiate + 3 parts + 1 complete */
+    EXPECT(rc == 0 && req1 - req0 == 6, "multipart upload of 11 MiB in 3 parts");
     rc = firn_io_read_all(mio, big, &data, &len, &err);
     EXPECT(rc == 0 && len == mlen && memcmp(data, mblob, mlen) == 0,
            "multipart file reads back whole");
