@@ -13,6 +13,7 @@
 #   make bench-sim  firn sim's image rendering + encoding against raw tjCompress2
 #   make bench-spool     spool append (fsync batch) and poll against write()+fsync and read()
 #   make bench-scan      table scans: bytes a one-day filter reads, full scan against DuckDB
+#   make bench-s3        S3 FileIO upload/download against `aws s3 cp` (moto_server)
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -48,6 +49,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-spool
 .PHONY: bench-maintain
 .PHONY: bench-scan
+.PHONY: bench-s3
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -140,6 +142,8 @@ bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
 	@bash bench/maintain.sh
 bench-scan: deps $(BUILDDIR)/bench/bench_scan
 	@bash bench/scan.sh
+bench-s3: deps $(BUILDDIR)/tools/s3_io
+	@bash bench/s3.sh
 
 clean:
 	rm -rf build

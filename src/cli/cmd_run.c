@@ -76,6 +76,12 @@ static int run_stage(int argc, char **argv, const char *stage) {
     const char *cat = firn_cli_global_catalog(), *wh = firn_cli_global_warehouse();
     if (wh && firn_config_set(cfg, "warehouse", wh, &err)) goto fail;
     char catbuf[PATH_MAX + 16];
+    if (wh && !cat && strstr(wh, "://")) {
+        FIRN_RAISE(&err, FIRN_ERR_INVALID,
+                   "warehouse '%s' is not a local directory: name the catalog with --catalog URI "
+                   "(e.g. --catalog sqlite:./catalog.db)", wh);
+        goto fail;
+    }
     if (wh && !cat) {
         snprintf(catbuf, sizeof catbuf, "sqlite:%s/catalog.db", wh);
         cat = catbuf;
@@ -93,21 +99,23 @@ static int run_stage(int argc, char **argv, const char *stage) {
         key[eq - sets[i]] = 0;
         if (firn_config_set(cfg, key, eq + 1, &err)) goto fail;
     }
-    /* table locations are absolute: resolve the warehouse once it exists */
+    /* table locations are absolute: resolve the warehouse once it exists
+     * (object-store warehouses, s3://..., are absolute already) */
+    bool remote = strstr(cfg->warehouse, "://") != NULL;
     char abs[PATH_MAX];
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", cfg->warehouse);
-    for (char *q = dir + 1; *q; q++) /* mkdir -p */
+    for (char *q = dir + 1; !remote && *q; q++) /* mkdir -p */
         if (*q == '/') {
             *q = 0;
             if (mkdir(dir, 0755) != 0 && errno != EEXIST) break;
             *q = '/';
         }
-    if (mkdir(cfg->warehouse, 0755) != 0 && errno != EEXIST) {
+    if (!remote && mkdir(cfg->warehouse, 0755) != 0 && errno != EEXIST) {
         FIRN_RAISE(&err, FIRN_ERR_IO, "warehouse %s: %s", cfg->warehouse, strerror(errno));
         goto fail;
     }
-    if (realpath(cfg->warehouse, abs) && firn_config_set(cfg, "warehouse", abs, &err)) goto fail;
+    if (!remote && realpath(cfg->warehouse, abs) && firn_config_set(cfg, "warehouse", abs, &err)) goto fail;
     if (start && firn_sim_parse_ts(start, &o.sim_start_us, &err)) goto fail;
     if (!o.bad_ratio) o.bad_ratio = cfg->sim_bad_ratio;
     if (!o.sim_rate) o.sim_rate = o.until_drained ? 0 : cfg->sim_rate;

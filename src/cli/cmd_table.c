@@ -277,9 +277,14 @@ static int tbl_drop(firn_cli_env *env, int argc, char **argv, firn_error *err) {
     if (purge) {
         purge_list pl = {.a = &env->arena};
         size_t failed = 0;
-        if (firn_io_list(env->io, location, collect, &pl, err) != 0 ||
-            firn_io_delete_batch(env->io, pl.locs, pl.n, &failed, err) != 0)
+        firn_io *io = NULL; /* the table's own scheme: local or s3 */
+        if (firn_io_new_for_uri(location, &io, err) != 0 ||
+            firn_io_list(io, location, collect, &pl, err) != 0 ||
+            firn_io_delete_batch(io, pl.locs, pl.n, &failed, err) != 0) {
+            firn_io_free(io);
             return firn_cli_fail("table drop --purge", err);
+        }
+        firn_io_free(io);
         printf("purged %zu files under %s\n", pl.n, location);
     }
     return 0;

@@ -164,15 +164,11 @@ int firn_io_new_for_uri(const char *location, firn_io **out, firn_error *err) {
         *out = firn_io_local_new();
         return 0;
     }
-    int rc;
     if (strcmp(scheme, "s3") == 0 || strcmp(scheme, "s3a") == 0 || strcmp(scheme, "s3n") == 0)
-        rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
-                        "S3 locations are not supported yet (the S3 FileIO comes with issue 8); "
-                        "use a local warehouse path or file:/ location");
-    else
-        rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
+        return firn_io_s3_new(NULL, out, err);
+    int rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
                         "unsupported location scheme '%s': firn reads and writes local files "
-                        "(file:/path) and, with issue 8, s3://", scheme);
+                        "(file:/path) and S3 objects (s3://bucket/key)", scheme);
     firn_error_context(err, "%s", location);
     return rc;
 }

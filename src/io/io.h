@@ -1,10 +1,10 @@
 /*
  * io.h - FileIO: how firn reads and writes table files (data, manifests,
- * metadata) without knowing where they live. Local files now, S3 later
- * (issue 8), behind one interface.
+ * metadata) without knowing where they live. Local files and S3
+ * (s3.c), behind one interface.
  *
  * Locations are URIs: "file:/abs/path" (canonical, as Java writes it),
- * "file:///abs/path", or a plain absolute path; later "s3://bucket/key".
+ * "file:///abs/path", or a plain absolute path, or "s3://bucket/key".
  *
  * The contract every implementation keeps, because the object stores do:
  *  - Files are written once. firn_io_create() + writes + firn_io_writer_close()
@@ -60,14 +60,14 @@ typedef int (*firn_io_list_fn)(void *ctx, const firn_io_entry *entry, firn_error
 
 /*
  * An io for the scheme of location: "file:" and absolute paths get the local
- * filesystem; "s3://", "s3a://" are FIRN_ERR_UNSUPPORTED until issue 8; other
- * schemes are FIRN_ERR_UNSUPPORTED. Caller frees *out with firn_io_free().
+ * filesystem; "s3://", "s3a://", "s3n://" the S3 io (firn_io_s3_new with the
+ * process-wide defaults); other schemes are FIRN_ERR_UNSUPPORTED. Caller frees *out with firn_io_free().
  */
 int firn_io_new_for_uri(const char *location, firn_io **out, firn_error *err);
 /* The local filesystem io. Caller frees with firn_io_free(). */
 firn_io *firn_io_local_new(void);
 void firn_io_free(firn_io *io);
-/* "local", later "s3". */
+/* "local" or "s3". */
 const char *firn_io_kind(const firn_io *io);
 
 /* ------------------------------------------------------------ reading */
@@ -160,6 +160,68 @@ int firn_io_uri_to_path(const char *location, firn_arena *a, char **out, firn_er
 /* The scheme of a location without ':' into buf ("file" for plain paths). */
 const char *firn_io_uri_scheme(const char *location, char *buf, size_t n);
 
+/* ------------------------------------------------------------ S3 */
+
+/*
+ * The S3 io (src/io/s3.c): locations "s3://bucket/key" (also s3a://, s3n://),
+ * requests through libcurl signed with AWS SigV4 (CURLOPT_AWS_SIGV4).
+ *  - create without overwrite is PUT (or CompleteMultipartUpload) with
+ *    "If-None-Match: *": a taken key answers 412 and the create fails with
+ *    FIRN_ERR_CONFLICT. Stores that ignore the header would overwrite: for them
+ *    set conditional_writes = 0, which checks with HEAD before the PUT — RACY
+ *    (two writers may both see the key free; the last one wins).
+ *  - files larger than multipart_threshold are sent as a multipart upload of
+ *    part_size parts, aborted on any failure (no parts left behind).
+ *  - reads are ranged GETs; list is ListObjectsV2 (list_page_size keys a page,
+ *    following continuation tokens); delete_batch is DeleteObjects.
+ *  - every request is retried with exponential backoff and jitter on
+ *    connection errors, timeouts, 5xx, 429 and 409 conflicts of concurrent
+ *    conditional writes, up to max_attempts. Injected faults (op "s3", see
+ *    firn_io_fault_arm) fail one attempt as if the server answered 503.
+ * Settings, strongest first: the fields of firn_io_s3_options, then the
+ * environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+ * AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL,
+ * AWS_PROFILE, FIRN_S3_ENDPOINT and the FIRN_S3_* tuning variables named
+ * below), then ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE,
+ * AWS_CONFIG_FILE) for the profile.
+ */
+typedef struct firn_io_s3_options {
+    const char *endpoint;          /* "http://127.0.0.1:9000"; NULL: AWS for the region */
+    const char *region;            /* NULL: environment, profile, else "us-east-1" */
+    const char *access_key_id;     /* NULL: environment, then files */
+    const char *secret_access_key;
+    const char *session_token;
+    int path_style;         /* 1 path-style, 0 virtual-hosted, -1 (default) path-style when an
+                             * endpoint is set, else virtual-hosted. FIRN_S3_PATH_STYLE */
+    int conditional_writes; /* 1 (default) If-None-Match: *; 0 HEAD check (racy), -1 default.
+                             * FIRN_S3_CONDITIONAL_WRITES */
+    uint64_t multipart_threshold; /* 0: default 16 MiB. FIRN_S3_MULTIPART_THRESHOLD */
+    uint64_t part_size;           /* 0: default 8 MiB (AWS wants >= 5 MiB). FIRN_S3_PART_SIZE */
+    int max_attempts;             /* 0: default 6. FIRN_S3_MAX_ATTEMPTS */
+    int backoff_ms;               /* first retry delay, doubled each time; 0: 100 ms */
+    long timeout_ms;              /* one request, 0: 120 s (low-speed limit too) */
+    unsigned list_page_size;      /* max-keys, 0: 1000. FIRN_S3_LIST_PAGE_SIZE */
+    unsigned delete_batch_size;   /* keys per DeleteObjects, 0: 1000 */
+    /* moto (the test server) verifies signatures over keys with "!$'()*+,:=@"
+     * and query values with "/:@!$'()*,;?" left raw, where AWS wants them
+     * percent-encoded (boto3 fails there too): 1 sends them raw, for moto
+     * only; -1 default (0). FIRN_S3_RAW_RESERVED_CHARS=1 */
+    int raw_reserved_chars;
+} firn_io_s3_options;
+
+/* Zero every field and set the "default" markers (-1). */
+void firn_io_s3_options_init(firn_io_s3_options *o);
+/* Process-wide options used by firn_io_new_for_uri() for s3:// locations
+ * (the CLI sets them from its configuration). Strings are copied; NULL
+ * resets to the environment alone. */
+void firn_io_s3_set_defaults(const firn_io_s3_options *o);
+/* An S3 io with o (NULL: the process-wide defaults) completed from the
+ * environment and files. Fails with FIRN_ERR_INVALID when no credentials are
+ * found. Caller frees with firn_io_free(). */
+int firn_io_s3_new(const firn_io_s3_options *o, firn_io **out, firn_error *err);
+/* Requests the io sent (each retry counts) and retries it made, for tests. */
+void firn_io_s3_counters(const firn_io *io, uint64_t *requests, uint64_t *retries);
+
 /* ------------------------------------------------------------ fault injection */
 
 /*
@@ -190,7 +252,7 @@ void firn_io_crash_point(const char *name);
 
 /* ------------------------------------------------------------ implementations */
 
-/* The vtable an implementation fills (local now, s3 later). Callers use the
+/* The vtable an implementation fills (local.c, s3.c). Callers use the
  * firn_io_* functions above, which validate arguments and set error context. */
 typedef struct firn_io_ops {
     const char *kind;

@@ -379,7 +379,7 @@ FIRN_TEST(catalog_register) {
     CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
     CHECK_EQ_STR(t.metadata_location, want); /* stored canonical */
     CHECK_EQ_INT(firn_cat_register_table(cat, &id, path, &err), -FIRN_ERR_CONFLICT);
-    CHECK_EQ_INT(firn_cat_register_table(cat, &id, "s3://bucket/m.json", &err),
+    CHECK_EQ_INT(firn_cat_register_table(cat, &id, "gs://bucket/m.json", &err),
                  -FIRN_ERR_UNSUPPORTED);
     firn_cat_free(cat);
     firn_arena_release(&a);

@@ -395,12 +395,94 @@ FIRN_TEST(io_new_for_uri_dispatch) {
     firn_io_free(io);
     CHECK_OK(firn_io_new_for_uri("/tmp/x", &io, &err), &err);
     firn_io_free(io);
-    CHECK_EQ_INT(firn_io_new_for_uri("s3://bucket/wh", &io, &err), -FIRN_ERR_UNSUPPORTED);
-    CHECK(io == NULL);
-    CHECK(strstr(err.message, "issue 8") != NULL);
+    /* s3:// gets the S3 io, with the process-wide options */
+    firn_io_s3_options o;
+    firn_io_s3_options_init(&o);
+    o.endpoint = "http://127.0.0.1:9";
+    o.access_key_id = "AKIDEXAMPLE";
+    o.secret_access_key = "secret";
+    firn_io_s3_set_defaults(&o);
+    CHECK_OK(firn_io_new_for_uri("s3://bucket/wh", &io, &err), &err);
+    CHECK_EQ_STR(firn_io_kind(io), "s3");
+    firn_io_free(io);
+    CHECK_OK(firn_io_new_for_uri("s3a://bucket/wh", &io, &err), &err);
+    firn_io_free(io);
+    firn_io_s3_set_defaults(NULL);
     CHECK_EQ_INT(firn_io_new_for_uri("gs://bucket/wh", &io, &err), -FIRN_ERR_UNSUPPORTED);
     CHECK(strstr(err.message, "'gs'") != NULL);
     firn_io_free(NULL);
+    firn_error_release(&err);
+}
+
+/* S3 without a server: a refused connection is retried max_attempts times
+ * and then a retriable io error; bad locations and missing credentials are
+ * refused before any request. */
+FIRN_TEST(io_s3_offline) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_io_s3_options o;
+    firn_io_s3_options_init(&o);
+    o.endpoint = "http://127.0.0.1:9"; /* discard port: nothing listens */
+    o.access_key_id = "AKIDEXAMPLE";
+    o.secret_access_key = "secret";
+    o.max_attempts = 3;
+    o.backoff_ms = 1;
+    firn_io *io;
+    CHECK_OK(firn_io_s3_new(&o, &io, &err), &err);
+    firn_io_stat st;
+    CHECK_EQ_INT(firn_io_stat_file(io, "s3://bucket/k", &st, &err), -FIRN_ERR_IO);
+    CHECK(err.retriable);
+    CHECK(strstr(err.message, "after 3 attempts") != NULL);
+    CHECK_EQ_STR(err.context, "s3://bucket/k");
+    uint64_t req, retries;
+    firn_io_s3_counters(io, &req, &retries);
+    CHECK_EQ_INT((int)req, 3);
+    CHECK_EQ_INT((int)retries, 2);
+    firn_io_writer *w;
+    CHECK_EQ_INT(firn_io_create(io, "s3://bucket/", &w, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_io_create(io, "s3:///k", &w, &err), -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_io_delete(io, "s3://bu cket/k", &err), -FIRN_ERR_INVALID);
+    firn_io_s3_counters(io, &req, &retries);
+    CHECK_EQ_INT((int)req, 3); /* no request for a bad location */
+    firn_io_free(io);
+    /* credentials: none in options, environment or files */
+    firn_io_s3_options none;
+    firn_io_s3_options_init(&none);
+    char *saved_id = getenv("AWS_ACCESS_KEY_ID") ? strdup(getenv("AWS_ACCESS_KEY_ID")) : NULL;
+    char *saved_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    unsetenv("AWS_ACCESS_KEY_ID");
+    setenv("HOME", firn_test_tmpdir(), 1);
+    CHECK_EQ_INT(firn_io_s3_new(&none, &io, &err), -FIRN_ERR_INVALID);
+    CHECK(strstr(err.message, "no S3 credentials") != NULL);
+    /* ~/.aws/credentials and config of the profile */
+    char path[600];
+    snprintf(path, sizeof path, "%s/.aws", firn_test_tmpdir());
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/.aws/credentials", firn_test_tmpdir());
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("[other]\naws_access_key_id = WRONG\n[default]\naws_access_key_id = AKIDFILE\n"
+              "aws_secret_access_key = s3cret\n", f);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/.aws/config", firn_test_tmpdir());
+    f = fopen(path, "w");
+    if (f) {
+        fputs("[default]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:9\n", f);
+        fclose(f);
+    }
+    none.max_attempts = 1;
+    CHECK_OK(firn_io_s3_new(&none, &io, &err), &err);
+    CHECK_EQ_INT(firn_io_stat_file(io, "s3://bucket/k", &st, &err), -FIRN_ERR_IO);
+    /* the endpoint of the config file: refused, not an unresolved AWS host */
+    CHECK(strstr(err.message, "connect to server") != NULL);
+    firn_io_free(io);
+    if (saved_id) setenv("AWS_ACCESS_KEY_ID", saved_id, 1);
+    if (saved_home) setenv("HOME", saved_home, 1);
+    else unsetenv("HOME");
+    free(saved_id);
+    free(saved_home);
     firn_error_release(&err);
 }
 
