@@ -13,6 +13,7 @@ APT_PACKAGES=(
     librdkafka-dev libturbojpeg0-dev libpng-dev libyaml-dev libmicrohttpd-dev \
     libcurl4-openssl-dev libssl-dev libpq-dev postgresql-15 kcat
     python3-avro nodejs npm
+    mmdebstrap
 )
 
 missing() {

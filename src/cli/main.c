@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* `firn --version`; deploy/ checks that the binary in the runtime image prints it. */
+#define FIRN_VERSION "0.1.0"
+
 static const firn_cli_command commands[] = {
     {"help", firn_cmd_help, "show help for firn or one command"},
     {"avro", firn_cmd_avro, "print an Avro file's records, schema or metadata"},
@@ -24,6 +27,7 @@ static const firn_cli_command commands[] = {
     {"sim", firn_cmd_sim, "simulate the parking lot: events with gate-camera images"},
     {"topic", firn_cmd_topic, "list, create, describe, produce to or consume from stream topics"},
     {"maintain", firn_cmd_maintain, "expire snapshots, remove orphans, compact, rewrite manifests"},
+    {"config", firn_cmd_config, "check a firn.yaml, print a key's effective value, list the keys"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {
@@ -34,6 +38,10 @@ const firn_cli_command *firn_cli_commands(size_t *n) {
 int main(int argc, char **argv) {
     argc = firn_cli_take_globals(argc, argv);
     if (argc < 2) return firn_cmd_help(0, NULL);
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("firn %s\n", FIRN_VERSION);
+        return 0;
+    }
     size_t n;
     const firn_cli_command *cmds = firn_cli_commands(&n);
     for (size_t i = 0; i < n; i++)
