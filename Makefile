@@ -46,6 +46,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-validate
 .PHONY: bench-spool
 .PHONY: bench-maintain
+.PHONY: bench-catalog
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -136,6 +137,8 @@ bench-spool: deps $(BUILDDIR)/bench/bench_spool
 	@$(BUILDDIR)/bench/bench_spool $(BUILDDIR)/bench-data/spool
 bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
 	@bash bench/maintain.sh
+bench-catalog: deps $(BUILDDIR)/bench/bench_catalog
+	@bash bench/catalog.sh
 
 clean:
 	rm -rf build
