@@ -49,12 +49,15 @@ static const char *db_path(const char *name) {
     return b;
 }
 
+static void quiet(void *arg, const char *msg) { (void)arg, (void)msg; }
+
 /* PostgreSQL: run sql on the test database with search_path = schema "t_name"
  * (schema NULL: none). Returns 0, or -1 after printing the error. With out,
  * the first value of the last result goes there. */
 static int pg_sql(const char *name, const char *sql, char *out, size_t outn) {
     PGconn *pg = PQconnectdb(getenv("FIRN_PG_URI"));
     int rc = -1;
+    PQsetNoticeProcessor(pg, quiet, NULL);
     if (PQstatus(pg) == CONNECTION_OK) {
         char set[300];
         snprintf(set, sizeof set, "SET search_path = \"t_%s\"", name ? name : "public");
