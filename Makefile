@@ -50,6 +50,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-maintain
 .PHONY: bench-scan
 .PHONY: bench-s3
+.PHONY: bench-catalog
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -144,6 +145,8 @@ bench-scan: deps $(BUILDDIR)/bench/bench_scan
 	@bash bench/scan.sh
 bench-s3: deps $(BUILDDIR)/tools/s3_io
 	@bash bench/s3.sh
+bench-catalog: deps $(BUILDDIR)/bench/bench_catalog
+	@bash bench/catalog.sh
 
 clean:
 	rm -rf build

@@ -96,6 +96,32 @@ static bool starts(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static int normalize_warehouse(const firn_cat_config *cfg, char **out, firn_error *err) {
+    *out = NULL;
+    if (!cfg || !cfg->warehouse) return 0;
+    int rc = firn_io_uri_normalize(cfg->warehouse, NULL, out, err);
+    if (rc) return FIRN_WRAP(err, FIRN_ERR_INVALID, "invalid warehouse location");
+    return 0;
+}
+
+/* postgresql://...: the libpq driver under the same SQL catalog. */
+static int open_postgres(const char *uri, const char *name, const firn_cat_config *cfg,
+                         firn_catalog **out, firn_error *err) {
+    char *warehouse;
+    int rc = normalize_warehouse(cfg, &warehouse, err);
+    if (rc) return rc;
+    firn_cat_sql_conn *conn;
+    rc = firn_cat_pg_open(uri, cfg, &conn, err);
+    if (rc == 0) rc = firn_cat_sql_new(conn, name, warehouse, cfg, out, err);
+    free(warehouse);
+    if (rc) {
+        char *shown = firn_cat_redact_uri(uri);
+        FIRN_WRAP(err, err ? err->kind : FIRN_ERR_IO, "cannot open catalog %s", shown);
+        free(shown);
+    }
+    return rc;
+}
+
 int firn_cat_open(const char *uri, const firn_cat_config *cfg, firn_catalog **out,
                   firn_error *err) {
     *out = NULL;
@@ -105,13 +131,8 @@ int firn_cat_open(const char *uri, const firn_cat_config *cfg, firn_catalog **ou
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "catalog name must have 1 to %d bytes",
                           MAX_NAME);
     int rc;
-    if (starts(uri, "postgresql:") || starts(uri, "postgres:") || starts(uri, "jdbc:postgresql:")) {
-        rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
-                        "PostgreSQL catalogs are not supported yet (they come with issue 8); "
-                        "use sqlite:PATH");
-        firn_error_context(err, "%s", uri);
-        return rc;
-    }
+    if (starts(uri, "postgresql:") || starts(uri, "postgres:") || starts(uri, "jdbc:postgresql:"))
+        return open_postgres(starts(uri, "jdbc:") ? uri + 5 : uri, name, cfg, out, err);
     if (starts(uri, "http:") || starts(uri, "https:")) {
         rc = firn_cat_rest_open(uri, name, cfg, out, err);
         if (rc) firn_error_context(err, "%s", uri);
@@ -122,8 +143,8 @@ int firn_cat_open(const char *uri, const firn_cat_config *cfg, firn_catalog **ou
     else if (starts(uri, "sqlite:")) rest = uri + 7;
     else {
         rc = FIRN_RAISE(err, FIRN_ERR_INVALID,
-                        "unknown catalog URI: expected sqlite:PATH (later postgresql://... or "
-                        "http(s)://...)");
+                        "unknown catalog URI: expected sqlite:PATH or "
+                        "postgresql://USER@HOST:PORT/DB");
         firn_error_context(err, "%s", uri);
         return rc;
     }

@@ -8,8 +8,8 @@
  * metadata files is the table format's job (src/iceberg/).
  *
  * Backends behind one interface:
- *  - SQL catalog (sql_catalog.c) on a small driver abstraction: SQLite now,
- *    PostgreSQL (libpq) with issue 8, same code path. Its tables are exactly
+ *  - SQL catalog (sql_catalog.c) on a small driver abstraction: SQLite
+ *    (sql_sqlite.c) and PostgreSQL on libpq (sql_postgres.c), same code path. Its tables are exactly
  *    those of Iceberg's JDBC catalog and PyIceberg's SqlCatalog
  *    (iceberg_tables, iceberg_namespace_properties), so Spark, Trino (JDBC
  *    catalog) and PyIceberg can open the same database, and firn adopts a
@@ -32,8 +32,9 @@
  *                         retry: firn_cat_retry); retriable=false: the name is
  *                         taken, or a namespace to drop is not empty
  *   FIRN_ERR_INVALID      bad name, property or URI
- *   FIRN_ERR_UNSUPPORTED  a catalog kind that comes later (postgresql, REST)
- *   FIRN_ERR_IO           the database failed (retriable when it was busy)
+ *   FIRN_ERR_UNSUPPORTED  a catalog kind that comes later (REST)
+ *   FIRN_ERR_IO           the database failed (retriable when it was busy or
+ *                         the connection was lost)
  *
  * Results are allocated in an arena the caller passes and frees. A catalog
  * handle is used by one thread at a time; open one per thread or process (a
@@ -80,8 +81,16 @@ typedef struct firn_cat_config {
     /* Base of default table locations (firn_cat_default_location); a path or
      * URI, may be NULL. */
     const char *warehouse;
-    /* How long SQLite waits for another process's lock, ms (0 = 30000). */
+    /* How long to wait for another process's lock, ms (0 = 30000): SQLite's
+     * busy timeout, PostgreSQL's lock_timeout. */
     int busy_timeout_ms;
+    /* PostgreSQL: how long to keep trying to connect to a server that is not
+     * up (yet), or that restarted under an open catalog, ms (0 = 30000, or
+     * $FIRN_CATALOG_CONNECT_TIMEOUT_MS). */
+    int connect_timeout_ms;
+    /* PostgreSQL: the password when the URI has none (NULL: then
+     * $FIRN_CATALOG_PASSWORD, then libpq's PGPASSWORD and ~/.pgpass). */
+    const char *password;
     /* Do not create missing catalog tables (Java's jdbc.init-catalog-tables=false). */
     bool no_init;
     /* Leave an old JDBC schema without iceberg_type as it is (then views are
@@ -109,7 +118,11 @@ typedef struct firn_cat_config {
  *                          sqlite:////abs/path works too)
  *   jdbc:sqlite:PATH       as Java's JDBC catalog writes it
  *   sqlite::memory:        a private in-memory database (tests)
- *   postgresql://...       FIRN_ERR_UNSUPPORTED until issue 8
+ *   postgresql://[user[:password]@]host[:port]/db[?param=value...]
+ *   postgres://...         the same (libpq URI syntax; params are libpq's, e.g.
+ *                          sslmode, connect_timeout, options=-csearch_path%3Dschema:
+ *                          the catalog tables live in the current schema)
+ *   jdbc:postgresql://...  as Java's JDBC catalog writes it
  *   http(s)://host/path    Iceberg REST catalog whose routes are below the URI
  *                          (<uri>/v1/config, ...); GET /v1/config is called on open
  * cfg may be NULL (defaults). Caller frees *out with firn_cat_free().
@@ -119,7 +132,7 @@ int firn_cat_open(const char *uri, const firn_cat_config *cfg, firn_catalog **ou
 void firn_cat_free(firn_catalog *cat);
 /* catalog_name of this handle. */
 const char *firn_cat_name(const firn_catalog *cat);
-/* "sql/sqlite", later "sql/postgresql", "rest". */
+/* "sql/sqlite", "sql/postgresql", later "rest". */
 const char *firn_cat_kind(const firn_catalog *cat);
 
 /* ------------------------------------------------------------ identifiers */

@@ -57,6 +57,25 @@ struct firn_catalog {
 
 typedef struct firn_cat_sql_driver firn_cat_sql_driver;
 
+/*
+ * Transaction kinds. The SQL catalog's writes are check-then-write (does the
+ * namespace exist? is the name free?), so they must not interleave with other
+ * firn writers; its commits are compare-and-swap UPDATEs whose predicate is
+ * the guard, and need no more than the row locks the UPDATE takes.
+ *   READ   consistent reads (SQLite BEGIN DEFERRED; PostgreSQL REPEATABLE READ
+ *          READ ONLY: one snapshot for all statements)
+ *   WRITE  exclusive among firn writers of the catalog, taken up front
+ *          (SQLite BEGIN IMMEDIATE; PostgreSQL READ COMMITTED plus a
+ *          transaction-scoped advisory lock on the catalog schema)
+ *   CAS    a commit: SQLite BEGIN IMMEDIATE; PostgreSQL READ COMMITTED, no
+ *          advisory lock (the UPDATE's row lock and predicate re-check decide)
+ */
+typedef enum firn_cat_sql_tx {
+    FIRN_SQL_TX_READ = 0,
+    FIRN_SQL_TX_WRITE = 1,
+    FIRN_SQL_TX_CAS = 2,
+} firn_cat_sql_tx;
+
 /* Embedded first in a driver's connection and statement structs. */
 typedef struct firn_cat_sql_conn {
     const firn_cat_sql_driver *drv;
@@ -69,7 +88,9 @@ typedef struct firn_cat_sql_stmt {
 
 /*
  * Error contract: a unique / primary-key violation is FIRN_ERR_CONFLICT with
- * retriable=false; waiting too long for another session's lock is FIRN_ERR_IO
+ * retriable=false; a serialization failure or deadlock (the transaction was
+ * aborted, nothing changed) is FIRN_ERR_CONFLICT with retriable=true; waiting
+ * too long for another session's lock, or a lost connection, is FIRN_ERR_IO
  * with retriable=true; anything else FIRN_ERR_IO (FIRN_ERR_CORRUPT for a
  * damaged database). Messages carry the database's own text.
  */
@@ -86,9 +107,8 @@ struct firn_cat_sql_driver {
      * the next step or finalize. */
     const char *(*column_text)(firn_cat_sql_stmt *s, int col);
     void (*finalize)(firn_cat_sql_stmt *s);
-    /* write=true takes the write lock up front (SQLite BEGIN IMMEDIATE), so a
-     * transaction that reads then writes never fails on lock upgrade. */
-    int (*begin)(firn_cat_sql_conn *c, bool write, firn_error *err);
+    /* Start a transaction of the given kind (firn_cat_sql_tx). */
+    int (*begin)(firn_cat_sql_conn *c, firn_cat_sql_tx kind, firn_error *err);
     int (*commit)(firn_cat_sql_conn *c, firn_error *err);
     void (*rollback)(firn_cat_sql_conn *c);
     /* Whether a table / a column of a table exists (case-insensitive names). */
@@ -101,6 +121,15 @@ struct firn_cat_sql_driver {
  * or ":memory:". WAL journal, synchronous=FULL, busy timeout. */
 int firn_cat_sqlite_open(const char *path, int busy_timeout_ms, firn_cat_sql_conn **out,
                          firn_error *err);
+
+/* PostgreSQL driver (sql_postgres.c): uri is a libpq URI (postgresql:// or
+ * postgres://). The password comes from the URI, else cfg->password, else
+ * $FIRN_CATALOG_PASSWORD, else libpq's own PGPASSWORD / ~/.pgpass. A server
+ * that is not up yet is retried with backoff for cfg->connect_timeout_ms. */
+int firn_cat_pg_open(const char *uri, const firn_cat_config *cfg, firn_cat_sql_conn **out,
+                     firn_error *err);
+/* uri with any password replaced by "***" (for messages); caller frees. */
+char *firn_cat_redact_uri(const char *uri);
 
 /* The SQL catalog over an open connection (taken over, also on failure):
  * creates missing tables and migrates an old schema as cfg says. */

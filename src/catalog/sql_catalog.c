@@ -14,9 +14,10 @@
  * table.
  *
  * Every write runs in one transaction opened with the write lock (driver
- * begin(write)), so checks and changes are atomic against other processes. A
- * commit is Java's UPDATE ... WHERE metadata_location = :old with exactly one
- * row changed; several commits share one transaction.
+ * begin(FIRN_SQL_TX_WRITE)), so checks and changes are atomic against other
+ * processes. A commit is Java's UPDATE ... WHERE metadata_location = :old with
+ * exactly one row changed; several commits share one transaction
+ * (FIRN_SQL_TX_CAS: the predicate is the guard, see catalog_internal.h).
  */
 #include "catalog/catalog_internal.h"
 #include "io/io.h"
@@ -77,8 +78,8 @@ static const char *table_pred(const sql_catalog *c) {
     return c->v1 ? " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" : "";
 }
 
-static int begin(sql_catalog *c, bool write, firn_error *err) {
-    return DRV(c)->begin(c->conn, write, err);
+static int begin(sql_catalog *c, firn_cat_sql_tx kind, firn_error *err) {
+    return DRV(c)->begin(c->conn, kind, err);
 }
 
 /* Commit when rc is 0, roll back otherwise; returns the final rc. */
@@ -275,7 +276,7 @@ static int insert_prop(sql_catalog *c, const char *ns, const char *key, const ch
 static int sql_create_namespace(firn_catalog *cat, const char *ns, const firn_cat_props *props,
                                 firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, true, err);
+    int rc = begin(c, FIRN_SQL_TX_WRITE, err);
     if (rc) return rc;
     bool exists;
     rc = ns_exists(c, ns, &exists, err);
@@ -296,7 +297,7 @@ static int sql_namespace_exists(firn_catalog *cat, const char *ns, bool *exists,
 static int sql_list_namespaces(firn_catalog *cat, const char *parent, firn_arena *a,
                                const char ***out, size_t *n, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, false, err);
+    int rc = begin(c, FIRN_SQL_TX_READ, err);
     if (rc) return rc;
     if (parent) rc = need_ns(c, parent, err);
     if (rc == 0) rc = child_namespaces(c, parent, a, out, n, err);
@@ -336,7 +337,7 @@ static int collect_prop(void *ctx, firn_cat_sql_stmt *s, firn_error *err) {
 static int sql_load_namespace(firn_catalog *cat, const char *ns, firn_arena *a,
                               firn_cat_props *out, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, false, err);
+    int rc = begin(c, FIRN_SQL_TX_READ, err);
     if (rc) return rc;
     rc = need_ns(c, ns, err);
     props_acc acc = {.a = a};
@@ -363,7 +364,7 @@ static int delete_prop(sql_catalog *c, const char *ns, const char *key, firn_err
 static int sql_update_namespace(firn_catalog *cat, const char *ns, const firn_cat_props *set,
                                 const char *const *remove, size_t nremove, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, true, err);
+    int rc = begin(c, FIRN_SQL_TX_WRITE, err);
     if (rc) return rc;
     rc = need_ns(c, ns, err);
     for (size_t i = 0; rc == 0 && i < nremove; i++) rc = delete_prop(c, ns, remove[i], err);
@@ -393,7 +394,7 @@ static int count_row(void *ctx, firn_cat_sql_stmt *s, firn_error *err) {
 
 static int sql_drop_namespace(firn_catalog *cat, const char *ns, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, true, err);
+    int rc = begin(c, FIRN_SQL_TX_WRITE, err);
     if (rc) return rc;
     rc = need_ns(c, ns, err);
     firn_arena a;
@@ -496,7 +497,7 @@ static int no_such_table(firn_error *err, const firn_cat_ident *id) {
 static int sql_create_table(firn_catalog *cat, const firn_cat_ident *id, const char *location,
                             firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, true, err);
+    int rc = begin(c, FIRN_SQL_TX_WRITE, err);
     if (rc) return rc;
     rc = need_ns(c, id->ns, err);
     bool taken = false, is_view = false;
@@ -563,7 +564,7 @@ static int collect_name(void *ctx, firn_cat_sql_stmt *s, firn_error *err) {
 static int sql_list_tables(firn_catalog *cat, const char *ns, firn_arena *a, const char ***names,
                            size_t *n, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, false, err);
+    int rc = begin(c, FIRN_SQL_TX_READ, err);
     if (rc) return rc;
     rc = need_ns(c, ns, err);
     names_acc acc = {.a = a};
@@ -586,7 +587,7 @@ static int sql_list_tables(firn_catalog *cat, const char *ns, firn_arena *a, con
 static int sql_rename_table(firn_catalog *cat, const firn_cat_ident *from,
                             const firn_cat_ident *to, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, true, err);
+    int rc = begin(c, FIRN_SQL_TX_WRITE, err);
     if (rc) return rc;
     table_row t = {0};
     rc = get_table(c, from, &t, err);
@@ -617,7 +618,7 @@ static int sql_rename_table(firn_catalog *cat, const firn_cat_ident *from,
 static int sql_drop_table(firn_catalog *cat, const firn_cat_ident *id, firn_arena *a,
                           const char **last_location, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
-    int rc = begin(c, true, err);
+    int rc = begin(c, FIRN_SQL_TX_WRITE, err);
     if (rc) return rc;
     table_row t = {.a = a};
     rc = get_table(c, id, &t, err);
@@ -641,7 +642,7 @@ static int sql_commit_tables(firn_catalog *cat, const firn_cat_commit *commits, 
                              firn_cat_outcome *outcome, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
     *outcome = FIRN_CAT_NOT_COMMITTED;
-    int rc = begin(c, true, err);
+    int rc = begin(c, FIRN_SQL_TX_CAS, err);
     if (rc) return rc;
     char sql[400];
     snprintf(sql, sizeof sql,
@@ -753,7 +754,7 @@ static int prepare_schema(sql_catalog *c, const firn_cat_config *cfg, firn_error
     bool need_work =
         (init && (!have_tables || !have_props)) || (have_tables && !have_type && migrate);
     if (need_work) {
-        rc = begin(c, true, err);
+        rc = begin(c, FIRN_SQL_TX_WRITE, err);
         if (rc) return rc;
         /* look again under the lock: another process may have done it */
         rc = DRV(c)->has_table(c->conn, "iceberg_tables", &have_tables, err);

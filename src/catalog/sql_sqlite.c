@@ -142,8 +142,9 @@ static void sq_finalize(firn_cat_sql_stmt *stmt) {
     free(stmt);
 }
 
-static int sq_begin(firn_cat_sql_conn *conn, bool write, firn_error *err) {
-    return exec_sql((sqlite_conn *)conn, write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", err);
+static int sq_begin(firn_cat_sql_conn *conn, firn_cat_sql_tx kind, firn_error *err) {
+    return exec_sql((sqlite_conn *)conn,
+                    kind == FIRN_SQL_TX_READ ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE", err);
 }
 
 static int sq_commit(firn_cat_sql_conn *conn, firn_error *err) {

@@ -105,10 +105,7 @@ int firn_cli_env_open(firn_cli_env *env, firn_error *err) {
     }
     env->catalog_uri = uri;
     firn_cat_config cfg = {.warehouse = wh};
-    if (firn_cat_open(uri, &cfg, &env->cat, err) != 0) {
-        firn_error_context(err, "catalog %s", uri);
-        return -1;
-    }
+    if (firn_cat_open(uri, &cfg, &env->cat, err) != 0) return -1; /* names the URI */
     env->io = firn_io_local_new();
     return 0;
 }

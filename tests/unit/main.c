@@ -2,6 +2,9 @@
  * name contains argv[1]), one line each, then "N passed, N failed". */
 #include "test.h"
 
+#include "util/util.h"
+
+#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -46,6 +49,32 @@ const char *firn_test_path(const char *name) {
     char *p = paths[slot++ & 7];
     snprintf(p, 512, "%s/%s", tmpdir, name);
     return p;
+}
+
+const char *firn_test_catalog_uri(const char *wh) {
+    static char uris[8][1024];
+    static int slot;
+    char *u = uris[slot++ & 7];
+    const char *kind = getenv("FIRN_TEST_CATALOG");
+    const char *pg = getenv("FIRN_PG_URI");
+    if (!kind || strcmp(kind, "postgresql") != 0 || !pg) {
+        snprintf(u, sizeof uris[0], "sqlite:%s/catalog.db", wh);
+        return u;
+    }
+    char schema[32];
+    snprintf(schema, sizeof schema, "w_%016llx",
+             (unsigned long long)firn_xxh64(wh, strlen(wh), 0));
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", schema);
+    PGconn *c = PQconnectdb(pg);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "firn_test_catalog_uri: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(u, sizeof uris[0], "%s%soptions=-csearch_path%%3D%s", pg, strchr(pg, '?') ? "&" : "?",
+             schema);
+    return u;
 }
 
 static int by_name(const void *a, const void *b) {

@@ -23,6 +23,12 @@ const char *firn_test_tmpdir(void);
 /* Path of a file inside the scratch directory (static buffer rotation of 8). */
 const char *firn_test_path(const char *name);
 extern int firn_test_failed;
+/* The catalog URI for a test's warehouse directory wh (static buffer rotation
+ * of 8): "sqlite:<wh>/catalog.db", or, when FIRN_TEST_CATALOG=postgresql, a
+ * schema of the PostgreSQL database FIRN_PG_URI named after wh (created if
+ * missing; wh is unique to the run). tests/interop/postgres.test.sh runs the
+ * table, producer and WAP tests that way. */
+const char *firn_test_catalog_uri(const char *wh);
 
 #define FIRN_TEST(name)                                                                   \
     static void test_##name(void);                                                        \

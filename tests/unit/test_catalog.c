@@ -1,17 +1,44 @@
-/* test_catalog.c - the SQL catalog on SQLite: namespaces, tables, atomic
- * compare-and-swap commits (single and multi-table), concurrent committers in
- * several processes, locks, crashes, and the JDBC / PyIceberg schema as other
- * engines see it. */
+/* test_catalog.c - the SQL catalog on SQLite and PostgreSQL: namespaces,
+ * tables, atomic compare-and-swap commits (single and multi-table), concurrent
+ * committers in several processes, locks, crashes, and the JDBC / PyIceberg
+ * schema as other engines see it.
+ *
+ * Each scenario is one function (CATALOG_SCENARIO) registered twice: as
+ * catalog_NAME on SQLite and, when FIRN_PG_URI names a PostgreSQL database, as
+ * catalog_pg_NAME on it (tests/interop/postgres.test.sh starts a private
+ * server and runs them). A scenario's databases are SQLite files, or schemas
+ * of that database (dropped and made anew on first use in a run, selected
+ * through the URI's options=-csearch_path). */
 #include "catalog/catalog.h"
 #include "io/io.h"
 #include "test.h"
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+typedef enum { BK_SQLITE, BK_PG } backend;
+static backend g_bk;
+
+#define CATALOG_SCENARIO(name)                                                            \
+    static void scn_##name(void);                                                         \
+    FIRN_TEST(catalog_##name) {                                                           \
+        g_bk = BK_SQLITE;                                                                 \
+        scn_##name();                                                                     \
+    }                                                                                     \
+    static void pg_##name(void) {                                                         \
+        g_bk = BK_PG;                                                                     \
+        scn_##name();                                                                     \
+    }                                                                                     \
+    __attribute__((constructor)) static void register_pg_##name(void) {                   \
+        if (getenv("FIRN_PG_URI")) firn_test_register("catalog_pg_" #name, pg_##name);    \
+    }                                                                                     \
+    static void scn_##name(void)
 
 /* A fresh catalog database path in the scratch directory. */
 static const char *db_path(const char *name) {
@@ -22,9 +49,66 @@ static const char *db_path(const char *name) {
     return b;
 }
 
+static void quiet(void *arg, const char *msg) { (void)arg, (void)msg; }
+
+/* PostgreSQL: run sql on the test database with search_path = schema "t_name"
+ * (schema NULL: none). Returns 0, or -1 after printing the error. With out,
+ * the first value of the last result goes there. */
+static int pg_sql(const char *name, const char *sql, char *out, size_t outn) {
+    PGconn *pg = PQconnectdb(getenv("FIRN_PG_URI"));
+    int rc = -1;
+    PQsetNoticeProcessor(pg, quiet, NULL);
+    if (PQstatus(pg) == CONNECTION_OK) {
+        char set[300];
+        snprintf(set, sizeof set, "SET search_path = \"t_%s\"", name ? name : "public");
+        PQclear(PQexec(pg, set));
+        PGresult *res = PQexec(pg, sql);
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            rc = 0;
+            if (out) snprintf(out, outn, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+        } else {
+            printf("    pg_sql: %s: %s", sql, PQresultErrorMessage(res));
+        }
+        PQclear(res);
+    } else {
+        printf("    pg_sql: %s", PQerrorMessage(pg));
+    }
+    PQfinish(pg);
+    return rc;
+}
+
+/* The catalog URI of database `name` for this scenario's backend. */
+static const char *cat_uri(const char *name) {
+    static char bufs[4][900];
+    static int slot;
+    char *b = bufs[slot++ & 3];
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/catalogs", firn_test_tmpdir());
+    mkdir(dir, 0755);
+    if (g_bk == BK_SQLITE) {
+        snprintf(b, sizeof bufs[0], "sqlite:%s", db_path(name));
+        return b;
+    }
+    /* a fresh schema on first use in this process */
+    static char made[64][64];
+    static int nmade;
+    bool fresh = true;
+    for (int i = 0; i < nmade; i++) fresh = fresh && strcmp(made[i], name) != 0;
+    if (fresh && nmade < 64) {
+        char sql[300];
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"t_%s\" CASCADE; CREATE SCHEMA \"t_%s\"",
+                 name, name);
+        if (pg_sql(NULL, sql, NULL, 0) == 0) snprintf(made[nmade++], sizeof made[0], "%s", name);
+    }
+    const char *base = getenv("FIRN_PG_URI");
+    snprintf(b, sizeof bufs[0], "%s%soptions=-csearch_path%%3Dt_%s", base,
+             strchr(base, '?') ? "&" : "?", name);
+    return b;
+}
+
 static firn_catalog *open_db(const char *name, const firn_cat_config *cfg) {
-    char uri[700];
-    snprintf(uri, sizeof uri, "sqlite:%s", db_path(name));
+    const char *uri = cat_uri(name);
     firn_catalog *cat = NULL;
     firn_error err;
     firn_error_init(&err);
@@ -82,10 +166,22 @@ FIRN_TEST(catalog_open_uris) {
     CHECK_OK(firn_cat_open("sqlite::memory:", NULL, &cat, &err), &err);
     firn_cat_free(cat);
 
-    CHECK_EQ_INT(firn_cat_open("postgresql://u@localhost:5432/db", NULL, &cat, &err),
-                 -FIRN_ERR_UNSUPPORTED);
+    /* PostgreSQL with no server there: retried until the connect timeout,
+     * then a clear error that never shows the password */
+    firn_cat_config quick = {.connect_timeout_ms = 300};
+    uint64_t t0 = firn_now_ns();
+    CHECK_EQ_INT(firn_cat_open("postgresql://u:hunter2@127.0.0.1:1/db", &quick, &cat, &err),
+                 -FIRN_ERR_IO);
+    uint64_t waited_ms = (firn_now_ns() - t0) / 1000000u;
     CHECK(cat == NULL);
-    CHECK(contains(err.message, "issue 8"));
+    CHECK(err.retriable);
+    CHECK_MSG(contains(errtext(&err), "did not accept connections") &&
+                  contains(errtext(&err), "postgresql://u:***@127.0.0.1:1/db") &&
+                  !contains(errtext(&err), "hunter2"),
+              "%s", errtext(&err));
+    CHECK_MSG(waited_ms >= 150, "gave up after %llu ms: no retries", (unsigned long long)waited_ms);
+    CHECK_EQ_INT(firn_cat_open("postgresql://u@h:notaport/db", &quick, &cat, &err),
+                 -FIRN_ERR_INVALID);
     /* a REST catalog is opened by asking it for its config: nothing listens here */
     CHECK_EQ_INT(firn_cat_open("http://127.0.0.1:1/iceberg", NULL, &cat, &err), -FIRN_ERR_IO);
     CHECK(cat == NULL);
@@ -133,7 +229,7 @@ FIRN_TEST(catalog_names) {
     firn_error_release(&err);
 }
 
-FIRN_TEST(catalog_namespaces) {
+CATALOG_SCENARIO(namespaces) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -238,7 +334,7 @@ FIRN_TEST(catalog_namespaces) {
     firn_error_release(&err);
 }
 
-FIRN_TEST(catalog_tables) {
+CATALOG_SCENARIO(tables) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -314,7 +410,7 @@ FIRN_TEST(catalog_tables) {
     firn_error_release(&err);
 }
 
-FIRN_TEST(catalog_rename) {
+CATALOG_SCENARIO(rename) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -355,7 +451,7 @@ FIRN_TEST(catalog_rename) {
     firn_error_release(&err);
 }
 
-FIRN_TEST(catalog_register) {
+CATALOG_SCENARIO(register) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -364,8 +460,8 @@ FIRN_TEST(catalog_register) {
     CHECK(cat);
     CHECK_OK(firn_cat_create_namespace(cat, "ext", NULL, &err), &err);
     char path[600], want[620];
-    snprintf(path, sizeof path, "%s/register/t/metadata/00003-x.metadata.json",
-             firn_test_tmpdir());
+    snprintf(path, sizeof path, "%s/register-%d/t/metadata/00003-x.metadata.json",
+             firn_test_tmpdir(), (int)g_bk);
     snprintf(want, sizeof want, "file:%s", path);
     firn_cat_ident id = {"ext", "spark_table"};
     int rc = firn_cat_register_table(cat, &id, path, &err);
@@ -386,7 +482,7 @@ FIRN_TEST(catalog_register) {
     firn_error_release(&err);
 }
 
-FIRN_TEST(catalog_commit_cas) {
+CATALOG_SCENARIO(commit_cas) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -430,7 +526,7 @@ FIRN_TEST(catalog_commit_cas) {
     firn_error_release(&err);
 }
 
-FIRN_TEST(catalog_multi_table_commit_all_or_none) {
+CATALOG_SCENARIO(multi_table_commit_all_or_none) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -616,9 +712,8 @@ static int commit_attempt(void *ctx, int attempt, firn_error *err) {
  * its log as "old new", then "attempts N". Short waits keep the processes
  * colliding all along (with Java's 100 ms the first collisions spread them
  * out). Exit status: 100 + commits that gave up, or 1 on any other error. */
-static void committer_child(const char *db, int proc) {
-    char uri[700], logpath[700];
-    snprintf(uri, sizeof uri, "sqlite:%s", db);
+static void committer_child(const char *uri, const char *db, int proc) {
+    char logpath[700];
     snprintf(logpath, sizeof logpath, "%s.log%d", db, proc);
     FILE *log = fopen(logpath, "w");
     firn_error err;
@@ -655,7 +750,7 @@ static void committer_child(const char *db, int proc) {
     _exit(100 + failed);
 }
 
-FIRN_TEST(catalog_concurrent_commits_processes) {
+CATALOG_SCENARIO(concurrent_commits_processes) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -663,6 +758,8 @@ FIRN_TEST(catalog_concurrent_commits_processes) {
     firn_catalog *cat = open_db("concurrent", NULL);
     CHECK(cat);
     const char *db = db_path("concurrent");
+    char uri[900];
+    snprintf(uri, sizeof uri, "%s", cat_uri("concurrent"));
     firn_cat_ident id = {"prod", "events"};
     CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
     CHECK_OK(firn_cat_create_table(cat, &id, "file:/w/m0", &err), &err);
@@ -672,7 +769,7 @@ FIRN_TEST(catalog_concurrent_commits_processes) {
     pid_t pids[PROCS];
     for (int i = 0; i < PROCS; i++) {
         pids[i] = fork();
-        if (pids[i] == 0) committer_child(db, i);
+        if (pids[i] == 0) committer_child(uri, db, i);
     }
     int failed = 0;
     for (int i = 0; i < PROCS; i++) {
@@ -728,14 +825,34 @@ FIRN_TEST(catalog_concurrent_commits_processes) {
     firn_error_release(&err);
 }
 
-/* A second connection holds the write lock for hold_ms (writing a marker
- * property into namespace "prod"), then commits. */
-static pid_t hold_lock(const char *db, int hold_ms, int ready_fd) {
+/* A second connection (another engine: plain SQL) writes a marker property
+ * into namespace "prod" and holds its locks for hold_ms, then commits. On
+ * SQLite that is the database's write lock; on PostgreSQL the row of table
+ * prod.events (an UPDATE that changes nothing), which a commit must wait for. */
+static pid_t hold_lock(const char *name, int hold_ms, int ready_fd) {
+    const char *pg_uri = g_bk == BK_PG ? cat_uri(name) : NULL;
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
+        struct timespec ts = {hold_ms / 1000, (long)(hold_ms % 1000) * 1000000L};
+        if (pg_uri) {
+            PGconn *pg = PQconnectdb(pg_uri);
+            if (PQstatus(pg) != CONNECTION_OK) _exit(1);
+            PGresult *r = PQexec(pg,
+                                 "BEGIN; INSERT INTO iceberg_namespace_properties VALUES "
+                                 "('default', 'prod', 'held-by', 'other'); UPDATE iceberg_tables "
+                                 "SET metadata_location = metadata_location WHERE table_name = "
+                                 "'events'");
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) _exit(4);
+            PQclear(r);
+            if (write(ready_fd, "x", 1) != 1) _exit(3);
+            nanosleep(&ts, NULL);
+            PQclear(PQexec(pg, "COMMIT"));
+            PQfinish(pg);
+            _exit(0);
+        }
         sqlite3 *h;
-        if (sqlite3_open(db, &h) != SQLITE_OK) _exit(1);
+        if (sqlite3_open(db_path(name), &h) != SQLITE_OK) _exit(1);
         if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) _exit(2);
         if (sqlite3_exec(h,
                          "INSERT OR REPLACE INTO iceberg_namespace_properties VALUES "
@@ -743,7 +860,6 @@ static pid_t hold_lock(const char *db, int hold_ms, int ready_fd) {
                          NULL, NULL, NULL) != SQLITE_OK)
             _exit(4);
         if (write(ready_fd, "x", 1) != 1) _exit(3);
-        struct timespec ts = {hold_ms / 1000, (long)(hold_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
         sqlite3_close(h);
@@ -752,7 +868,7 @@ static pid_t hold_lock(const char *db, int hold_ms, int ready_fd) {
     return pid;
 }
 
-FIRN_TEST(catalog_waits_for_busy_database) {
+CATALOG_SCENARIO(waits_for_busy_database) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -767,7 +883,7 @@ FIRN_TEST(catalog_waits_for_busy_database) {
     /* held longer than the timeout: a clear, retriable error; nothing changed */
     int fds[2];
     CHECK(pipe(fds) == 0);
-    pid_t pid = hold_lock(db_path("busy"), 1500, fds[1]);
+    pid_t pid = hold_lock("busy", 1500, fds[1]);
     char c;
     CHECK(read(fds[0], &c, 1) == 1);
     firn_cat_outcome outcome;
@@ -775,8 +891,8 @@ FIRN_TEST(catalog_waits_for_busy_database) {
     CHECK_EQ_INT(rc, -FIRN_ERR_IO);
     CHECK(err.retriable);
     CHECK_EQ_INT(outcome, FIRN_CAT_NOT_COMMITTED);
-    CHECK_MSG(contains(err.message, "locked by another process"), "%s", err.message);
-    /* reading is not blocked by a writer (WAL) */
+    CHECK_MSG(contains(err.message, "stayed locked by another"), "%s", err.message);
+    /* reading is not blocked by a writer (SQLite: WAL; PostgreSQL: MVCC) */
     firn_cat_table t;
     CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
     CHECK_EQ_STR(t.metadata_location, "file:/m0");
@@ -793,7 +909,7 @@ FIRN_TEST(catalog_waits_for_busy_database) {
     CHECK(cat);
     const char *rm[] = {"held-by"};
     CHECK_OK(firn_cat_update_namespace(cat, "prod", NULL, rm, 1, &err), &err);
-    pid = hold_lock(db_path("busy"), 500, fds[1]);
+    pid = hold_lock("busy", 500, fds[1]);
     CHECK(read(fds[0], &c, 1) == 1);
     CHECK_OK(firn_cat_commit_table(cat, &id, "file:/m0", "file:/m1", &outcome, &err), &err);
     /* the lock holder committed first: its property is there */
@@ -810,14 +926,12 @@ FIRN_TEST(catalog_waits_for_busy_database) {
 }
 
 /* A child killed at a crash point in the middle of a two-table commit. */
-static int crash_commit(const char *db, const char *point, const char *from, const char *to) {
+static int crash_commit(const char *uri, const char *point, const char *from, const char *to) {
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         setenv("FIRN_CRASH_AT", point, 1);
         if (!freopen("/dev/null", "w", stderr)) _exit(2); /* the crash notice */
-        char uri[700];
-        snprintf(uri, sizeof uri, "sqlite:%s", db);
         firn_catalog *cat;
         if (firn_cat_open(uri, NULL, &cat, NULL) != 0) _exit(1);
         firn_cat_commit c[2] = {{{"prod", "a"}, from, to}, {{"prod", "b"}, from, to}};
@@ -829,7 +943,7 @@ static int crash_commit(const char *db, const char *point, const char *from, con
     return st;
 }
 
-FIRN_TEST(catalog_crash_during_multi_table_commit) {
+CATALOG_SCENARIO(crash_during_multi_table_commit) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -841,7 +955,7 @@ FIRN_TEST(catalog_crash_during_multi_table_commit) {
     CHECK_OK(firn_cat_create_table(cat, &ta, "file:/v0", &err), &err);
     CHECK_OK(firn_cat_create_table(cat, &tb, "file:/v0", &err), &err);
     /* killed with both updates made but not committed: none happened */
-    int st = crash_commit(db_path("crash"), "catalog.commit.before-sql-commit", "file:/v0",
+    int st = crash_commit(cat_uri("crash"), "catalog.commit.before-sql-commit", "file:/v0",
                           "file:/v1");
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     firn_cat_table t;
@@ -850,7 +964,7 @@ FIRN_TEST(catalog_crash_during_multi_table_commit) {
     CHECK_OK(firn_cat_load_table(cat, &tb, &a, &t, &err), &err);
     CHECK_EQ_STR(t.metadata_location, "file:/v0");
     /* killed right after COMMIT: both happened */
-    st = crash_commit(db_path("crash"), "catalog.commit.after-sql-commit", "file:/v0", "file:/v1");
+    st = crash_commit(cat_uri("crash"), "catalog.commit.after-sql-commit", "file:/v0", "file:/v1");
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     CHECK_OK(firn_cat_load_table(cat, &ta, &a, &t, &err), &err);
     CHECK_EQ_STR(t.metadata_location, "file:/v1");
@@ -863,7 +977,7 @@ FIRN_TEST(catalog_crash_during_multi_table_commit) {
     firn_error_release(&err);
 }
 
-FIRN_TEST(catalog_default_location) {
+CATALOG_SCENARIO(default_location) {
     firn_error err;
     firn_error_init(&err);
     firn_arena a;
@@ -1130,6 +1244,306 @@ FIRN_TEST(catalog_interop_adopts_java_and_pyiceberg_databases) {
     snprintf(uri, sizeof uri, "sqlite:%s", db_path("empty"));
     CHECK_EQ_INT(firn_cat_open(uri, &noinit, &none, &err), -FIRN_ERR_NOT_FOUND);
     CHECK(contains(errtext(&err), "no Iceberg catalog tables"));
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* ------------------------------------------------------------ PostgreSQL only */
+
+#define PG_ONLY_TEST(name)                                                                \
+    static void test_pg_##name(void);                                                     \
+    __attribute__((constructor)) static void register_pg_only_##name(void) {              \
+        if (getenv("FIRN_PG_URI")) firn_test_register("catalog_pg_" #name, test_pg_##name); \
+    }                                                                                     \
+    static void test_pg_##name(void)
+
+/* FIRN_PG_URI with its password cut out, and the password. */
+static void split_password(char *uri, size_t n, char *pw, size_t pwn) {
+    const char *base = getenv("FIRN_PG_URI");
+    const char *auth = strstr(base, "://") + 3;
+    const char *at = strchr(auth, '@');
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    snprintf(pw, pwn, "%.*s", (int)(at - colon - 1), colon + 1);
+    snprintf(uri, n, "%.*s%s", (int)(colon - base), base, at);
+}
+
+PG_ONLY_TEST(open_uris_and_passwords) {
+    g_bk = BK_PG;
+    firn_error err;
+    firn_error_init(&err);
+    firn_catalog *cat = open_db("open", NULL);
+    CHECK(cat);
+    CHECK_EQ_STR(firn_cat_kind(cat), "sql/postgresql");
+    CHECK_OK(firn_cat_create_namespace(cat, "ns", NULL, &err), &err);
+    firn_cat_free(cat);
+    /* postgres:// and jdbc:postgresql:// reach the same database */
+    const char *uri = cat_uri("open");
+    char other[1000];
+    const char *forms[] = {"postgres://%s", "jdbc:postgresql://%s"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(other, sizeof other, forms[i], strstr(uri, "://") + 3);
+        CHECK_OK(firn_cat_open(other, NULL, &cat, &err), &err);
+        bool exists = false;
+        CHECK_OK(firn_cat_namespace_exists(cat, "ns", &exists, &err), &err);
+        CHECK_MSG(exists, "%s does not see the namespace", other);
+        firn_cat_free(cat);
+    }
+    /* the password: URI, config, FIRN_CATALOG_PASSWORD, PGPASSWORD */
+    char nopw[900], pw[128];
+    split_password(nopw, sizeof nopw, pw, sizeof pw);
+    unsetenv("PGPASSWORD");
+    unsetenv("FIRN_CATALOG_PASSWORD");
+    firn_cat_config quick = {.connect_timeout_ms = 5000};
+    uint64_t t0 = firn_now_ns();
+    CHECK_EQ_INT(firn_cat_open(nopw, &quick, &cat, &err), -FIRN_ERR_IO);
+    CHECK_MSG(contains(errtext(&err), "wants a password"), "%s", errtext(&err));
+    CHECK_MSG((firn_now_ns() - t0) / 1000000u < 2500, "an answered refusal was retried");
+    firn_cat_config with_pw = {.password = pw};
+    CHECK_OK(firn_cat_open(nopw, &with_pw, &cat, &err), &err);
+    firn_cat_free(cat);
+    setenv("FIRN_CATALOG_PASSWORD", pw, 1);
+    CHECK_OK(firn_cat_open(nopw, NULL, &cat, &err), &err);
+    firn_cat_free(cat);
+    unsetenv("FIRN_CATALOG_PASSWORD");
+    setenv("PGPASSWORD", pw, 1);
+    CHECK_OK(firn_cat_open(nopw, NULL, &cat, &err), &err);
+    firn_cat_free(cat);
+    unsetenv("PGPASSWORD");
+    /* a wrong password: refused at once, and never printed */
+    char wrong[1000];
+    const char *at = strchr(strstr(nopw, "://") + 3, '@');
+    snprintf(wrong, sizeof wrong, "%.*s:NotThePassword%s", (int)(at - nopw), nopw, at);
+    CHECK_EQ_INT(firn_cat_open(wrong, &quick, &cat, &err), -FIRN_ERR_IO);
+    CHECK_MSG(contains(errtext(&err), "password authentication failed") &&
+                  !contains(errtext(&err), "NotThePassword") && contains(errtext(&err), ":***@"),
+              "%s", errtext(&err));
+    /* no such database: the server answered, no retries */
+    char nodb[1000];
+    snprintf(nodb, sizeof nodb, "%s", getenv("FIRN_PG_URI"));
+    char *slash = strrchr(nodb, '/');
+    snprintf(slash, sizeof nodb - (size_t)(slash - nodb), "/no_such_db");
+    t0 = firn_now_ns();
+    CHECK_EQ_INT(firn_cat_open(nodb, &quick, &cat, &err), -FIRN_ERR_IO);
+    CHECK_MSG(contains(errtext(&err), "no_such_db") && contains(errtext(&err), "does not exist"),
+              "%s", errtext(&err));
+    CHECK((firn_now_ns() - t0) / 1000000u < 2500);
+    /* a schema that does not exist */
+    snprintf(other, sizeof other, "%s?options=-csearch_path%%3Dnope_schema",
+             getenv("FIRN_PG_URI"));
+    CHECK(firn_cat_open(other, &quick, &cat, &err) < 0);
+    CHECK_MSG(contains(errtext(&err), "no current schema"), "%s", errtext(&err));
+    firn_error_release(&err);
+}
+
+/* The tables as Java's JdbcCatalog and PyIceberg's SqlCatalog see them on
+ * PostgreSQL, a view row Java wrote, and Java's V0 schema adopted. */
+PG_ONLY_TEST(schema_as_java_and_pyiceberg_see_it) {
+    g_bk = BK_PG;
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("pginterop", NULL);
+    CHECK(cat);
+    const char *keys[] = {"owner"};
+    const char *values[] = {"eng"};
+    firn_cat_props props = {1, keys, values};
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", &props, &err), &err);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod.eu", NULL, &err), &err);
+    firn_cat_ident id = {"prod.eu", "events"};
+    CHECK_OK(firn_cat_create_table(cat, &id, "file:/w/m0.json", &err), &err);
+    CHECK_OK(firn_cat_commit_table(cat, &id, "file:/w/m0.json", "file:/w/m1.json", NULL, &err),
+             &err);
+    char got[2000];
+    CHECK(pg_sql("pginterop",
+                 "SELECT string_agg(column_name || ' ' || data_type || "
+                 "coalesce('(' || character_maximum_length || ')', '') || ' ' || is_nullable, "
+                 "', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE "
+                 "table_schema = current_schema() AND table_name = 'iceberg_tables'",
+                 got, sizeof got) == 0);
+    CHECK_EQ_STR(got, "catalog_name character varying(255) NO, table_namespace character "
+                      "varying(255) NO, table_name character varying(255) NO, "
+                      "metadata_location character varying(1000) YES, "
+                      "previous_metadata_location character varying(1000) YES, iceberg_type "
+                      "character varying(5) YES");
+    CHECK(pg_sql("pginterop",
+                 "SELECT string_agg(column_name || ' ' || data_type || "
+                 "coalesce('(' || character_maximum_length || ')', '') || ' ' || is_nullable, "
+                 "', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE "
+                 "table_schema = current_schema() AND table_name = "
+                 "'iceberg_namespace_properties'",
+                 got, sizeof got) == 0);
+    CHECK_EQ_STR(got, "catalog_name character varying(255) NO, namespace character "
+                      "varying(255) NO, property_key character varying(255) NO, "
+                      "property_value character varying(1000) YES");
+    CHECK(pg_sql("pginterop",
+                 "SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_index i, "
+                 "unnest(i.indkey) WITH ORDINALITY k(att, n), pg_attribute a WHERE "
+                 "i.indrelid = 'iceberg_tables'::regclass AND i.indisprimary AND "
+                 "a.attrelid = i.indrelid AND a.attnum = k.att",
+                 got, sizeof got) == 0);
+    CHECK_EQ_STR(got, "catalog_name,table_namespace,table_name");
+    /* Java's V1_GET_TABLE_SQL and namespace probe */
+    CHECK(pg_sql("pginterop",
+                 "SELECT metadata_location || ' ' || previous_metadata_location || ' ' || "
+                 "iceberg_type FROM iceberg_tables WHERE catalog_name = 'default' AND "
+                 "table_namespace = 'prod.eu' AND table_name = 'events' AND (iceberg_type = "
+                 "'TABLE' OR iceberg_type IS NULL)",
+                 got, sizeof got) == 0);
+    CHECK_EQ_STR(got, "file:/w/m1.json file:/w/m0.json TABLE");
+    CHECK(pg_sql("pginterop",
+                 "SELECT table_namespace FROM iceberg_tables WHERE catalog_name = 'default' AND "
+                 "(table_namespace = 'prod' OR table_namespace LIKE 'prod.%' ESCAPE '!') LIMIT 1",
+                 got, sizeof got) == 0);
+    CHECK_EQ_STR(got, "prod.eu");
+    CHECK(pg_sql("pginterop",
+                 "INSERT INTO iceberg_tables VALUES ('default', 'prod.eu', 'daily', "
+                 "'file:/w/v.json', NULL, 'VIEW')",
+                 NULL, 0) == 0);
+    const char **names;
+    size_t n;
+    CHECK_OK(firn_cat_list_tables(cat, "prod.eu", &a, &names, &n, &err), &err);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(names[0], "events");
+    firn_cat_ident view = {"prod.eu", "daily"};
+    CHECK_EQ_INT(firn_cat_create_table(cat, &view, "file:/x", &err), -FIRN_ERR_CONFLICT);
+    CHECK(contains(err.message, "a view named 'prod.eu.daily' already exists"));
+    firn_cat_free(cat);
+
+    /* Java's V0 tables (no iceberg_type), as JdbcUtil creates them */
+    cat_uri("pgjava"); /* fresh schema */
+    CHECK(pg_sql("pgjava",
+                 "CREATE TABLE iceberg_tables(catalog_name VARCHAR(255) NOT NULL, "
+                 "table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, "
+                 "metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), "
+                 "PRIMARY KEY (catalog_name, table_namespace, table_name)); "
+                 "CREATE TABLE iceberg_namespace_properties(catalog_name VARCHAR(255) NOT NULL, "
+                 "namespace VARCHAR(255) NOT NULL, property_key VARCHAR(255), property_value "
+                 "VARCHAR(1000), PRIMARY KEY (catalog_name, namespace, property_key)); "
+                 "INSERT INTO iceberg_namespace_properties VALUES ('spark', 'db', 'exists', "
+                 "'true'); INSERT INTO iceberg_tables VALUES ('spark', 'db', 'orders', "
+                 "'file:/s/1.json', 'file:/s/0.json')",
+                 NULL, 0) == 0);
+    firn_cat_config spark = {.name = "spark"};
+    cat = open_db("pgjava", &spark);
+    CHECK(cat);
+    firn_cat_ident orders = {"db", "orders"};
+    CHECK_OK(firn_cat_commit_table(cat, &orders, "file:/s/1.json", "file:/s/2.json", NULL, &err),
+             &err);
+    firn_cat_free(cat);
+    CHECK(pg_sql("pgjava",
+                 "SELECT metadata_location || ' ' || coalesce(iceberg_type, 'NULL') FROM "
+                 "iceberg_tables WHERE table_name = 'orders'",
+                 got, sizeof got) == 0);
+    CHECK_EQ_STR(got, "file:/s/2.json NULL");
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* Another engine's transaction and a firn multi-table commit lock two rows in
+ * opposite orders: PostgreSQL breaks the deadlock by aborting firn's
+ * transaction (the other session waits 30 s before it checks), which comes
+ * back as a retriable conflict with nothing changed; the retry then succeeds. */
+PG_ONLY_TEST(deadlock_is_a_retriable_conflict) {
+    g_bk = BK_PG;
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_catalog *cat = open_db("deadlock", NULL);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    firn_cat_ident ta = {"prod", "a"}, tb = {"prod", "b"};
+    CHECK_OK(firn_cat_create_table(cat, &ta, "file:/a0", &err), &err);
+    CHECK_OK(firn_cat_create_table(cat, &tb, "file:/b0", &err), &err);
+    const char *uri = cat_uri("deadlock");
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        PGconn *pg = PQconnectdb(uri);
+        if (PQstatus(pg) != CONNECTION_OK) _exit(1);
+        PGresult *r = PQexec(pg,
+                             "SET deadlock_timeout = '30s'; BEGIN; UPDATE iceberg_tables SET "
+                             "previous_metadata_location = 'x' WHERE table_name = 'b'");
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) _exit(2);
+        PQclear(r);
+        if (write(fds[1], "x", 1) != 1) _exit(3);
+        struct timespec ts = {0, 300 * 1000000L}; /* firn now waits for row b */
+        nanosleep(&ts, NULL);
+        r = PQexec(pg, "UPDATE iceberg_tables SET previous_metadata_location = 'x' WHERE "
+                       "table_name = 'a'");
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        PQclear(PQexec(pg, "ROLLBACK"));
+        PQfinish(pg);
+        _exit(ok ? 0 : 4);
+    }
+    char c;
+    CHECK(read(fds[0], &c, 1) == 1);
+    firn_cat_commit commits[2] = {{ta, "file:/a0", "file:/a1"}, {tb, "file:/b0", "file:/b1"}};
+    firn_cat_outcome outcome;
+    int rc = firn_cat_commit_tables(cat, commits, 2, &outcome, &err);
+    CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
+    CHECK(err.retriable);
+    CHECK_EQ_INT(outcome, FIRN_CAT_NOT_COMMITTED);
+    CHECK_MSG(contains(errtext(&err), "deadlock") && contains(errtext(&err), "40P01"), "%s",
+              errtext(&err));
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "other session: status %d", st);
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &ta, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/a0");
+    CHECK_OK(firn_cat_commit_tables(cat, commits, 2, &outcome, &err), &err);
+    CHECK_OK(firn_cat_load_table(cat, &tb, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/b1");
+    close(fds[0]);
+    close(fds[1]);
+    firn_cat_free(cat);
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+/* The server restarts under an open catalog (FIRN_PG_RESTART_CMD stops it,
+ * waits a second, starts it): the next calls reconnect, retrying while it is
+ * down, and work. */
+PG_ONLY_TEST(reconnects_after_server_restart) {
+    g_bk = BK_PG;
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    const char *restart = getenv("FIRN_PG_RESTART_CMD");
+    CHECK_MSG(restart, "FIRN_PG_RESTART_CMD is not set (tests/interop/postgres.test.sh sets it)");
+    firn_catalog *cat = open_db("restart", NULL);
+    CHECK(cat);
+    CHECK_OK(firn_cat_create_namespace(cat, "prod", NULL, &err), &err);
+    firn_cat_ident id = {"prod", "events"};
+    CHECK_OK(firn_cat_create_table(cat, &id, "file:/m0", &err), &err);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s >/dev/null 2>&1 &", restart);
+    fflush(stdout);
+    CHECK(system(cmd) == 0);
+    struct timespec ts = {0, 500 * 1000000L}; /* the server is down now */
+    nanosleep(&ts, NULL);
+    uint64_t t0 = firn_now_ns();
+    firn_cat_table t;
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err); /* a read outside a tx */
+    uint64_t waited_ms = (firn_now_ns() - t0) / 1000000u;
+    CHECK_EQ_STR(t.metadata_location, "file:/m0");
+    CHECK_MSG(waited_ms >= 200, "load took %llu ms: was the server down?",
+              (unsigned long long)waited_ms);
+    CHECK_OK(firn_cat_commit_table(cat, &id, "file:/m0", "file:/m1", NULL, &err), &err);
+    /* and again, this time the first call after the restart is a commit */
+    CHECK(system(cmd) == 0);
+    nanosleep(&ts, NULL);
+    CHECK_OK(firn_cat_commit_table(cat, &id, "file:/m1", "file:/m2", NULL, &err), &err);
+    CHECK_OK(firn_cat_load_table(cat, &id, &a, &t, &err), &err);
+    CHECK_EQ_STR(t.metadata_location, "file:/m2");
+    CHECK_EQ_STR(t.previous_metadata_location, "file:/m1");
+    firn_cat_free(cat);
     firn_arena_release(&a);
     firn_error_release(&err);
 }

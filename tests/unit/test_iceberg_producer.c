@@ -27,7 +27,7 @@ static int fixture_open(fixture *f, const char *name, const char *min_count, fir
     firn_arena_init(&f->a, 0);
     snprintf(f->wh, sizeof f->wh, "%s/producer-%s", firn_test_tmpdir(), name);
     char uri[700];
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", f->wh);
+    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(f->wh));
     firn_cat_config cfg = {0};
     cfg.warehouse = f->wh;
     if (firn_cat_open(uri, &cfg, &f->cat, err)) return -1;

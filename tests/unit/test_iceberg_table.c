@@ -33,7 +33,7 @@ static const char *errtext(const firn_error *err) {
 static firn_catalog *open_catalog(const char *name, char *warehouse, size_t n) {
     snprintf(warehouse, n, "%s/tables-%s", firn_test_tmpdir(), name);
     char uri[700];
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", warehouse);
+    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(warehouse));
     firn_cat_config cfg = {0};
     cfg.warehouse = warehouse;
     firn_catalog *cat = NULL;
@@ -531,7 +531,7 @@ FIRN_TEST(ice_table_retries_exhausted) {
 
 static void committer(const char *wh, int proc) {
     char uri[700];
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", wh);
+    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(wh));
     firn_catalog *cat = NULL;
     firn_error err;
     firn_error_init(&err);
@@ -635,7 +635,7 @@ static char crash_wh[512];
 static void crash_child(const char *point) {
     setenv("FIRN_CRASH_AT", point, 1);
     char uri[700];
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", crash_wh);
+    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(crash_wh));
     firn_catalog *cat = NULL;
     firn_error err;
     firn_error_init(&err);

@@ -38,7 +38,7 @@ static int wfix_open(wfix *f, const char *name, firn_error *err) {
     firn_arena_init(&f->a, 0);
     char wh[600], uri[700];
     snprintf(wh, sizeof wh, "%s/wap-%s", firn_test_tmpdir(), name);
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", wh);
+    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(wh));
     firn_cat_config cfg = {0};
     cfg.warehouse = wh;
     if (firn_cat_open(uri, &cfg, &f->cat, err)) return -1;
