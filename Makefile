@@ -137,5 +137,8 @@ bench-spool: deps $(BUILDDIR)/bench/bench_spool
 bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
 	@bash bench/maintain.sh
 
+# the dashboard's files are embedded with .incbin
+$(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)
+
 clean:
 	rm -rf build

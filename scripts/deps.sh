@@ -12,7 +12,7 @@ APT_PACKAGES=(
     libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libjansson-dev libxxhash-dev libsqlite3-dev
     librdkafka-dev libturbojpeg0-dev libpng-dev libyaml-dev libmicrohttpd-dev \
     libcurl4-openssl-dev libssl-dev libpq-dev postgresql-15 kcat
-    python3-avro nodejs npm
+    python3-avro nodejs npm chromium
 )
 
 missing() {

@@ -24,6 +24,7 @@ static const firn_cli_command commands[] = {
     {"sim", firn_cmd_sim, "simulate the parking lot: events with gate-camera images"},
     {"topic", firn_cmd_topic, "list, create, describe, produce to or consume from stream topics"},
     {"maintain", firn_cmd_maintain, "expire snapshots, remove orphans, compact, rewrite manifests"},
+    {"serve", firn_cmd_serve, "serve the dashboard, the JSON API, /metrics and HTTP ingest"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {
