@@ -12,6 +12,7 @@
 #   make bench-validate  event parse + validate speed against jansson, image checks against libturbojpeg
 #   make bench-sim  firn sim's image rendering + encoding against raw tjCompress2
 #   make bench-spool     spool append (fsync batch) and poll against write()+fsync and read()
+#   make bench-ingest    HTTP ingest (32 keep-alive clients) against direct spool appends
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -46,6 +47,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-validate
 .PHONY: bench-spool
 .PHONY: bench-maintain
+.PHONY: bench-ingest
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -136,6 +138,9 @@ bench-spool: deps $(BUILDDIR)/bench/bench_spool
 	@$(BUILDDIR)/bench/bench_spool $(BUILDDIR)/bench-data/spool
 bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
 	@bash bench/maintain.sh
+
+bench-ingest: deps $(BUILDDIR)/bench/bench_ingest
+	@$(BUILDDIR)/bench/bench_ingest $(BUILDDIR)/bench-data/ingest
 
 # the dashboard's files are embedded with .incbin
 $(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)

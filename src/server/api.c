@@ -1036,7 +1036,8 @@ int firn_api_check_catalog(firn_server *s, firn_error *err) {
 /* ------------------------------------------------------------ /metrics */
 
 static void metric_line(firn_buf *out, const char *name, const char *table, double v) {
-    firn_buf_appendf(out, "%s{table=\"%s\"} %.17g\n", name, table, v);
+    if (v == floor(v) && fabs(v) < 1e15) firn_buf_appendf(out, "%s{table=\"%s\"} %.0f\n", name, table, v);
+    else firn_buf_appendf(out, "%s{table=\"%s\"} %.3f\n", name, table, v);
 }
 
 void firn_api_table_metrics(firn_server *s, firn_buf *out) {

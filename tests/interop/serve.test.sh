@@ -79,6 +79,17 @@ check "300 malformed requests never crash the server" "${CHECK[@]}" fuzz "$BASE"
 check "the server is still running after the fuzz loop" alive
 check "ingest: single, NDJSON and multipart events; retries acknowledged once" \
     "${CHECK[@]}" ingest "$BASE" "$TOKEN" "$D/ingest.ndjson" "$D/ingest-truth.jsonl" "$D/posted.json"
+grafana_metrics() { # every metric the Grafana dashboard queries is on /metrics
+    "$PY" - "$BASE" deploy/grafana/firn.json <<'PYEOF'
+import json, re, sys, urllib.request
+have = {l.split("{")[0].split(" ")[0] for l in urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode().splitlines() if l and l[0] != "#"}
+want = {m for p in json.load(open(sys.argv[2]))["panels"] for t in p["targets"] for m in re.findall(r"firn_[a-z_]+", t["expr"])}
+missing = sorted(want - have)
+if missing: sys.exit(f"not on /metrics: {missing}")
+print(f"{len(want)} metrics of the Grafana dashboard are served")
+PYEOF
+}
+check "every metric of deploy/grafana/firn.json is on /metrics" grafana_metrics
 check "requests are logged with status and duration" \
     grep -qE '^firn serve: 127\.0\.0\.1 POST /v1/events 202 [0-9]+B [0-9.]+ms$' "$D/main.log"
 kill "$SPID"; wait "$SPID" 2>/dev/null
