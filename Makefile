@@ -14,6 +14,7 @@
 #   make bench-spool     spool append (fsync batch) and poll against write()+fsync and read()
 #   make bench-scan      table scans: bytes a one-day filter reads, full scan against DuckDB
 #   make bench-s3        S3 FileIO upload/download against `aws s3 cp` (moto_server)
+#   make bench-ingest    HTTP ingest (32 keep-alive clients) against direct spool appends
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -51,6 +52,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-scan
 .PHONY: bench-s3
 .PHONY: bench-catalog
+.PHONY: bench-ingest
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -147,6 +149,12 @@ bench-s3: deps $(BUILDDIR)/tools/s3_io
 	@bash bench/s3.sh
 bench-catalog: deps $(BUILDDIR)/bench/bench_catalog
 	@bash bench/catalog.sh
+
+bench-ingest: deps $(BUILDDIR)/bench/bench_ingest
+	@$(BUILDDIR)/bench/bench_ingest $(BUILDDIR)/bench-data/ingest
+
+# the dashboard's files are embedded with .incbin
+$(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)
 
 clean:
 	rm -rf build

@@ -12,7 +12,7 @@ APT_PACKAGES=(
     libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libjansson-dev libxxhash-dev libsqlite3-dev
     librdkafka-dev libturbojpeg0-dev libpng-dev libyaml-dev libmicrohttpd-dev \
     libcurl4-openssl-dev libssl-dev libpq-dev postgresql-15 kcat
-    python3-avro nodejs npm
+    python3-avro nodejs npm chromium
     mmdebstrap
 )
 
@@ -25,6 +25,9 @@ missing() {
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || { echo "$p"; return; }
     done
     [ -d tests/interop/node_modules/@duckdb/node-api ] || echo "npm packages"
+    # a linked node_modules (a git worktree sharing another checkout's) is never reinstalled
+    # from here: npm ci would empty the directory it points to
+    [ -L tests/interop/node_modules ] && return 0
     [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ] && echo "npm packages (lock changed)"
     return 0
 }
@@ -50,4 +53,8 @@ if [ ${#apt_list[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq "${apt_list[@]}"
 fi
-(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+if [ -L tests/interop/node_modules ]; then
+    echo "deps: tests/interop/node_modules is a link; not running npm ci through it" >&2
+else
+    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -34,6 +34,7 @@ int firn_cmd_process(int argc, char **argv);
 int firn_cmd_topic(int argc, char **argv);
 int firn_cmd_maintain(int argc, char **argv);
 int firn_cmd_config(int argc, char **argv);
+int firn_cmd_serve(int argc, char **argv);
 
 /* ---- cli_common.c: shared by the table commands ---- */
 

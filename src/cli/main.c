@@ -28,6 +28,7 @@ static const firn_cli_command commands[] = {
     {"topic", firn_cmd_topic, "list, create, describe, produce to or consume from stream topics"},
     {"maintain", firn_cmd_maintain, "expire snapshots, remove orphans, compact, rewrite manifests"},
     {"config", firn_cmd_config, "check a firn.yaml, print a key's effective value, list the keys"},
+    {"serve", firn_cmd_serve, "serve the dashboard, the JSON API, /metrics and HTTP ingest"},
 };
 
 const firn_cli_command *firn_cli_commands(size_t *n) {

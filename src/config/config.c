@@ -86,6 +86,25 @@ static const firn_config_key keys[] = {
      "Start the HTTP server (dashboard, API, metrics, ingest) in `firn run`."},
     {"server.listen", FIRN_CFG_STRING, OFF(server_listen), "127.0.0.1:8080", NULL, NOLIM,
      "Address and port the HTTP server listens on."},
+    {"server.tokens", FIRN_CFG_STRING, OFF(server_tokens), "", NULL, NOLIM,
+     "Bearer tokens for ingest and admin endpoints, comma-separated (the environment variable "
+     "`FIRN_SERVER_TOKENS` adds more). Empty: no token is asked for."},
+    {"server.read-auth", FIRN_CFG_BOOL, OFF(server_read_auth), "false", NULL, NOLIM,
+     "Ask for a token on the read-only API and `/metrics` too (the dashboard's own files stay "
+     "public)."},
+    {"server.max-body", FIRN_CFG_SIZE, OFF(server_max_body), "64MiB", NULL, 1024, 0,
+     "Largest request body; larger ones answer 413."},
+    {"server.rate-limit", FIRN_CFG_DOUBLE, OFF(server_rate_limit), "0", NULL, 0, 1e9,
+     "Requests per second per client address (token bucket; 0 = unlimited); over it: 429."},
+    {"server.rate-burst", FIRN_CFG_INT, OFF(server_rate_burst), "100", NULL, 1, 1000000000,
+     "Requests a client may send at once before `server.rate-limit` applies."},
+    {"server.dedupe-window", FIRN_CFG_DURATION, OFF(server_dedupe_window_us), "1h", NULL, NOLIM,
+     "How long an ingested event's id and payload hash are remembered, so that a retry is "
+     "acknowledged again without a second append (kept across restarts in `server.state-dir`)."},
+    {"server.state-dir", FIRN_CFG_STRING, OFF(server_state_dir), "./data/server", NULL, NOLIM,
+     "Directory of the server's own state (the ingest dedupe log)."},
+    {"server.max-connections", FIRN_CFG_INT, OFF(server_max_connections), "512", NULL, 1, 65536,
+     "Concurrent HTTP connections (one thread each)."},
     /* maintain */
     {"maintain.enabled", FIRN_CFG_BOOL, OFF(maintain_enabled), "true", NULL, NOLIM,
      "Run table maintenance on a schedule in `firn run`."},

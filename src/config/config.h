@@ -150,6 +150,14 @@ typedef struct firn_config {
     /* server.* */
     bool server_enabled;
     char *server_listen;
+    char *server_tokens;
+    bool server_read_auth;
+    int64_t server_max_body;
+    double server_rate_limit;
+    int64_t server_rate_burst;
+    int64_t server_dedupe_window_us;
+    char *server_state_dir;
+    int64_t server_max_connections;
 
     /* maintain.* */
     bool maintain_enabled;

@@ -1,0 +1,632 @@
+/* ingest.c - POST /v1/events: one JSON event, NDJSON, or multipart (JSON +
+ * image), appended to the raw topic in sim.h's envelope in one durable append;
+ * and the dedupe window that makes retries idempotent across restarts
+ * (<server.state-dir>/ingest-dedupe.log). */
+#include "server/server_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IMAGE_HEADER "image" /* sim.h's FIRN_SIM_IMAGE_HEADER */
+#define ID_FIELD "eventId"
+#define MAX_ID 256
+
+/* ------------------------------------------------------------ dedupe window */
+
+typedef struct dd_entry {
+    char *id;
+    uint64_t h[2];
+    int32_t partition;
+    int64_t offset;
+    int64_t at_us;
+    struct dd_entry *chain;  /* hash slot */
+    struct dd_entry *newer;  /* FIFO by time */
+} dd_entry;
+
+struct firn_dedupe {
+    pthread_mutex_t mu;
+    char *path;
+    int fd;
+    dd_entry **slots;
+    size_t nslots, n;
+    dd_entry *oldest, *newest;
+    int64_t window_us;
+    int64_t last_sync_us;
+    size_t file_lines;
+};
+
+static uint64_t id_hash(const char *id) { return firn_xxh64(id, strlen(id), 7); }
+
+static dd_entry *dd_find(firn_dedupe *d, const char *id) {
+    for (dd_entry *e = d->slots[id_hash(id) % d->nslots]; e; e = e->chain)
+        if (!strcmp(e->id, id)) return e;
+    return NULL;
+}
+
+static void dd_unlink(firn_dedupe *d, dd_entry *x) {
+    dd_entry **p = &d->slots[id_hash(x->id) % d->nslots];
+    while (*p && *p != x) p = &(*p)->chain;
+    if (*p) *p = x->chain;
+}
+
+static void dd_expire(firn_dedupe *d, int64_t now) {
+    while (d->oldest && d->oldest->at_us < now - d->window_us) {
+        dd_entry *e = d->oldest;
+        d->oldest = e->newer;
+        if (!d->oldest) d->newest = NULL;
+        dd_unlink(d, e);
+        free(e->id);
+        free(e);
+        d->n--;
+    }
+}
+
+/* Insert (replacing an older entry of the same id). */
+static void dd_put(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part, int64_t off,
+                   int64_t at) {
+    dd_entry *old = dd_find(d, id);
+    if (old) { /* keep the newest payload for this id: update in place */
+        old->h[0] = h[0], old->h[1] = h[1];
+        old->partition = part, old->offset = off;
+        return;
+    }
+    dd_entry *e = firn_xcalloc(1, sizeof *e);
+    e->id = firn_xstrdup(id);
+    e->h[0] = h[0], e->h[1] = h[1];
+    e->partition = part;
+    e->offset = off;
+    e->at_us = at;
+    size_t k = id_hash(id) % d->nslots;
+    e->chain = d->slots[k];
+    d->slots[k] = e;
+    if (d->newest) d->newest->newer = e;
+    else d->oldest = e;
+    d->newest = e;
+    d->n++;
+}
+
+static void dd_line(firn_buf *b, const dd_entry *e) {
+    firn_buf_appendf(b, "%lld %016llx%016llx %d %lld %s\n", (long long)e->at_us,
+                     (unsigned long long)e->h[0], (unsigned long long)e->h[1], e->partition,
+                     (long long)e->offset, e->id);
+}
+
+/* Rewrite the log with the live entries only (tmp + rename). mu held or single-threaded. */
+static int dd_compact(firn_dedupe *d, firn_error *err) {
+    firn_buf b;
+    firn_buf_init(&b);
+    for (dd_entry *e = d->oldest; e; e = e->newer) dd_line(&b, e);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", d->path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        firn_buf_release(&b);
+        return FIRN_RAISE(err, FIRN_ERR_IO, "%s: %s", tmp, strerror(errno));
+    }
+    size_t done = 0;
+    while (done < b.len) {
+        ssize_t w = write(fd, b.data + done, b.len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+            close(fd);
+            firn_buf_release(&b);
+            return FIRN_RAISE(err, FIRN_ERR_IO, "%s: %s", tmp, strerror(errno));
+        }
+        done += (size_t)w;
+    }
+    firn_buf_release(&b);
+    if (fdatasync(fd) != 0 || close(fd) != 0 || rename(tmp, d->path) != 0)
+        return FIRN_RAISE(err, FIRN_ERR_IO, "%s: %s", d->path, strerror(errno));
+    if (d->fd >= 0) close(d->fd);
+    d->fd = open(d->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (d->fd < 0) return FIRN_RAISE(err, FIRN_ERR_IO, "%s: %s", d->path, strerror(errno));
+    d->file_lines = d->n;
+    return 0;
+}
+
+static int mkdirs(const char *path, firn_error *err) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) break;
+            *p = '/';
+        }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return FIRN_RAISE(err, FIRN_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    return 0;
+}
+
+int firn_dedupe_open(firn_server *s, firn_error *err) {
+    if (mkdirs(s->cfg->server_state_dir, err)) return -1;
+    firn_dedupe *d = firn_xcalloc(1, sizeof *d);
+    pthread_mutex_init(&d->mu, NULL);
+    d->fd = -1;
+    d->window_us = s->cfg->server_dedupe_window_us;
+    d->nslots = 1 << 16;
+    d->slots = firn_xcalloc(d->nslots, sizeof *d->slots);
+    size_t plen = strlen(s->cfg->server_state_dir) + 32;
+    d->path = firn_xmalloc(plen);
+    snprintf(d->path, plen, "%s/ingest-dedupe.log", s->cfg->server_state_dir);
+    s->dedupe = d;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    firn_error e2;
+    firn_error_init(&e2);
+    if (firn_read_file(d->path, &data, &len, &e2) == 0) {
+        int64_t now = firn_now_us();
+        char *p = (char *)data, *end = p + len;
+        while (p < end) {
+            char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) break; /* a torn last line: dropped */
+            *nl = 0;
+            long long at, off;
+            unsigned long long h0, h1;
+            int part, pos = 0;
+            if (sscanf(p, "%lld %16llx%16llx %d %lld %n", &at, &h0, &h1, &part, &off, &pos) == 5 &&
+                pos > 0 && p[pos] && at >= now - d->window_us) {
+                uint64_t h[2] = {h0, h1};
+                dd_put(d, p + pos, h, part, off, at);
+            }
+            p = nl + 1;
+        }
+        free(data);
+    }
+    firn_error_release(&e2);
+    return dd_compact(d, err);
+}
+
+void firn_dedupe_close(firn_dedupe *d) {
+    if (!d) return;
+    if (d->fd >= 0) {
+        fdatasync(d->fd);
+        close(d->fd);
+    }
+    for (dd_entry *e = d->oldest; e;) {
+        dd_entry *next = e->newer;
+        free(e->id);
+        free(e);
+        e = next;
+    }
+    free(d->slots);
+    free(d->path);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
+
+/* ------------------------------------------------------------ events */
+
+typedef struct ingest_event {
+    const char *value; /* the record value */
+    size_t value_len;
+    char *value_owned;
+    const uint8_t *image;
+    size_t image_len;
+    uint8_t *image_owned;
+    char *key;  /* the key field's value, or NULL */
+    char *id;   /* eventId, or NULL (never deduplicated) */
+    uint64_t h[2];
+    int dup_of;     /* -1, or an earlier event of this request with the same id and payload */
+    bool known;     /* acknowledged before (in the window) */
+    int32_t partition;
+    int64_t offset;
+} ingest_event;
+
+static int b64val(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+/* Standard (or URL-safe) base64, padding optional. */
+static int b64decode(const char *s, size_t n, uint8_t **out, size_t *outlen) {
+    uint8_t *o = firn_xmalloc(n / 4 * 3 + 4);
+    size_t k = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t i = 0;
+    for (; i < n && s[i] != '='; i++) {
+        int v = b64val((unsigned char)s[i]);
+        if (v < 0) {
+            free(o);
+            return -1;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[k++] = (uint8_t)(acc >> bits);
+        }
+    }
+    for (; i < n; i++)
+        if (s[i] != '=') {
+            free(o);
+            return -1;
+        }
+    *out = o;
+    *outlen = k;
+    return 0;
+}
+
+static void event_release(ingest_event *e) {
+    free(e->value_owned);
+    free(e->image_owned);
+    free(e->key);
+    free(e->id);
+}
+
+/* Parse one event's JSON text (and an image from a multipart part, may be
+ * NULL). Returns 0, or -1 with a message in why (then: 400). */
+static int parse_event(firn_server *s, const char *text, size_t len, const uint8_t *image,
+                       size_t image_len, ingest_event *e, char *why, size_t whyn) {
+    memset(e, 0, sizeof *e);
+    e->dup_of = -1;
+    json_error_t jerr;
+    json_t *obj = json_loadb(text, len, 0, &jerr);
+    if (!obj) {
+        snprintf(why, whyn, "not JSON: %s at byte %d", jerr.text, jerr.position);
+        return -1;
+    }
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        snprintf(why, whyn, "an event is a JSON object");
+        return -1;
+    }
+    json_t *img = json_object_get(obj, IMAGE_HEADER);
+    if (img && image) {
+        json_decref(obj);
+        snprintf(why, whyn, "the image is both a field and a file part");
+        return -1;
+    }
+    if (img && !json_is_string(img) && !json_is_null(img)) {
+        json_decref(obj);
+        snprintf(why, whyn, "field 'image': want base64 text");
+        return -1;
+    }
+    const char *k = s->cfg->key_field;
+    json_t *kv = k ? json_object_get(obj, k) : NULL;
+    if (kv && json_is_string(kv)) e->key = firn_xstrdup(json_string_value(kv));
+    json_t *idv = json_object_get(obj, ID_FIELD);
+    if (idv && json_is_string(idv) && json_string_length(idv) <= MAX_ID &&
+        !memchr(json_string_value(idv), '\n', json_string_length(idv)) &&
+        strlen(json_string_value(idv)) == json_string_length(idv))
+        e->id = firn_xstrdup(json_string_value(idv));
+    if (img) {
+        if (json_is_string(img) &&
+            b64decode(json_string_value(img), json_string_length(img), &e->image_owned,
+                      &e->image_len) != 0) {
+            json_decref(obj);
+            event_release(e);
+            snprintf(why, whyn, "field 'image' is not base64");
+            return -1;
+        }
+        e->image = e->image_owned;
+        json_object_del(obj, IMAGE_HEADER);
+        e->value_owned = json_dumps(obj, JSON_COMPACT);
+        e->value = e->value_owned;
+        e->value_len = strlen(e->value_owned);
+    } else {
+        /* the bytes as sent, without surrounding white space */
+        while (len && (text[len - 1] == ' ' || text[len - 1] == '\n' || text[len - 1] == '\r' ||
+                       text[len - 1] == '\t'))
+            len--;
+        while (len && (*text == ' ' || *text == '\n' || *text == '\r' || *text == '\t')) text++, len--;
+        e->value = text;
+        e->value_len = len;
+        e->image = image;
+        e->image_len = image_len;
+    }
+    json_decref(obj);
+    e->h[0] = firn_xxh64(e->image ? e->image : (const uint8_t *)"", e->image_len,
+                         firn_xxh64(e->value, e->value_len, 0));
+    e->h[1] = firn_xxh64(e->image ? e->image : (const uint8_t *)"", e->image_len,
+                         firn_xxh64(e->value, e->value_len, 0x9e3779b97f4a7c15ULL));
+    return 0;
+}
+
+/* The boundary of a multipart content type, or NULL. */
+static int multipart_boundary(const char *ct, char *out, size_t n) {
+    const char *b = strcasestr(ct, "boundary=");
+    if (!b) return -1;
+    b += 9;
+    size_t len;
+    if (*b == '"') {
+        b++;
+        const char *e = strchr(b, '"');
+        if (!e) return -1;
+        len = (size_t)(e - b);
+    } else {
+        len = strcspn(b, "; \t");
+    }
+    if (len == 0 || len + 1 > n) return -1;
+    memcpy(out, b, len);
+    out[len] = 0;
+    return 0;
+}
+
+typedef struct part {
+    const uint8_t *data;
+    size_t len;
+    char name[64];
+    bool is_file;
+} part;
+
+/* Split a multipart body into at most max parts; -1 when malformed. */
+static int multipart_split(const uint8_t *body, size_t len, const char *boundary, part *parts,
+                           size_t max, size_t *n) {
+    char delim[256];
+    int dl = snprintf(delim, sizeof delim, "--%s", boundary);
+    const uint8_t *p = memmem(body, len, delim, (size_t)dl);
+    const uint8_t *end = body + len;
+    *n = 0;
+    if (!p) return -1;
+    for (;;) {
+        p += dl;
+        if (end - p >= 2 && p[0] == '-' && p[1] == '-') return 0; /* closing delimiter */
+        if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return -1;
+        p += 2;
+        const uint8_t *hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+        if (!hend) return -1;
+        char delim2[260];
+        int d2 = snprintf(delim2, sizeof delim2, "\r\n--%s", boundary);
+        const uint8_t *next = memmem(hend + 4, (size_t)(end - hend - 4), delim2, (size_t)d2);
+        if (!next) return -1;
+        if (*n == max) return -1;
+        part *pt = &parts[(*n)++];
+        memset(pt, 0, sizeof *pt);
+        pt->data = hend + 4;
+        pt->len = (size_t)(next - pt->data);
+        /* Content-Disposition: form-data; name="event"; filename="x.jpg" */
+        size_t hl = (size_t)(hend - p);
+        char hdr[1024];
+        if (hl >= sizeof hdr) hl = sizeof hdr - 1;
+        memcpy(hdr, p, hl);
+        hdr[hl] = 0;
+        const char *nm = strcasestr(hdr, "name=\"");
+        while (nm && nm > hdr && (nm[-1] == 'e' || nm[-1] == 'E')) /* skip filename= */
+            nm = strcasestr(nm + 1, "name=\"");
+        if (nm) {
+            nm += 6;
+            size_t l = strcspn(nm, "\"");
+            if (l >= sizeof pt->name) l = sizeof pt->name - 1;
+            memcpy(pt->name, nm, l);
+            pt->name[l] = 0;
+        }
+        pt->is_file = strcasestr(hdr, "filename=") != NULL;
+        p = next + 2; /* at the "--boundary" */
+    }
+}
+
+/* ------------------------------------------------------------ the handler */
+
+static void count_request(const char *result) {
+    char l[64];
+    snprintf(l, sizeof l, "result=\"%s\"", result);
+    firn_metrics_counter_add("firn_ingest_requests_total", l, 1);
+}
+
+void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
+    const char *ct = firn_request_header(q, "Content-Type");
+    if (!ct) ct = "application/json";
+    ingest_event *ev = NULL;
+    size_t nev = 0, cap = 0;
+    char why[512];
+    int bad = 0; /* 400 or 413 */
+    const char *text = (const char *)q->body;
+    size_t len = q->body_len;
+    if (len == 0) {
+        bad = 400;
+        snprintf(why, sizeof why, "empty body: send a JSON event, NDJSON or multipart");
+    } else if (!strncasecmp(ct, "multipart/form-data", 19)) {
+        char boundary[200];
+        part parts[8];
+        size_t np = 0;
+        if (multipart_boundary(ct, boundary, sizeof boundary) ||
+            multipart_split(q->body, len, boundary, parts, 8, &np) || np == 0) {
+            bad = 400;
+            snprintf(why, sizeof why, "malformed multipart body");
+        } else {
+            const part *js = NULL, *im = NULL;
+            for (size_t i = 0; i < np; i++) {
+                if (!strcmp(parts[i].name, IMAGE_HEADER) || (parts[i].is_file && !im)) im = &parts[i];
+                else if (!js) js = &parts[i];
+            }
+            if (!js) {
+                bad = 400;
+                snprintf(why, sizeof why, "multipart: no JSON part (name it 'event')");
+            } else {
+                ev = firn_xcalloc(1, sizeof *ev);
+                char w2[400];
+                if (parse_event(s, (const char *)js->data, js->len, im ? im->data : NULL,
+                                im ? im->len : 0, &ev[0], w2, sizeof w2)) {
+                    bad = 400;
+                    snprintf(why, sizeof why, "multipart event: %s", w2);
+                } else {
+                    nev = 1;
+                }
+            }
+        }
+    } else {
+        bool ndjson = strcasestr(ct, "ndjson") || strcasestr(ct, "jsonl") ||
+                      strcasestr(ct, "json-seq");
+        size_t pos = 0, line = 0;
+        while (pos < len && !bad) {
+            const char *nl = ndjson ? memchr(text + pos, '\n', len - pos) : NULL;
+            size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
+            line++;
+            bool blank = true;
+            for (size_t i = 0; i < l && blank; i++)
+                blank = text[pos + i] == ' ' || text[pos + i] == '\t' || text[pos + i] == '\r';
+            if (!blank) {
+                if (nev == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    ev = firn_xrealloc(ev, cap * sizeof *ev);
+                }
+                char w2[400];
+                if (parse_event(s, text + pos, l, NULL, 0, &ev[nev], w2, sizeof w2)) {
+                    bad = 400;
+                    if (ndjson) snprintf(why, sizeof why, "line %zu: %s", line, w2);
+                    else snprintf(why, sizeof why, "%s", w2);
+                } else {
+                    nev++;
+                }
+            }
+            pos += l + 1;
+        }
+        if (!bad && nev == 0) {
+            bad = 400;
+            snprintf(why, sizeof why, "no event in the body");
+        }
+    }
+    for (size_t i = 0; i < nev && !bad; i++)
+        if ((int64_t)(ev[i].value_len + ev[i].image_len) > s->cfg->max_event_bytes) {
+            bad = 413;
+            snprintf(why, sizeof why, "event %zu: %zu bytes is over limits.max-event-bytes (%lld)",
+                     i + 1, ev[i].value_len + ev[i].image_len, (long long)s->cfg->max_event_bytes);
+        }
+    if (bad) {
+        count_request(bad == 413 ? "too-large" : "unparseable");
+        firn_reply_error(r, bad, "%s", why);
+        goto done;
+    }
+    /* which events are retries of acknowledged ones */
+    firn_dedupe *d = s->dedupe;
+    int64_t now = firn_now_us();
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < nev; i++) {
+        if (!ev[i].id) continue;
+        dd_entry *e = dd_find(d, ev[i].id);
+        if (e && e->h[0] == ev[i].h[0] && e->h[1] == ev[i].h[1]) {
+            ev[i].known = true;
+            ev[i].partition = e->partition;
+            ev[i].offset = e->offset;
+            continue;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (ev[k].id && !ev[k].known && ev[k].dup_of < 0 && !strcmp(ev[k].id, ev[i].id) &&
+                ev[k].h[0] == ev[i].h[0] && ev[k].h[1] == ev[i].h[1]) {
+                ev[i].dup_of = (int)k;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&d->mu);
+    firn_msg *msgs = firn_xcalloc(nev, sizeof *msgs);
+    firn_header *hdrs = firn_xcalloc(nev, sizeof *hdrs);
+    size_t *which = firn_xcalloc(nev, sizeof *which);
+    size_t nm = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].known || ev[i].dup_of >= 0) continue;
+        firn_msg *m = &msgs[nm];
+        m->partition = -1;
+        if (ev[i].key) m->key = ev[i].key, m->key_len = strlen(ev[i].key);
+        m->value = ev[i].value;
+        m->value_len = ev[i].value_len;
+        if (ev[i].image) {
+            hdrs[nm].key = IMAGE_HEADER;
+            hdrs[nm].value = ev[i].image;
+            hdrs[nm].value_len = ev[i].image_len;
+            m->headers = &hdrs[nm];
+            m->n_headers = 1;
+        }
+        bytes += ev[i].value_len + ev[i].image_len;
+        which[nm++] = i;
+    }
+    int64_t *offs = firn_xcalloc(nm ? nm : 1, sizeof *offs);
+    int32_t *parts = firn_xcalloc(nm ? nm : 1, sizeof *parts);
+    firn_error err;
+    firn_error_init(&err);
+    uint64_t t0 = firn_now_ns();
+    int rc = nm ? firn_stream_append(s->stream, s->cfg->stream_raw_topic, msgs, nm, offs, parts, &err) : 0;
+    if (nm) firn_metrics_histogram_observe("firn_ingest_append_seconds", NULL, (double)(firn_now_ns() - t0) / 1e9);
+    if (rc) {
+        char buf[512];
+        firn_error_format(&err, buf, sizeof buf);
+        bool limit = err.kind == FIRN_ERR_LIMIT;
+        count_request(limit ? "too-large" : "append-failed");
+        firn_reply_error(r, limit ? 413 : 503, "append to %s failed: %s", s->cfg->stream_raw_topic, buf);
+        if (!limit) r->retry_after = "1";
+        firn_error_release(&err);
+    } else {
+        for (size_t k = 0; k < nm; k++) {
+            ev[which[k]].partition = parts[k];
+            ev[which[k]].offset = offs[k];
+        }
+        for (size_t i = 0; i < nev; i++)
+            if (ev[i].dup_of >= 0) {
+                ev[i].partition = ev[ev[i].dup_of].partition;
+                ev[i].offset = ev[ev[i].dup_of].offset;
+            }
+        /* remember them before answering: a retry after this reply is a duplicate */
+        firn_buf line;
+        firn_buf_init(&line);
+        pthread_mutex_lock(&d->mu);
+        dd_expire(d, now);
+        for (size_t k = 0; k < nm; k++) {
+            ingest_event *e = &ev[which[k]];
+            if (!e->id) continue;
+            dd_put(d, e->id, e->h, e->partition, e->offset, now);
+            dd_entry tmp = {.id = e->id, .h = {e->h[0], e->h[1]}, .partition = e->partition,
+                            .offset = e->offset, .at_us = now};
+            dd_line(&line, &tmp);
+            d->file_lines++;
+        }
+        if (line.len && d->fd >= 0) {
+            size_t done = 0;
+            while (done < line.len) {
+                ssize_t w = write(d->fd, line.data + done, line.len - done);
+                if (w < 0 && errno == EINTR) continue;
+                if (w < 0) break; /* the window then lives in memory only: logged below */
+                done += (size_t)w;
+            }
+            if (done < line.len) fprintf(stderr, "firn serve: dedupe log %s: %s\n", d->path, strerror(errno));
+            if (now - d->last_sync_us > 1000000) {
+                fdatasync(d->fd);
+                d->last_sync_us = now;
+            }
+        }
+        if (d->file_lines > 2 * d->n + 100000) {
+            firn_error e2;
+            firn_error_init(&e2);
+            if (dd_compact(d, &e2)) {
+                char buf[512];
+                fprintf(stderr, "firn serve: %s\n", firn_error_format(&e2, buf, sizeof buf));
+            }
+            firn_error_release(&e2);
+        }
+        pthread_mutex_unlock(&d->mu);
+        firn_buf_release(&line);
+        size_t ndup = nev - nm;
+        firn_metrics_counter_add("firn_ingest_events_total", "result=\"accepted\"", (double)nm);
+        if (ndup) firn_metrics_counter_add("firn_ingest_events_total", "result=\"duplicate\"", (double)ndup);
+        firn_metrics_counter_add("firn_ingest_bytes_total", NULL, (double)bytes);
+        count_request("accepted");
+        /* the reply: compact text, built by hand (this is the hot path) */
+        firn_buf_clear(&r->body);
+        firn_buf_appendf(&r->body, "{\"topic\":\"%s\",\"accepted\":%zu,\"duplicates\":%zu,\"events\":[",
+                         s->cfg->stream_raw_topic, nm, ndup);
+        for (size_t i = 0; i < nev; i++)
+            firn_buf_appendf(&r->body, "%s{\"partition\":%d,\"offset\":%lld%s}", i ? "," : "",
+                             ev[i].partition, (long long)ev[i].offset,
+                             ev[i].known || ev[i].dup_of >= 0 ? ",\"duplicate\":true" : "");
+        firn_buf_append_str(&r->body, "]}\n");
+        r->status = 202;
+        r->content_type = "application/json";
+    }
+    free(msgs);
+    free(hdrs);
+    free(which);
+    free(offs);
+    free(parts);
+done:
+    for (size_t i = 0; i < nev; i++) event_release(&ev[i]);
+    free(ev);
+}

@@ -1,0 +1,497 @@
+/* server.c - the HTTP core: libmicrohttpd daemon, routing, bearer-token auth,
+ * body limits, per-client rate limits, request log and metrics, probes. */
+#include "server/server_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ------------------------------------------------------------ replies */
+
+void firn_reply_json(firn_reply *r, int status, json_t *j) {
+    r->status = status;
+    r->content_type = "application/json";
+    firn_buf_clear(&r->body);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(j);
+    if (text) {
+        firn_buf_append_str(&r->body, text);
+        free(text);
+    }
+    firn_buf_append_str(&r->body, "\n");
+}
+
+void firn_reply_error(firn_reply *r, int status, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *j = json_object();
+    json_object_set_new(j, "error", json_string(msg) ? json_string(msg) : json_string("(bad text)"));
+    json_object_set_new(j, "status", json_integer(status));
+    firn_reply_json(r, status, j);
+}
+
+void firn_reply_text(firn_reply *r, int status, const char *content_type, const void *p,
+                     size_t n) {
+    r->status = status;
+    r->content_type = content_type;
+    firn_buf_clear(&r->body);
+    firn_buf_append(&r->body, p, n);
+}
+
+const char *firn_request_arg(const firn_request *q, const char *name) {
+    return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *firn_request_header(const firn_request *q, const char *name) {
+    return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
+}
+
+/* ------------------------------------------------------------ per connection */
+
+typedef struct conn_state {
+    uint64_t start_ns;
+    firn_buf body;
+    bool too_large;
+    bool answered; /* a response was queued before the body was read */
+    int status;
+    size_t resp_bytes;
+    char client[64];
+    char method[16];
+    char *url;
+} conn_state;
+
+/* ------------------------------------------------------------ auth */
+
+/* Constant time in the candidate's length against every token. */
+static bool token_ok(const firn_server *s, const char *given) {
+    if (!given) return false;
+    size_t glen = strlen(given);
+    bool ok = false;
+    for (size_t i = 0; i < s->ntokens; i++) {
+        const char *t = s->tokens[i];
+        size_t tlen = strlen(t);
+        unsigned diff = (unsigned)(tlen ^ glen);
+        for (size_t k = 0; k < glen; k++) diff |= (unsigned char)given[k] ^ (unsigned char)t[k < tlen ? k : 0];
+        ok |= diff == 0 && tlen > 0;
+    }
+    return ok;
+}
+
+static bool authorized(const firn_server *s, struct MHD_Connection *c) {
+    if (s->ntokens == 0) return true;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    h += 7;
+    while (*h == ' ') h++;
+    return token_ok(s, h);
+}
+
+static void add_tokens(firn_server *s, const char *list) {
+    if (!list) return;
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || *p == ' ') p++;
+        const char *e = p;
+        while (*e && *e != ',') e++;
+        const char *t = e;
+        while (t > p && t[-1] == ' ') t--;
+        if (t > p) {
+            s->tokens = firn_xrealloc(s->tokens, (s->ntokens + 1) * sizeof *s->tokens);
+            s->tokens[s->ntokens] = firn_xmalloc((size_t)(t - p) + 1);
+            memcpy(s->tokens[s->ntokens], p, (size_t)(t - p));
+            s->tokens[s->ntokens][t - p] = 0;
+            s->ntokens++;
+        }
+        p = e;
+    }
+}
+
+/* ------------------------------------------------------------ rate limit */
+
+struct rate_bucket {
+    char client[64];
+    double tokens;
+    int64_t last_us;
+};
+
+/* True when the client may send one more request now. */
+static bool rate_take(firn_server *s, const char *client) {
+    if (s->cfg->server_rate_limit <= 0) return true;
+    double rate = s->cfg->server_rate_limit, burst = (double)s->cfg->server_rate_burst;
+    int64_t now = firn_now_us();
+    uint64_t h = firn_xxh64(client, strlen(client), 0);
+    pthread_mutex_lock(&s->rate_mu);
+    struct rate_bucket *b = &s->buckets[h % s->nbuckets];
+    if (strcmp(b->client, client) != 0) { /* a new client (or a collision: start it full) */
+        snprintf(b->client, sizeof b->client, "%s", client);
+        b->tokens = burst;
+        b->last_us = now;
+    }
+    b->tokens = fmin(burst, b->tokens + rate * (double)(now - b->last_us) / 1e6);
+    b->last_us = now;
+    bool ok = b->tokens >= 1;
+    if (ok) b->tokens -= 1;
+    pthread_mutex_unlock(&s->rate_mu);
+    return ok;
+}
+
+/* ------------------------------------------------------------ routing */
+
+static void handle_metrics(firn_server *s, firn_reply *r) {
+    firn_buf_clear(&r->body);
+    firn_metrics_gauge_set("firn_server_uptime_seconds", NULL,
+                           (double)(firn_now_us() - s->started_us) / 1e6);
+    firn_api_table_metrics(s, &r->body);
+    firn_metrics_write(&r->body);
+    r->status = 200;
+    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void handle_readyz(firn_server *s, firn_reply *r) {
+    firn_error err;
+    firn_error_init(&err);
+    if (firn_api_check_catalog(s, &err)) {
+        char buf[512];
+        firn_reply_error(r, 503, "catalog: %s", firn_error_format(&err, buf, sizeof buf));
+        firn_error_release(&err);
+        return;
+    }
+    int32_t n = 0;
+    int rc = firn_stream_partitions(s->stream, s->cfg->stream_raw_topic, &n, &err);
+    if (rc) {
+        char buf[512];
+        firn_reply_error(r, 503, "stream: %s", firn_error_format(&err, buf, sizeof buf));
+        firn_error_release(&err);
+        return;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "status", json_string("ready"));
+    json_object_set_new(j, "stream", json_string(firn_stream_kind(s->stream)));
+    json_object_set_new(j, "raw_partitions", json_integer(n));
+    firn_reply_json(r, 200, j);
+}
+
+/* Which routes need a token: ingest always (when tokens exist), reads with
+ * server.read-auth; probes and the dashboard's files never. */
+static bool needs_token(const firn_server *s, const char *method, const char *url) {
+    if (s->ntokens == 0) return false;
+    if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) return false;
+    if (!strcmp(url, "/v1/events")) return true;
+    if (!strncmp(url, "/api/", 5) || !strcmp(url, "/metrics")) return s->cfg->server_read_auth;
+    (void)method;
+    return false;
+}
+
+static void route(firn_server *s, const firn_request *q, firn_reply *r) {
+    const char *url = q->url;
+    bool get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
+    if (!strcmp(url, "/v1/events")) {
+        if (strcmp(q->method, "POST")) return firn_reply_error(r, 405, "/v1/events takes POST");
+        return firn_ingest_handle(s, q, r);
+    }
+    if (!get) return firn_reply_error(r, 405, "%s takes GET", url);
+    if (!strcmp(url, "/healthz")) return firn_reply_text(r, 200, "text/plain", "ok\n", 3);
+    if (!strcmp(url, "/readyz")) return handle_readyz(s, r);
+    if (!strcmp(url, "/metrics")) return handle_metrics(s, r);
+    if (!strncmp(url, "/api/v1/", 8) || !strcmp(url, "/api/v1"))
+        return firn_api_handle(s, q, url + 7, r);
+    const void *data;
+    size_t len;
+    const char *type;
+    if (firn_dashboard_file(url, &data, &len, &type) == 0) {
+        firn_reply_text(r, 200, type, data, len);
+        r->cache_control = "no-cache";
+        return;
+    }
+    firn_reply_error(r, 404, "no such path: %s", url);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, conn_state *st, firn_reply *r) {
+    size_t len;
+    uint8_t *data = firn_buf_steal(&r->body, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, data ? data : (void *)"", data ? MHD_RESPMEM_MUST_FREE
+                                                                            : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->cache_control) MHD_add_response_header(resp, "Cache-Control", r->cache_control);
+    if (r->retry_after) MHD_add_response_header(resp, "Retry-After", r->retry_after);
+    if (r->status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"firn\"");
+    st->status = r->status;
+    st->resp_bytes = len;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static bool bad_path(const char *url) {
+    if (url[0] != '/') return true;
+    for (const char *p = url; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x20 || ch == 0x7f || ch == '\\') return true;
+    }
+    /* no ".." segment anywhere (nothing maps URLs to files, but say no early) */
+    for (const char *p = url; (p = strstr(p, "..")); p += 2)
+        if ((p == url || p[-1] == '/') && (p[2] == 0 || p[2] == '/')) return true;
+    return false;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls) {
+    (void)version;
+    firn_server *s = cls;
+    conn_state *st = *con_cls;
+    if (!st) { /* first call: headers are in */
+        st = firn_xcalloc(1, sizeof *st);
+        st->start_ns = firn_now_ns();
+        firn_buf_init(&st->body);
+        snprintf(st->method, sizeof st->method, "%s", method);
+        st->url = firn_xstrdup(url);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        snprintf(st->client, sizeof st->client, "?");
+        if (ci && ci->client_addr) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                          st->client, sizeof st->client);
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                          st->client, sizeof st->client);
+        }
+        *con_cls = st;
+        firn_reply r = {0};
+        firn_buf_init(&r.body);
+        if (bad_path(url)) firn_reply_error(&r, 400, "bad path");
+        else if (!rate_take(s, st->client)) {
+            firn_reply_error(&r, 429, "rate limit: over %g requests/s from %s",
+                             s->cfg->server_rate_limit, st->client);
+            r.retry_after = "1";
+        } else if (needs_token(s, method, url) && !authorized(s, c)) {
+            firn_reply_error(&r, 401, "%s needs a bearer token (Authorization: Bearer ...)", url);
+        } else {
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+            if (cl && strtoull(cl, NULL, 10) > (unsigned long long)s->cfg->server_max_body)
+                firn_reply_error(&r, 413, "body of %s bytes is over server.max-body (%lld)", cl,
+                                 (long long)s->cfg->server_max_body);
+        }
+        if (r.status) {
+            st->answered = true;
+            enum MHD_Result ok = send_reply(c, st, &r);
+            firn_buf_release(&r.body);
+            return ok;
+        }
+        firn_buf_release(&r.body);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!st->answered && !st->too_large) {
+            if (st->body.len + *upload_size > (uint64_t)s->cfg->server_max_body) {
+                st->too_large = true;
+                firn_buf_release(&st->body);
+                firn_buf_init(&st->body);
+            } else {
+                firn_buf_append(&st->body, upload_data, *upload_size);
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (st->answered) return MHD_YES;
+    firn_reply r = {0};
+    firn_buf_init(&r.body);
+    if (st->too_large) {
+        firn_reply_error(&r, 413, "body over server.max-body (%lld bytes)",
+                         (long long)s->cfg->server_max_body);
+    } else {
+        firn_request q = {c, method, st->url, st->body.data, st->body.len, st->client};
+        route(s, &q, &r);
+    }
+    st->answered = true;
+    enum MHD_Result ok = send_reply(c, st, &r);
+    firn_buf_release(&r.body);
+    return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)c;
+    firn_server *s = cls;
+    conn_state *st = *con_cls;
+    if (!st) return;
+    double secs = (double)(firn_now_ns() - st->start_ns) / 1e9;
+    int status = st->status ? st->status : 0;
+    char labels[96];
+    snprintf(labels, sizeof labels, "code=\"%d\"", status);
+    firn_metrics_counter_add("firn_http_requests_total", labels, 1);
+    firn_metrics_histogram_observe("firn_http_request_duration_seconds", NULL, secs);
+    if (!s->no_log) {
+        pthread_mutex_lock(&s->log_mu);
+        fprintf(s->log, "firn serve: %s %s %s %d %zuB %.3fms%s\n", st->client, st->method,
+                st->url ? st->url : "?", status, st->resp_bytes, secs * 1e3,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+        fflush(s->log);
+        pthread_mutex_unlock(&s->log_mu);
+    }
+    firn_buf_release(&st->body);
+    free(st->url);
+    free(st);
+    *con_cls = NULL;
+}
+
+/* ------------------------------------------------------------ start / stop */
+
+void firn_server_options_init(firn_server_options *o) { memset(o, 0, sizeof *o); }
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
+                        bool *v6, firn_error *err) {
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "listen address '%s': want HOST:PORT", listen);
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= sizeof host) return FIRN_RAISE(err, FIRN_ERR_INVALID, "listen address too long");
+    memcpy(host, listen, hl);
+    host[hl] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "listen address '%s': bad port", listen);
+    memset(ss, 0, sizeof *ss);
+    char *h = host;
+    if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
+        h[hl - 1] = 0;
+        h++;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (!strcmp(h, "localhost")) h = "127.0.0.1";
+    if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *len = sizeof *a4;
+        *v6 = false;
+    } else if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *len = sizeof *a6;
+        *v6 = true;
+    } else {
+        return FIRN_RAISE(err, FIRN_ERR_INVALID,
+                          "listen address '%s': host must be an IPv4 or IPv6 address", listen);
+    }
+    return 0;
+}
+
+static void describe_metrics(void) {
+    firn_metrics_describe("firn_http_requests_total", FIRN_METRIC_COUNTER,
+                          "HTTP requests answered, by status code", NULL, 0);
+    firn_metrics_describe("firn_http_request_duration_seconds", FIRN_METRIC_HISTOGRAM,
+                          "Time from a request's headers to its completion", NULL, 0);
+    firn_metrics_describe("firn_ingest_events_total", FIRN_METRIC_COUNTER,
+                          "Events received over HTTP, by result (accepted, duplicate)", NULL, 0);
+    firn_metrics_describe("firn_ingest_requests_total", FIRN_METRIC_COUNTER,
+                          "Ingest requests, by result (accepted, unparseable, too-large, "
+                          "append-failed)", NULL, 0);
+    firn_metrics_describe("firn_ingest_bytes_total", FIRN_METRIC_COUNTER,
+                          "Bytes of events (value plus image) appended by HTTP ingest", NULL, 0);
+    firn_metrics_describe("firn_ingest_append_seconds", FIRN_METRIC_HISTOGRAM,
+                          "Time of one ingest request's durable append", NULL, 0);
+    firn_metrics_describe("firn_server_uptime_seconds", FIRN_METRIC_GAUGE,
+                          "Seconds since the server started", NULL, 0);
+}
+
+int firn_server_start(const firn_server_options *o, firn_server **out, firn_error *err) {
+    *out = NULL;
+    const firn_config *cfg = o->cfg;
+    firn_server *s = firn_xcalloc(1, sizeof *s);
+    s->cfg = cfg;
+    s->log = o->log ? o->log : stderr;
+    s->no_log = o->no_log;
+    s->started_us = firn_now_us();
+    pthread_mutex_init(&s->log_mu, NULL);
+    pthread_mutex_init(&s->rate_mu, NULL);
+    s->nbuckets = 4096;
+    s->buckets = firn_xcalloc(s->nbuckets, sizeof *s->buckets);
+    add_tokens(s, cfg->server_tokens);
+    add_tokens(s, getenv("FIRN_SERVER_TOKENS"));
+    describe_metrics();
+    const char *listen = o->listen ? o->listen : cfg->server_listen;
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    bool v6 = false;
+    if (parse_listen(listen, &ss, &sslen, &v6, err)) goto fail;
+    if (o->stream) {
+        s->stream = o->stream;
+    } else {
+        firn_stream_options so;
+        firn_stream_options_init(&so);
+        so.fsync = (firn_fsync_policy)cfg->stream_fsync;
+        so.segment_bytes = (uint64_t)cfg->stream_segment_bytes;
+        so.retention_bytes = (uint64_t)cfg->stream_retention_bytes;
+        so.retention_ms = cfg->stream_retention_us / 1000;
+        so.max_record_bytes = (uint64_t)cfg->max_event_bytes;
+        so.kafka_conf = (const char *const *)cfg->kafka_conf;
+        if (firn_stream_open(cfg->stream_uri, &so, &s->stream, err)) {
+            firn_error_context(err, "stream %s", cfg->stream_uri);
+            goto fail;
+        }
+        s->own_stream = true;
+    }
+    if (firn_stream_partitions(s->stream, cfg->stream_raw_topic, &s->raw_partitions, err)) {
+        if (err->kind != FIRN_ERR_NOT_FOUND) goto fail;
+        firn_error_release(err);
+        firn_error_init(err);
+        if (firn_stream_create_topic(s->stream, cfg->stream_raw_topic,
+                                     (int32_t)cfg->stream_partitions, err))
+            goto fail;
+        s->raw_partitions = (int32_t)cfg->stream_partitions;
+    }
+    if (firn_dedupe_open(s, err)) goto fail;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->server_max_connections,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    if (!s->daemon) {
+        FIRN_RAISE(err, FIRN_ERR_IO, "cannot listen on %s: %s", listen, strerror(errno));
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    *out = s;
+    return 0;
+fail:
+    firn_server_stop(s);
+    return -1;
+}
+
+int firn_server_port(const firn_server *s) { return s->port; }
+
+void firn_server_stop(firn_server *s) {
+    if (!s) return;
+    if (s->daemon) MHD_stop_daemon(s->daemon);
+    firn_dedupe_close(s->dedupe);
+    if (s->own_stream) firn_stream_close(s->stream);
+    for (size_t i = 0; i < s->ntokens; i++) free(s->tokens[i]);
+    free(s->tokens);
+    free(s->buckets);
+    pthread_mutex_destroy(&s->log_mu);
+    pthread_mutex_destroy(&s->rate_mu);
+    free(s);
+}

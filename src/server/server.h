@@ -1,0 +1,101 @@
+/*
+ * server.h - firn's HTTP server (libmicrohttpd): the dashboard, the JSON API
+ * over the catalog's tables, Prometheus metrics and HTTP ingest.
+ *
+ * Routes (docs/api.md has every request and answer):
+ *   GET  /healthz, /readyz          probes (never ask for a token)
+ *   GET  /metrics                   Prometheus text format
+ *   GET  /api/v1/...                JSON API (tables, snapshots, files, refs, partitions,
+ *                                   history, rows, images, overview, untrusted)
+ *   POST /v1/events                 ingest: one JSON event, NDJSON, or multipart JSON + image
+ *   GET  /, /app.js, /app.css       the dashboard, embedded in the binary
+ *
+ * Security: bearer tokens (server.tokens and $FIRN_SERVER_TOKENS, compared in
+ * constant time) for ingest; for reads too with server.read-auth. URLs never
+ * name files: the dashboard's files are an embedded table matched exactly and
+ * tables are catalog identifiers, so no URL reaches the file system. Bodies
+ * over server.max-body answer 413, clients over server.rate-limit 429. Every
+ * request is logged with its status and duration.
+ *
+ * Ingest: the events of one request are appended to the raw topic
+ * (cfg->stream_raw_topic) in one firn_stream_append, in sim.h's envelope (key
+ * = the key field, value = the event JSON without its image, header "image" =
+ * the image bytes); the 202 carries their offsets and is sent only after the
+ * append returned (durable under the stream's contract). A request is all or
+ * nothing: one unparseable event answers 400 and nothing is appended; a failed
+ * append answers 503. An event whose eventId and payload hash were accepted
+ * within server.dedupe-window is acknowledged again with its first offsets and
+ * not appended twice (the window is kept in <server.state-dir>/ingest-dedupe.log,
+ * written before the reply: it survives kill -9; fsynced every second, so a
+ * power cut can forget the last second of ids - a retry of those is appended
+ * again and the pipeline's duplicate rule keeps it out of production).
+ *
+ * Threads: one thread per connection (ingest blocks on the append's fsync, and
+ * concurrent appends share one fsync). Each API request opens its own catalog
+ * handle (catalog handles are per thread).
+ */
+#ifndef FIRN_SERVER_H
+#define FIRN_SERVER_H
+
+#include "util/util.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct firn_config;
+struct firn_stream;
+
+typedef struct firn_server firn_server;
+
+typedef struct firn_server_options {
+    const struct firn_config *cfg; /* borrowed; must outlive the server */
+    const char *listen;            /* "host:port" (port 0 = any free one); NULL: server.listen */
+    struct firn_stream *stream;    /* borrowed (firn run shares its stream); NULL: the server
+                                      opens cfg->stream_uri itself and closes it on stop */
+    FILE *log;                     /* request log; NULL: stderr */
+    bool no_log;                   /* no request log at all (benchmarks) */
+} firn_server_options;
+
+void firn_server_options_init(firn_server_options *o);
+
+/* Bind, open the stream and the dedupe log, and start serving in background
+ * threads. The caller frees *out with firn_server_stop(). */
+int firn_server_start(const firn_server_options *o, firn_server **out, firn_error *err);
+/* The port actually bound (when listen asked for port 0). */
+int firn_server_port(const firn_server *s);
+/* Stop accepting, finish the requests in flight, free everything. NULL-safe. */
+void firn_server_stop(firn_server *s);
+
+/* ------------------------------------------------------------ metrics
+ *
+ * A process-wide registry of Prometheus series that anything in the process
+ * feeds (the server's request and ingest counts now; the pipeline can call the
+ * same functions for commits, lag and maintenance) and /metrics prints.
+ * A series is a metric name plus a label text in Prometheus syntax without the
+ * braces ('table="production.parking_entry",trust="trusted"', or NULL / "" for
+ * none). Names and label texts are copied. Thread-safe (one mutex).
+ */
+typedef enum firn_metric_kind {
+    FIRN_METRIC_COUNTER = 1,
+    FIRN_METRIC_GAUGE,
+    FIRN_METRIC_HISTOGRAM,
+} firn_metric_kind;
+
+/* Declare a metric's kind and help text (optional; an undeclared metric is
+ * printed untyped). Histograms use buckets (ascending upper bounds, copied;
+ * NULL: 0.5 ms ... 10 s, for latencies in seconds). */
+void firn_metrics_describe(const char *name, firn_metric_kind kind, const char *help,
+                           const double *buckets, size_t nbuckets);
+void firn_metrics_counter_add(const char *name, const char *labels, double v);
+void firn_metrics_gauge_set(const char *name, const char *labels, double v);
+void firn_metrics_histogram_observe(const char *name, const char *labels, double v);
+/* A counter's or gauge's current value (0 when absent). */
+double firn_metrics_value(const char *name, const char *labels);
+/* Append every series in Prometheus text format 0.0.4. */
+void firn_metrics_write(firn_buf *out);
+/* Forget every series (tests). */
+void firn_metrics_reset(void);
+
+#endif
