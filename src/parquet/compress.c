@@ -4,6 +4,7 @@
 #include "parquet/parquet_internal.h"
 
 #include <lz4.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
@@ -11,8 +12,28 @@
 
 /* One compression context per thread, reused across pages (allocation of a
  * ZSTD context costs more than compressing a small page). */
-static _Thread_local ZSTD_CCtx *zstd_cctx;
-static _Thread_local ZSTD_DCtx *zstd_dctx;
+/* One zstd context of each kind per thread, freed when the thread exits (a
+ * pthread key's destructor; a plain _Thread_local pointer would leak them). */
+static pthread_key_t cctx_key, dctx_key;
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+static void free_cctx(void *p) { ZSTD_freeCCtx(p); }
+static void free_dctx(void *p) { ZSTD_freeDCtx(p); }
+static void make_keys(void) {
+    pthread_key_create(&cctx_key, free_cctx);
+    pthread_key_create(&dctx_key, free_dctx);
+}
+static ZSTD_CCtx *thread_cctx(void) {
+    pthread_once(&keys_once, make_keys);
+    ZSTD_CCtx *c = pthread_getspecific(cctx_key);
+    if (!c && (c = ZSTD_createCCtx())) pthread_setspecific(cctx_key, c);
+    return c;
+}
+static ZSTD_DCtx *thread_dctx(void) {
+    pthread_once(&keys_once, make_keys);
+    ZSTD_DCtx *d = pthread_getspecific(dctx_key);
+    if (!d && (d = ZSTD_createDCtx())) pthread_setspecific(dctx_key, d);
+    return d;
+}
 
 static int codec_error(firn_error *err, const char *codec, const char *what) {
     return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "%s %s", codec, what);
@@ -53,7 +74,8 @@ int pq_compress(int codec, int level, const uint8_t *in, size_t n, firn_buf *out
         return 0;
     }
     case FIRN_PQ_ZSTD: {
-        if (!zstd_cctx) zstd_cctx = ZSTD_createCCtx();
+        ZSTD_CCtx *zstd_cctx = thread_cctx();
+        if (!zstd_cctx) return FIRN_RAISE(err, FIRN_ERR_NOMEM, "zstd: no compression context");
         size_t cap = ZSTD_compressBound(n);
         firn_buf_reserve(out, cap);
         size_t got = ZSTD_compressCCtx(zstd_cctx, out->data + out->len, cap, in, n,
@@ -114,7 +136,8 @@ int pq_decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t e
         return 0;
     }
     case FIRN_PQ_ZSTD: {
-        if (!zstd_dctx) zstd_dctx = ZSTD_createDCtx();
+        ZSTD_DCtx *zstd_dctx = thread_dctx();
+        if (!zstd_dctx) return FIRN_RAISE(err, FIRN_ERR_NOMEM, "zstd: no decompression context");
         size_t got = ZSTD_decompressDCtx(zstd_dctx, out, expected_len, in, n);
         if (ZSTD_isError(got) || got != expected_len)
             return codec_error(err, "zstd", "page is corrupt or its size differs from its header");
