@@ -41,6 +41,9 @@ typedef struct firn_cat_ops {
                       const char **last_location, firn_error *err);
     int (*commit_tables)(firn_catalog *cat, const firn_cat_commit *commits, size_t n,
                          firn_cat_outcome *outcome, firn_error *err);
+    /* optional (NULL: no commit lock); see firn_cat_commit_lock */
+    int (*commit_lock)(firn_catalog *cat, firn_error *err);
+    void (*commit_unlock)(firn_catalog *cat);
 } firn_cat_ops;
 
 struct firn_catalog {

@@ -1,7 +1,8 @@
-/* producer.c - snapshot producers beyond fast append (which lives in table.c):
- * merge append, replace/overwrite of files and delete of whole files by filter, as
- * Java's MergingSnapshotProducer (MergeAppend, BaseRewriteFiles, BaseOverwriteFiles,
- * StreamingDelete). One producer type, configured by operation; see iceberg.h. */
+/* producer.c - the snapshot producers: append (Java's FastAppend with merging off,
+ * MergeAppend with it on), replace/overwrite of files and delete of whole files by
+ * filter, as Java's SnapshotProducer and MergingSnapshotProducer (BaseRewriteFiles,
+ * BaseOverwriteFiles, StreamingDelete). One producer type, configured by operation;
+ * see iceberg.h. */
 #include "iceberg/iceberg.h"
 #include "iceberg/iceberg_internal.h"
 #include "io/io.h"
@@ -73,6 +74,15 @@ int firn_ice_producer_add_file(firn_ice_producer *p, const firn_ice_data_file *d
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "snapshot producer: a delete adds no files");
     if (p->manifests_written)
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "snapshot producer: already committing");
+    if (df->content != FIRN_ICE_CONTENT_DATA)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID,
+                          "snapshot producer: '%s' is a delete file; a snapshot producer adds "
+                          "data files",
+                          df->file_path);
+    if (!firn_ice_metadata_spec(p->table->metadata, df->spec_id))
+        return FIRN_RAISE(err, FIRN_ERR_INVALID,
+                          "snapshot producer: '%s' has unknown partition spec %d", df->file_path,
+                          df->spec_id);
     firn_ice_grow((void **)&p->files, &p->cap_files, p->nfiles + 1, sizeof *p->files);
     p->files[p->nfiles++] = df;
     return 0;
@@ -127,11 +137,58 @@ static void clear_landed(firn_ice_producer *p) {
     p->nlanded = 0;
 }
 
-/* The new manifests (first attempt only; see firn_ice_write_added_manifests). */
+/* Write one manifest per partition spec among the added files into out (room
+ * for nfiles entries); *nout counts the manifests closed so far, also when a
+ * later one fails, so the caller can delete them. ADDED entries inherit their
+ * snapshot id and sequence number, so the manifests suit any base. */
+static int write_added_manifests(firn_io *io, const firn_ice_metadata *md,
+                                   const firn_ice_data_file *const *files, size_t nfiles,
+                                   const char *commit_uuid, int64_t snapshot_id, firn_arena *arena,
+                                   firn_ice_manifest_file *out, size_t *nout, firn_error *err) {
+    const char *dir = firn_ice_metadata_dir(md, arena);
+    const firn_ice_schema *schema = firn_ice_metadata_current_schema(md);
+    bool *done = firn_xcalloc(nfiles + 1, sizeof *done);
+    int rc = 0;
+    *nout = 0;
+    for (size_t i = 0; i < nfiles && rc == 0; i++) {
+        if (done[i]) continue;
+        int32_t spec_id = files[i]->spec_id;
+        const firn_ice_partition_spec *spec = firn_ice_metadata_spec(md, spec_id);
+        if (!spec) {
+            rc = FIRN_RAISE(err, FIRN_ERR_INVALID, "unknown partition spec %d", spec_id);
+            break;
+        }
+        char loc[1100];
+        snprintf(loc, sizeof loc, "%s/%s-m%zu.avro", dir, commit_uuid, *nout);
+        firn_ice_manifest_writer *mw =
+            firn_ice_manifest_writer_new(io, loc, md->format_version, schema, spec,
+                                         FIRN_ICE_CONTENT_DATA, snapshot_id, err);
+        if (!mw) {
+            rc = -err->kind;
+            break;
+        }
+        for (size_t j = i; j < nfiles && rc == 0; j++) {
+            if (done[j] || files[j]->spec_id != spec_id) continue;
+            firn_ice_manifest_entry e;
+            memset(&e, 0, sizeof e);
+            e.status = FIRN_ICE_ADDED;
+            e.data_file = *files[j];
+            rc = firn_ice_manifest_writer_add(mw, &e, err);
+            done[j] = true;
+        }
+        if (rc == 0) rc = firn_ice_manifest_writer_close(mw, arena, &out[*nout], err);
+        firn_ice_manifest_writer_free(mw);
+        if (rc == 0) (*nout)++;
+    }
+    free(done);
+    return rc;
+}
+
+/* The new manifests (first attempt only; see write_added_manifests). */
 static int write_new_manifests(firn_ice_producer *p, const firn_ice_metadata *md,
                                firn_error *err) {
     p->manifests = firn_arena_calloc(&p->arena, (p->nfiles + 1) * sizeof *p->manifests);
-    int rc = firn_ice_write_added_manifests(p->table->io, md, p->files, p->nfiles,
+    int rc = write_added_manifests(p->table->io, md, p->files, p->nfiles,
                                             p->commit_uuid, p->snapshot_id, &p->arena,
                                             p->manifests, &p->nmanifests, err);
     for (size_t i = 0; i < p->nmanifests; i++) note_written(p, p->manifests[i].manifest_path);
