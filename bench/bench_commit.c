@@ -19,12 +19,14 @@
  * file, catalog compare-and-swap, version hint and metadata cleanup.
  * Prints one line: mode=... n=... keep=... p50_ms=... p99_ms=... mean_ms=...
  * first_ms=... (median of commits 6..15) last_ms=... (median of the last 10)
- * expiries=... expire_p50_ms=... snapshots=... metadata_bytes=... and the same
+ * expiries=... expire_p50_ms=... snapshots=... metadata_bytes=... metadata_files=...
+ * (*.metadata.json files left in the metadata directory) and the same
  * medians in CPU time of the process (cpu_p50_ms, cpu_first_ms, cpu_last_ms: what
  * the wall clock shows when the machine is busy with other work) total_s=... */
 #include "catalog/catalog.h"
 #include "iceberg/iceberg.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,20 @@ static int expire_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
     int rc = firn_ice_metadata_remove_snapshots(md, ids, k, err);
     free(ids);
     return rc;
+}
+
+/* *.metadata.json files in dir: the budget previous-versions-max + delete-after-commit
+ * keeps them at most previous-versions-max + 1. */
+static size_t count_metadata_files(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        n += l > 14 && e->d_name[0] != '.' && strcmp(e->d_name + l - 14, ".metadata.json") == 0;
+    }
+    closedir(d);
+    return n;
 }
 
 static int fail(firn_error *err) {
@@ -164,15 +180,19 @@ int main(int argc, char **argv) {
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += lat[i];
     size_t p99 = (size_t)(0.99 * (double)(n - 1) + 0.5);
+    char mdir[1400];
+    snprintf(mdir, sizeof mdir, "%s/bench/%s/metadata", dir, name);
+    size_t mdfiles = count_metadata_files(mdir);
     size_t mdbytes = 0;
     char *text = firn_ice_metadata_to_string(t->metadata, 0, &mdbytes, &err);
     free(text);
     printf("mode=%s n=%zu keep=%zu p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f first_ms=%.3f "
            "last_ms=%.3f expiries=%zu expire_p50_ms=%.3f snapshots=%zu metadata_bytes=%zu "
+           "metadata_files=%zu "
            "cpu_p50_ms=%.3f cpu_first_ms=%.3f cpu_last_ms=%.3f total_s=%.2f\n",
            argv[1], n, keep, median(lat, n), sorted[p99], sum / (double)n, median(lat + 5, 10),
            median(lat + n - 10, 10), nexp, nexp ? median(exp_lat, nexp) : 0.0,
-           t->metadata->nsnapshots, mdbytes, median(cpu, n), median(cpu + 5, 10),
+           t->metadata->nsnapshots, mdbytes, mdfiles, median(cpu, n), median(cpu + 5, 10),
            median(cpu + n - 10, 10), total / 1e3);
     free(cpu);
     free(exp_lat);

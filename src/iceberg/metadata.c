@@ -666,8 +666,23 @@ static void put_str(firn_buf *b, const char *s) {
     firn_buf_put_u8(b, '"');
 }
 
+/* v in decimal, as "%lld" writes it (printf is the hot spot of a long history). */
+static void put_i64(firn_buf *b, int64_t v) {
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    firn_buf_append(b, p, (size_t)(e - p));
+}
+
 static void put_key_i64(firn_buf *b, const char *key, int64_t v) {
-    firn_buf_appendf(b, "\"%s\":%lld", key, (long long)v);
+    firn_buf_put_u8(b, '"');
+    firn_buf_append_str(b, key);
+    firn_buf_append(b, "\":", 2);
+    put_i64(b, v);
 }
 
 /* Append the members of object o (compact, without the braces), comma first unless
@@ -754,17 +769,21 @@ static char *metadata_to_compact(const firn_ice_metadata *md, size_t *len) {
                         statistics_json(md->partition_statistics_json));
     splice_members(&b, stats, &first);
     firn_buf_append_str(&b, ",\"snapshot-log\":[");
-    for (size_t i = 0; i < md->nsnapshot_log; i++)
-        firn_buf_appendf(&b, "%s{\"timestamp-ms\":%lld,\"snapshot-id\":%lld}", i ? "," : "",
-                         (long long)md->snapshot_log[i].timestamp_ms,
-                         (long long)md->snapshot_log[i].snapshot_id);
+    for (size_t i = 0; i < md->nsnapshot_log; i++) {
+        firn_buf_append_str(&b, i ? ",{" : "{");
+        put_key_i64(&b, "timestamp-ms", md->snapshot_log[i].timestamp_ms);
+        firn_buf_put_u8(&b, ',');
+        put_key_i64(&b, "snapshot-id", md->snapshot_log[i].snapshot_id);
+        firn_buf_put_u8(&b, '}');
+    }
     firn_buf_append_str(&b, "],\"metadata-log\":[");
     for (size_t i = 0; i < md->nmetadata_log; i++) {
         const char *f = md->metadata_log[i].metadata_file;
         if (i) firn_buf_put_u8(&b, ',');
         if (plain_string(f)) {
-            firn_buf_appendf(&b, "{\"timestamp-ms\":%lld,\"metadata-file\":",
-                             (long long)md->metadata_log[i].timestamp_ms);
+            firn_buf_put_u8(&b, '{');
+            put_key_i64(&b, "timestamp-ms", md->metadata_log[i].timestamp_ms);
+            firn_buf_append_str(&b, ",\"metadata-file\":");
             put_str(&b, f);
             firn_buf_put_u8(&b, '}');
             continue;

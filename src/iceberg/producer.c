@@ -553,6 +553,14 @@ static int producer_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
         rc = -err->kind;
         goto done;
     }
+    /* A manifest list is rewritten whole by every commit: deflate at level 1 (the
+     * level does not matter to readers) unless write.avro.compression-level says. */
+    int64_t level = firn_ice_metadata_property_int(md, "write.avro.compression-level", 1);
+    if (level < 0 || level > 9) level = 1;
+    if ((rc = firn_ice_manifest_list_writer_set_codec(lw, "deflate", (int)level, err))) {
+        firn_ice_manifest_list_writer_free(lw);
+        goto done;
+    }
     for (size_t i = 0; i < l.n && rc == 0; i++) {
         rc = firn_ice_manifest_list_writer_add(lw, &l.v[i], NULL, err);
         if (l.v[i].added_snapshot_id == p->snapshot_id) note_landed(p, l.v[i].manifest_path);
