@@ -1174,6 +1174,9 @@ typedef struct firn_ice_table {
     char *metadata_location;       /* current metadata file, canonical URI */
     firn_ice_metadata *metadata;   /* parsed current metadata */
     struct firn_io *io;            /* FileIO for the table's files */
+    /* private (producer.c): the manifest list this handle committed last, decoded,
+     * so that the next commit on top of it does not read it back */
+    struct firn_ice_list_cache *list_cache;
 } firn_ice_table;
 
 typedef struct firn_ice_table_options {

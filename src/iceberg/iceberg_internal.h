@@ -138,4 +138,8 @@ typedef struct firn_ice_metrics_ctx {
 bool firn_ice_metrics_range(void *ctx, int32_t field_id, firn_ice_value_range *r);
 
 
+/* The manifest list cache of a table handle (producer.c); NULL-safe. */
+struct firn_ice_list_cache;
+void firn_ice_list_cache_free(struct firn_ice_list_cache *c);
+
 #endif

@@ -12,6 +12,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A manifest list as written: its location and entries (sequence numbers assigned). */
+struct firn_ice_list_cache {
+    char *location;
+    firn_arena arena;
+    firn_ice_manifest_file *v;
+    size_t n;
+};
+
+void firn_ice_list_cache_free(struct firn_ice_list_cache *c) {
+    if (!c) return;
+    free(c->location);
+    firn_arena_release(&c->arena);
+    free(c);
+}
+
+static struct firn_ice_list_cache *list_cache_new(const char *location, size_t n) {
+    struct firn_ice_list_cache *c = firn_xcalloc(1, sizeof *c);
+    c->location = firn_xstrdup(location);
+    firn_arena_init(&c->arena, 4096);
+    c->v = firn_arena_calloc(&c->arena, (n + 1) * sizeof *c->v);
+    return c;
+}
+
+/* Append a deep copy of mf to c (room for it was made by list_cache_new). */
+static void list_cache_add(struct firn_ice_list_cache *c, const firn_ice_manifest_file *mf) {
+    firn_arena *a = &c->arena;
+    firn_ice_manifest_file *d = &c->v[c->n++];
+    *d = *mf;
+    d->manifest_path = firn_arena_strdup(a, mf->manifest_path);
+    if (mf->npartitions) {
+        firn_ice_field_summary *fs =
+            firn_arena_memdup(a, mf->partitions, mf->npartitions * sizeof *fs);
+        for (size_t i = 0; i < mf->npartitions; i++) {
+            if (fs[i].lower_bound)
+                fs[i].lower_bound = firn_arena_memdup(a, fs[i].lower_bound, fs[i].lower_bound_len);
+            if (fs[i].upper_bound)
+                fs[i].upper_bound = firn_arena_memdup(a, fs[i].upper_bound, fs[i].upper_bound_len);
+        }
+        d->partitions = fs;
+    }
+    if (mf->key_metadata)
+        d->key_metadata = firn_arena_memdup(a, mf->key_metadata, mf->key_metadata_len);
+}
+
 struct firn_ice_producer {
     firn_ice_table *table;
     char *branch;
@@ -34,6 +78,7 @@ struct firn_ice_producer {
     size_t nwritten, cap_written;
     char **landed; /* files referenced by the last attempt's manifest list */
     size_t nlanded, cap_landed;
+    struct firn_ice_list_cache *list; /* the last attempt's list, for the table's cache */
     int attempts;
 };
 
@@ -456,8 +501,14 @@ static int producer_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
                             (long long)parent->snapshot_id);
             goto done;
         }
-        rc = firn_ice_manifest_list_read(p->table->io, parent->manifest_list, &scratch, &old, &nold,
-                                         NULL, err);
+        const struct firn_ice_list_cache *c = p->table->list_cache;
+        if (c && strcmp(c->location, parent->manifest_list) == 0) {
+            old = c->v; /* this handle wrote it: no need to read it back */
+            nold = c->n;
+        } else {
+            rc = firn_ice_manifest_list_read(p->table->io, parent->manifest_list, &scratch, &old,
+                                             &nold, NULL, err);
+        }
         if (rc) {
             FIRN_WRAP(err, err->kind, "%s: cannot read the parent's manifest list", what);
             goto done;
@@ -561,8 +612,12 @@ static int producer_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
         firn_ice_manifest_list_writer_free(lw);
         goto done;
     }
+    firn_ice_list_cache_free(p->list);
+    p->list = md->format_version >= 2 ? list_cache_new(loc, l.n) : NULL;
     for (size_t i = 0; i < l.n && rc == 0; i++) {
-        rc = firn_ice_manifest_list_writer_add(lw, &l.v[i], NULL, err);
+        firn_ice_manifest_file written;
+        rc = firn_ice_manifest_list_writer_add(lw, &l.v[i], &written, err);
+        if (rc == 0 && p->list) list_cache_add(p->list, &written);
         if (l.v[i].added_snapshot_id == p->snapshot_id) note_landed(p, l.v[i].manifest_path);
     }
     if (rc == 0) rc = firn_ice_manifest_list_writer_close(lw, NULL, err);
@@ -659,6 +714,11 @@ done:
 
 static void producer_finish(void *ctx, firn_ice_commit_state state) {
     firn_ice_producer *p = ctx;
+    if (state == FIRN_ICE_COMMIT_DONE && p->list) {
+        firn_ice_list_cache_free(p->table->list_cache);
+        p->table->list_cache = p->list;
+        p->list = NULL;
+    }
     if (state == FIRN_ICE_COMMIT_UNKNOWN) return; /* keep everything */
     for (size_t i = 0; i < p->nwritten; i++) {
         bool keep = false;
@@ -685,6 +745,7 @@ int firn_ice_producer_commit(firn_ice_producer *p, firn_ice_commit_info *info, f
 
 void firn_ice_producer_free(firn_ice_producer *p) {
     if (!p) return;
+    firn_ice_list_cache_free(p->list);
     for (size_t i = 0; i < p->nwritten; i++) free(p->written[i]);
     free(p->written);
     clear_landed(p);

@@ -178,6 +178,7 @@ static firn_ice_table *table_alloc(firn_catalog *cat, const char *ns, const char
 void firn_ice_table_free(firn_ice_table *t) {
     if (!t) return;
     firn_ice_metadata_free(t->metadata);
+    firn_ice_list_cache_free(t->list_cache);
     firn_io_free(t->io);
     free(t->ns);
     free(t->name);
