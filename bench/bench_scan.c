@@ -134,15 +134,16 @@ static int cmd_build(const char *dir, uint64_t rows, uint64_t days, uint64_t com
         if (!w || firn_ice_data_writer_write(w, cols, n, &err) ||
             firn_ice_data_writer_close(w, &files, &nf, &err))
             return fail(&err);
-        firn_ice_fast_append *fa = firn_ice_fast_append_new(t, NULL, &err);
+        firn_ice_producer *fa = firn_ice_producer_new(t, NULL, "append", &err);
+        if (fa) firn_ice_producer_set_merge(fa, 0);
         if (!fa) return fail(&err);
         for (size_t f = 0; f < nf; f++) {
-            if (firn_ice_fast_append_add_file(fa, &files[f], &err)) return fail(&err);
+            if (firn_ice_producer_add_file(fa, &files[f], &err)) return fail(&err);
             bytes += (uint64_t)files[f].file_size_in_bytes;
         }
-        if (firn_ice_fast_append_commit(fa, NULL, &err)) return fail(&err);
+        if (firn_ice_producer_commit(fa, NULL, &err)) return fail(&err);
         nfiles += nf;
-        firn_ice_fast_append_free(fa);
+        firn_ice_producer_free(fa);
         firn_ice_data_writer_free(w);
     }
     printf("rows=%" PRIu64 " days=%" PRIu64 " commits=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64

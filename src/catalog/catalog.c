@@ -413,6 +413,18 @@ int firn_cat_commit_tables(firn_catalog *cat, const firn_cat_commit *commits, si
     return cat->ops->commit_tables(cat, commits, n, outcome, err);
 }
 
+int firn_cat_commit_lock(firn_catalog *cat, bool *held, firn_error *err) {
+    *held = false;
+    if (!cat->ops->commit_lock) return 0;
+    int rc = cat->ops->commit_lock(cat, err);
+    *held = rc == 0;
+    return rc;
+}
+
+void firn_cat_commit_unlock(firn_catalog *cat) {
+    if (cat->ops->commit_unlock) cat->ops->commit_unlock(cat);
+}
+
 int firn_cat_commit_table(firn_catalog *cat, const firn_cat_ident *id, const char *old_location,
                           const char *new_location, firn_cat_outcome *outcome, firn_error *err) {
     firn_cat_commit one = {*id, old_location, new_location};

@@ -270,6 +270,21 @@ bool firn_cat_takes_changes(const firn_catalog *cat);
 int firn_cat_commit_changes(firn_catalog *cat, firn_cat_change *changes, size_t n,
                             firn_cat_outcome *outcome, firn_error *err);
 
+/*
+ * The catalog's commit lock, for a commit retry that must not lose the race
+ * again. Between firn_cat_commit_lock() and the next firn_cat_commit_tables()
+ * (which still compares and swaps, then commits and releases the lock whatever
+ * it returns) or firn_cat_commit_unlock(), no other writer of this catalog can
+ * swap a metadata location, and loads see the latest committed state. SQL
+ * catalog: the database's write transaction, taken before the first read
+ * (SQLite BEGIN IMMEDIATE; other writers wait up to the busy timeout, readers
+ * are not blocked). *held tells whether the catalog has such a lock; when it
+ * does not, nothing happens and the retry stays optimistic.
+ */
+int firn_cat_commit_lock(firn_catalog *cat, bool *held, firn_error *err);
+/* Release the lock without committing; a no-op when none is held. */
+void firn_cat_commit_unlock(firn_catalog *cat);
+
 /* ------------------------------------------------------------ retries */
 
 /* Java's commit retry settings (table properties commit.retry.*). */

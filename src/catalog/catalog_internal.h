@@ -44,6 +44,9 @@ typedef struct firn_cat_ops {
     /* NULL for catalogs that swap metadata locations (SQL). */
     int (*commit_changes)(firn_catalog *cat, firn_cat_change *changes, size_t n,
                           firn_cat_outcome *outcome, firn_error *err);
+    /* optional (NULL: no commit lock); see firn_cat_commit_lock */
+    int (*commit_lock)(firn_catalog *cat, firn_error *err);
+    void (*commit_unlock)(firn_catalog *cat);
 } firn_cat_ops;
 
 struct firn_catalog {

@@ -29,7 +29,8 @@
 typedef struct sql_catalog {
     firn_catalog base;
     firn_cat_sql_conn *conn;
-    bool v1; /* iceberg_type column present */
+    bool v1;     /* iceberg_type column present */
+    bool locked; /* a commit lock (write transaction) is open: commit_tables ends it */
 } sql_catalog;
 
 #define DRV(c) ((c)->conn->drv)
@@ -642,7 +643,8 @@ static int sql_commit_tables(firn_catalog *cat, const firn_cat_commit *commits, 
                              firn_cat_outcome *outcome, firn_error *err) {
     sql_catalog *c = (sql_catalog *)cat;
     *outcome = FIRN_CAT_NOT_COMMITTED;
-    int rc = begin(c, FIRN_SQL_TX_CAS, err);
+    int rc = c->locked ? 0 : begin(c, FIRN_SQL_TX_CAS, err);
+    c->locked = false; /* this commit ends the lock's transaction either way */
     if (rc) return rc;
     char sql[400];
     snprintf(sql, sizeof sql,
@@ -696,6 +698,22 @@ static int sql_commit_tables(firn_catalog *cat, const firn_cat_commit *commits, 
     return 0;
 }
 
+static int sql_commit_lock(firn_catalog *cat, firn_error *err) {
+    sql_catalog *c = (sql_catalog *)cat;
+    if (c->locked)
+        return FIRN_RAISE(err, FIRN_ERR_INTERNAL, "the catalog's commit lock is already held");
+    int rc = begin(c, FIRN_SQL_TX_WRITE, err);
+    if (rc == 0) c->locked = true;
+    return rc;
+}
+
+static void sql_commit_unlock(firn_catalog *cat) {
+    sql_catalog *c = (sql_catalog *)cat;
+    if (!c->locked) return;
+    DRV(c)->rollback(c->conn);
+    c->locked = false;
+}
+
 /* ------------------------------------------------------------ open */
 
 static void sql_free(firn_catalog *cat) {
@@ -720,6 +738,8 @@ static const firn_cat_ops sql_ops = {
     .rename_table = sql_rename_table,
     .drop_table = sql_drop_table,
     .commit_tables = sql_commit_tables,
+    .commit_lock = sql_commit_lock,
+    .commit_unlock = sql_commit_unlock,
 };
 
 /* Java's JdbcUtil DDL, with iceberg_type (its V1) in iceberg_tables. */

@@ -393,8 +393,11 @@ static int pg_begin(firn_cat_sql_conn *conn, firn_cat_sql_tx kind, firn_error *e
     char sql[160];
     if (kind == FIRN_SQL_TX_READ)
         snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    else if (kind == FIRN_SQL_TX_CAS)
-        snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL READ COMMITTED");
+    else if (kind == FIRN_SQL_TX_CAS) /* shared: commits run side by side, but wait
+                                         for a holder of the commit lock (WRITE) */
+        snprintf(sql, sizeof sql,
+                 "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(%s)",
+                 c->lock_key);
     else
         snprintf(sql, sizeof sql,
                  "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%s)",
@@ -404,7 +407,7 @@ static int pg_begin(firn_cat_sql_conn *conn, firn_cat_sql_tx kind, firn_error *e
     /* BEGIN goes through exec_params only when it is one statement (the
      * extended protocol takes one); else plain PQexec, with the same
      * reconnect-once rule. */
-    if (kind != FIRN_SQL_TX_WRITE) {
+    if (kind == FIRN_SQL_TX_READ) {
         int rc = exec_params(c, sql, 0, NULL, &res, "cannot start a transaction", err);
         if (rc) return rc;
         PQclear(res);

@@ -1186,6 +1186,9 @@ typedef struct firn_ice_table {
     char *metadata_location;       /* current metadata file, canonical URI */
     firn_ice_metadata *metadata;   /* parsed current metadata */
     struct firn_io *io;            /* FileIO for the table's files */
+    /* private (producer.c): the manifest list this handle committed last, decoded,
+     * so that the next commit on top of it does not read it back */
+    struct firn_ice_list_cache *list_cache;
 } firn_ice_table;
 
 typedef struct firn_ice_table_options {
@@ -1393,48 +1396,6 @@ void firn_ice_data_writer_free(firn_ice_data_writer *w);
 /* Rows written so far. */
 uint64_t firn_ice_data_writer_rows(const firn_ice_data_writer *w);
 
-/* ------------------------------------------------------------- fast append */
-
-/*
- * Java's FastAppend: one new manifest per partition spec for the added data
- * files, and a manifest list carrying the new manifests first, then the
- * parent's manifests unchanged (their own sequence numbers and
- * added_snapshot_id). The snapshot (operation "append", sequence number
- * last-sequence-number + 1) becomes the head of the target branch (created
- * at the new snapshot when absent; its parent is then main's current
- * snapshot, as Java's SnapshotUtil.latestSnapshot). Summary: Java's counters
- * added-data-files, added-records, added-files-size, changed-partition-count,
- * total-records, total-data-files, total-files-size, total-delete-files,
- * total-position-deletes, total-equality-deletes (totals from the parent's
- * summary; a total the parent lacks is left out, as Java does), plus the
- * caller's properties.
- *
- * Files: <metadata dir>/<commit uuid>-m<N>.avro (written once, on the first
- * attempt) and <metadata dir>/snap-<snapshot id>-<attempt>-<commit uuid>.avro
- * (one per attempt, since the parent may change). After the commit, manifest
- * lists of attempts that did not land are deleted; after a definite failure
- * every manifest and list is; after an unknown outcome nothing is.
- * Crash points: append.after-manifest-write, append.after-manifest-list-write.
- */
-typedef struct firn_ice_fast_append firn_ice_fast_append;
-
-/* branch NULL: main. t is borrowed (must outlive the append). */
-firn_ice_fast_append *firn_ice_fast_append_new(firn_ice_table *t, const char *branch,
-                                               firn_error *err);
-/* Add a data file (borrowed: must outlive the append, e.g. the data writer's). */
-int firn_ice_fast_append_add_file(firn_ice_fast_append *fa, const firn_ice_data_file *df,
-                                  firn_error *err);
-/* An extra summary property (copied), e.g. firn.source.<topic>.<partition>. */
-void firn_ice_fast_append_set_summary(firn_ice_fast_append *fa, const char *key,
-                                      const char *value);
-/* The append as a table update (for firn_ice_table_commit_multi). */
-firn_ice_update firn_ice_fast_append_update(firn_ice_fast_append *fa);
-/* Commit it to the table alone. */
-int firn_ice_fast_append_commit(firn_ice_fast_append *fa, firn_ice_commit_info *info,
-                                firn_error *err);
-/* The new snapshot's id (fixed when the append is created). */
-int64_t firn_ice_fast_append_snapshot_id(const firn_ice_fast_append *fa);
-void firn_ice_fast_append_free(firn_ice_fast_append *fa);
 
 /* ==================================================================
  * SCAN: filter expressions (expr.c) and table scans (scan.c)
@@ -1703,13 +1664,16 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
 /* ============================================================ end of SCAN */
 
 /* ==================================================================
- * SNAPSHOT PRODUCERS (producer.c): merge append, replace, overwrite, delete
+ * SNAPSHOT PRODUCERS (producer.c): append, replace, overwrite, delete
  * ==================================================================
  *
- * One producer per commit, like Java's MergingSnapshotProducer subclasses.
+ * One producer per commit, like Java's SnapshotProducer subclasses.
  * operation (the snapshot summary's "operation"):
  *   "append"    add files; manifests merged per commit.manifest-merge.enabled
- *               (absent: true) - Java's MergeAppend
+ *               (absent: true) - Java's MergeAppend; with set_merge(p, 0) it is
+ *               Java's FastAppend: one new manifest per partition spec, and a
+ *               manifest list of the new manifests first, then the parent's
+ *               unchanged
  *   "replace"   remove files (remove_file) and add others with the same rows,
  *               compaction style (Java's RewriteFiles)
  *   "overwrite" remove files and/or whole files matching a filter, add others
@@ -1721,6 +1685,17 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
  * added survive (they are carried over). A filter must select whole files by
  * their metrics (the filter holds for no row or for every row); a file it may
  * match only in part fails with FIRN_ERR_INVALID (no row-level deletes yet).
+ *
+ * The snapshot (sequence number last-sequence-number + 1) becomes the head of
+ * the target branch (created at the new snapshot when absent; its parent is then
+ * main's current snapshot, as Java's SnapshotUtil.latestSnapshot). Summary: Java's
+ * counters added-data-files, added-records, added-files-size,
+ * changed-partition-count (when files are added), deleted-data-files,
+ * deleted-records, removed-files-size (when files are removed), and the totals
+ * total-records, total-data-files, total-files-size, total-delete-files,
+ * total-position-deletes, total-equality-deletes (from the parent's summary; a
+ * total the parent lacks is left out, as Java does), plus the caller's properties
+ * (set_summary, e.g. firn.source.<topic>.<partition>).
  *
  * Manifests holding removed files are rewritten: removed entries DELETED with
  * this snapshot's id, other live entries EXISTING with their snapshot ids and
@@ -1741,7 +1716,8 @@ int firn_ice_scan_next_batch(firn_ice_scan *s, firn_ice_scan_batch *out, firn_er
  * <uuid>-r<attempt>-<N>.avro (rewritten), <uuid>-merged<attempt>-<N>.avro,
  * snap-<id>-<attempt>-<uuid>.avro. After a commit every file written that the
  * landed snapshot does not reference is deleted; after a definite failure all
- * are; after an unknown outcome none. Crash points as fast append's.
+ * are; after an unknown outcome none. Crash points: append.after-manifest-write,
+ * append.after-manifest-list-write.
  */
 typedef struct firn_ice_producer firn_ice_producer;
 

@@ -137,12 +137,9 @@ typedef struct firn_ice_metrics_ctx {
 } firn_ice_metrics_ctx;
 bool firn_ice_metrics_range(void *ctx, int32_t field_id, firn_ice_value_range *r);
 
-/* The ADDED-file manifests of a commit, one per partition spec (table.c);
- * shared by fast append and the snapshot producers. */
-struct firn_io;
-int firn_ice_write_added_manifests(struct firn_io *io, const firn_ice_metadata *md,
-                                   const firn_ice_data_file *const *files, size_t nfiles,
-                                   const char *commit_uuid, int64_t snapshot_id, firn_arena *arena,
-                                   firn_ice_manifest_file *out, size_t *nout, firn_error *err);
+
+/* The manifest list cache of a table handle (producer.c); NULL-safe. */
+struct firn_ice_list_cache;
+void firn_ice_list_cache_free(struct firn_ice_list_cache *c);
 
 #endif

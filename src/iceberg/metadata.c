@@ -568,7 +568,8 @@ static json_t *statistics_json(const char *text) {
     return j ? j : json_array();
 }
 
-json_t *firn_ice_metadata_to_json(const firn_ice_metadata *md) {
+/* The keys before "snapshots", in Java's order. */
+static json_t *firn_ice_metadata_to_json_head(const firn_ice_metadata *md) {
     json_t *o = json_object();
     json_object_set_new(o, "format-version", json_integer(md->format_version));
     if (md->table_uuid[0]) json_object_set_new(o, "table-uuid", json_string(md->table_uuid));
@@ -605,7 +606,12 @@ json_t *firn_ice_metadata_to_json(const firn_ice_metadata *md) {
     for (size_t i = 0; i < md->nrefs; i++)
         json_object_set_new(refs, md->refs[i]->name, firn_ice_ref_to_json(md->refs[i]));
     json_object_set_new(o, "refs", refs);
-    arr = json_array();
+    return o;
+}
+
+json_t *firn_ice_metadata_to_json(const firn_ice_metadata *md) {
+    json_t *o = firn_ice_metadata_to_json_head(md);
+    json_t *arr = json_array();
     for (size_t i = 0; i < md->nsnapshots; i++)
         json_array_append_new(arr, firn_ice_snapshot_to_json(md->snapshots[i]));
     json_object_set_new(o, "snapshots", arr);
@@ -631,6 +637,185 @@ json_t *firn_ice_metadata_to_json(const firn_ice_metadata *md) {
     return o;
 }
 
+/*
+ * Compact writing without building a jansson tree of the whole history.
+ *
+ * A commit writes the metadata once per attempt, and the snapshots, snapshot log
+ * and metadata log grow with the table's history: those are emitted directly here,
+ * the small rest (schemas, specs, orders, properties, refs, statistics, unknown
+ * keys) through jansson. The output is byte for byte what json_dumps(JSON_COMPACT)
+ * of firn_ice_metadata_to_json() gives (a unit test compares them): strings with
+ * escapes, duplicate summary keys, v1 embedded manifests or unknown snapshot keys
+ * make a snapshot go through jansson too.
+ */
+
+/* A string jansson would write unescaped: printable ASCII but '"' and '\\', or valid
+ * UTF-8 above 0x7f. */
+static bool plain_string(const char *s) {
+    bool high = false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f) return false;
+        if (*p >= 0x80) high = true;
+    }
+    return !high || firn_ice_valid_utf8((const uint8_t *)s, strlen(s));
+}
+
+static void put_str(firn_buf *b, const char *s) {
+    firn_buf_put_u8(b, '"');
+    firn_buf_append_str(b, s);
+    firn_buf_put_u8(b, '"');
+}
+
+/* v in decimal, as "%lld" writes it (printf is the hot spot of a long history). */
+static void put_i64(firn_buf *b, int64_t v) {
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    firn_buf_append(b, p, (size_t)(e - p));
+}
+
+static void put_key_i64(firn_buf *b, const char *key, int64_t v) {
+    firn_buf_put_u8(b, '"');
+    firn_buf_append_str(b, key);
+    firn_buf_append(b, "\":", 2);
+    put_i64(b, v);
+}
+
+/* Append the members of object o (compact, without the braces), comma first unless
+ * *first. Consumes o. */
+static void splice_members(firn_buf *b, json_t *o, bool *first) {
+    char *t = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    size_t n = t ? strlen(t) : 0;
+    if (n > 2) {
+        if (!*first) firn_buf_put_u8(b, ',');
+        firn_buf_append(b, t + 1, n - 2);
+        *first = false;
+    }
+    free(t);
+}
+
+static bool snapshot_is_plain(const firn_ice_snapshot *s) {
+    if (s->extra_json || !s->manifest_list || !plain_string(s->manifest_list)) return false;
+    for (size_t i = 0; i < s->nsummary; i++) {
+        if (!plain_string(s->summary[i].key) || !plain_string(s->summary[i].value)) return false;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(s->summary[k].key, s->summary[i].key) == 0) return false;
+    }
+    return true;
+}
+
+static void put_snapshot(firn_buf *b, const firn_ice_snapshot *s) {
+    if (!snapshot_is_plain(s)) {
+        json_t *j = firn_ice_snapshot_to_json(s);
+        char *t = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (t) firn_buf_append_str(b, t);
+        free(t);
+        return;
+    }
+    firn_buf_put_u8(b, '{');
+    if (s->sequence_number > 0) {
+        put_key_i64(b, "sequence-number", s->sequence_number);
+        firn_buf_put_u8(b, ',');
+    }
+    put_key_i64(b, "snapshot-id", s->snapshot_id);
+    if (s->has_parent) {
+        firn_buf_put_u8(b, ',');
+        put_key_i64(b, "parent-snapshot-id", s->parent_snapshot_id);
+    }
+    firn_buf_put_u8(b, ',');
+    put_key_i64(b, "timestamp-ms", s->timestamp_ms);
+    if (s->nsummary) {
+        firn_buf_append_str(b, ",\"summary\":{");
+        for (size_t i = 0; i < s->nsummary; i++) {
+            if (i) firn_buf_put_u8(b, ',');
+            put_str(b, s->summary[i].key);
+            firn_buf_put_u8(b, ':');
+            put_str(b, s->summary[i].value);
+        }
+        firn_buf_put_u8(b, '}');
+    }
+    firn_buf_append_str(b, ",\"manifest-list\":");
+    put_str(b, s->manifest_list);
+    if (s->has_schema_id) {
+        firn_buf_put_u8(b, ',');
+        put_key_i64(b, "schema-id", s->schema_id);
+    }
+    firn_buf_put_u8(b, '}');
+}
+
+static char *metadata_to_compact(const firn_ice_metadata *md, size_t *len) {
+    firn_buf b = {0};
+    bool first = true;
+    firn_buf_put_u8(&b, '{');
+    /* format-version .. refs: firn_ice_metadata_to_json's head */
+    json_t *head = firn_ice_metadata_to_json_head(md);
+    splice_members(&b, head, &first);
+    firn_buf_append_str(&b, first ? "\"snapshots\":[" : ",\"snapshots\":[");
+    first = false;
+    for (size_t i = 0; i < md->nsnapshots; i++) {
+        if (i) firn_buf_put_u8(&b, ',');
+        put_snapshot(&b, md->snapshots[i]);
+    }
+    firn_buf_put_u8(&b, ']');
+    json_t *stats = json_object();
+    json_object_set_new(stats, "statistics", statistics_json(md->statistics_json));
+    json_object_set_new(stats, "partition-statistics",
+                        statistics_json(md->partition_statistics_json));
+    splice_members(&b, stats, &first);
+    firn_buf_append_str(&b, ",\"snapshot-log\":[");
+    for (size_t i = 0; i < md->nsnapshot_log; i++) {
+        firn_buf_append_str(&b, i ? ",{" : "{");
+        put_key_i64(&b, "timestamp-ms", md->snapshot_log[i].timestamp_ms);
+        firn_buf_put_u8(&b, ',');
+        put_key_i64(&b, "snapshot-id", md->snapshot_log[i].snapshot_id);
+        firn_buf_put_u8(&b, '}');
+    }
+    firn_buf_append_str(&b, "],\"metadata-log\":[");
+    for (size_t i = 0; i < md->nmetadata_log; i++) {
+        const char *f = md->metadata_log[i].metadata_file;
+        if (i) firn_buf_put_u8(&b, ',');
+        if (plain_string(f)) {
+            firn_buf_put_u8(&b, '{');
+            put_key_i64(&b, "timestamp-ms", md->metadata_log[i].timestamp_ms);
+            firn_buf_append_str(&b, ",\"metadata-file\":");
+            put_str(&b, f);
+            firn_buf_put_u8(&b, '}');
+            continue;
+        }
+        json_t *e = json_object();
+        json_object_set_new(e, "timestamp-ms", json_integer(md->metadata_log[i].timestamp_ms));
+        json_object_set_new(e, "metadata-file", json_string(f));
+        char *t = json_dumps(e, JSON_COMPACT);
+        json_decref(e);
+        firn_buf_append_str(&b, t ? t : "{}");
+        free(t);
+    }
+    firn_buf_put_u8(&b, ']');
+    if (md->extra_json) {
+        json_t *extra = json_loads(md->extra_json, 0, NULL), *keep = json_object();
+        const char *k;
+        json_t *v;
+        if (extra)
+            json_object_foreach(extra, k, v) {
+                bool known = false;
+                for (size_t i = 0; metadata_keys[i] && !known; i++)
+                    known = strcmp(metadata_keys[i], k) == 0;
+                if (!known) json_object_set(keep, k, v);
+            }
+        json_decref(extra);
+        splice_members(&b, keep, &first);
+    }
+    firn_buf_put_u8(&b, '}');
+    *len = b.len;
+    return firn_buf_cstr(&b);
+}
+
 char *firn_ice_metadata_to_string(const firn_ice_metadata *md, int flags, size_t *len,
                                   firn_error *err) {
     ICE_ERR_GUARD(err);
@@ -638,8 +823,14 @@ char *firn_ice_metadata_to_string(const firn_ice_metadata *md, int flags, size_t
         firn_ice_error_prefix(err, "refusing to write invalid table metadata");
         return NULL;
     }
+    if (!(flags & FIRN_ICE_JSON_PRETTY)) {
+        size_t n;
+        char *s = metadata_to_compact(md, &n);
+        if (len) *len = n;
+        return s;
+    }
     json_t *j = firn_ice_metadata_to_json(md);
-    char *s = json_dumps(j, (flags & FIRN_ICE_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT);
+    char *s = json_dumps(j, JSON_INDENT(2));
     json_decref(j);
     if (!s) {
         FIRN_RAISE(err, FIRN_ERR_INTERNAL, "table metadata: JSON encoding failed");
@@ -649,16 +840,76 @@ char *firn_ice_metadata_to_string(const firn_ice_metadata *md, int flags, size_t
     return s;
 }
 
+/*
+ * A deep copy into a fresh arena, object by object. Commits copy the base metadata
+ * once per attempt, so this must not cost a JSON round trip of the whole history:
+ * it copies strings and small structs and parses nothing (the extra_json texts of
+ * unknown keys are copied as text).
+ */
 firn_ice_metadata *firn_ice_metadata_copy(const firn_ice_metadata *md, firn_error *err) {
     ICE_ERR_GUARD(err);
-    json_t *j = firn_ice_metadata_to_json(md);
-    firn_ice_metadata *c = firn_ice_metadata_from_json(j, err);
-    json_decref(j);
-    if (c) {
-        c->last_added_schema_id = md->last_added_schema_id;
-        c->last_added_spec_id = md->last_added_spec_id;
-        c->last_added_sort_order_id = md->last_added_sort_order_id;
+    firn_ice_metadata *c = md_alloc();
+    firn_arena *a = &c->arena;
+    c->format_version = md->format_version;
+    memcpy(c->table_uuid, md->table_uuid, sizeof c->table_uuid);
+    c->location = md->location ? firn_arena_strdup(a, md->location) : NULL;
+    c->last_sequence_number = md->last_sequence_number;
+    c->last_updated_ms = md->last_updated_ms;
+    c->last_column_id = md->last_column_id;
+    c->current_schema_id = md->current_schema_id;
+    c->default_spec_id = md->default_spec_id;
+    c->last_partition_id = md->last_partition_id;
+    c->default_sort_order_id = md->default_sort_order_id;
+    c->current_snapshot_id = md->current_snapshot_id;
+    for (size_t i = 0; i < md->nschemas; i++) {
+        firn_ice_schema *s = firn_ice_schema_copy(a, md->schemas[i], err);
+        if (!s) {
+            firn_ice_metadata_free(c);
+            return NULL;
+        }
+        PUSH(c, schemas, nschemas, cap_schemas, s);
     }
+    for (size_t i = 0; i < md->nspecs; i++) {
+        firn_ice_partition_spec *s = firn_ice_partition_spec_copy(a, md->specs[i]);
+        PUSH(c, specs, nspecs, cap_specs, s);
+    }
+    for (size_t i = 0; i < md->nsort_orders; i++) {
+        firn_ice_sort_order *o = firn_ice_sort_order_copy(a, md->sort_orders[i]);
+        PUSH(c, sort_orders, nsort_orders, cap_sort_orders, o);
+    }
+    for (size_t i = 0; i < md->nproperties; i++) {
+        firn_ice_kv kv = {firn_arena_strdup(a, md->properties[i].key),
+                          firn_arena_strdup(a, md->properties[i].value)};
+        PUSH(c, properties, nproperties, cap_properties, kv);
+    }
+    firn_ice_grow((void **)&c->snapshots, &c->cap_snapshots, md->nsnapshots + 1,
+                  sizeof *c->snapshots);
+    for (size_t i = 0; i < md->nsnapshots; i++)
+        c->snapshots[c->nsnapshots++] = firn_ice_snapshot_copy(a, md->snapshots[i]);
+    for (size_t i = 0; i < md->nrefs; i++) {
+        firn_ice_ref *r = firn_arena_memdup(a, md->refs[i], sizeof *r);
+        r->name = firn_arena_strdup(a, r->name);
+        r->extra_json = r->extra_json ? firn_arena_strdup(a, r->extra_json) : NULL;
+        PUSH(c, refs, nrefs, cap_refs, r);
+    }
+    if (md->nsnapshot_log) {
+        firn_ice_grow((void **)&c->snapshot_log, &c->cap_snapshot_log, md->nsnapshot_log,
+                      sizeof *c->snapshot_log);
+        memcpy(c->snapshot_log, md->snapshot_log, md->nsnapshot_log * sizeof *c->snapshot_log);
+        c->nsnapshot_log = md->nsnapshot_log;
+    }
+    for (size_t i = 0; i < md->nmetadata_log; i++) {
+        firn_ice_metadata_log_entry e = {md->metadata_log[i].timestamp_ms,
+                                         firn_arena_strdup(a, md->metadata_log[i].metadata_file)};
+        PUSH(c, metadata_log, nmetadata_log, cap_metadata_log, e);
+    }
+    c->statistics_json = md->statistics_json ? firn_arena_strdup(a, md->statistics_json) : NULL;
+    c->partition_statistics_json =
+        md->partition_statistics_json ? firn_arena_strdup(a, md->partition_statistics_json) : NULL;
+    c->extra_json = md->extra_json ? firn_arena_strdup(a, md->extra_json) : NULL;
+    c->last_added_schema_id = md->last_added_schema_id;
+    c->last_added_spec_id = md->last_added_spec_id;
+    c->last_added_sort_order_id = md->last_added_sort_order_id;
     return c;
 }
 

@@ -1,7 +1,8 @@
-/* producer.c - snapshot producers beyond fast append (which lives in table.c):
- * merge append, replace/overwrite of files and delete of whole files by filter, as
- * Java's MergingSnapshotProducer (MergeAppend, BaseRewriteFiles, BaseOverwriteFiles,
- * StreamingDelete). One producer type, configured by operation; see iceberg.h. */
+/* producer.c - the snapshot producers: append (Java's FastAppend with merging off,
+ * MergeAppend with it on), replace/overwrite of files and delete of whole files by
+ * filter, as Java's SnapshotProducer and MergingSnapshotProducer (BaseRewriteFiles,
+ * BaseOverwriteFiles, StreamingDelete). One producer type, configured by operation;
+ * see iceberg.h. */
 #include "iceberg/iceberg.h"
 #include "iceberg/iceberg_internal.h"
 #include "io/io.h"
@@ -10,6 +11,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A manifest list as written: its location and entries (sequence numbers assigned). */
+struct firn_ice_list_cache {
+    char *location;
+    firn_arena arena;
+    firn_ice_manifest_file *v;
+    size_t n;
+};
+
+void firn_ice_list_cache_free(struct firn_ice_list_cache *c) {
+    if (!c) return;
+    free(c->location);
+    firn_arena_release(&c->arena);
+    free(c);
+}
+
+static struct firn_ice_list_cache *list_cache_new(const char *location, size_t n) {
+    struct firn_ice_list_cache *c = firn_xcalloc(1, sizeof *c);
+    c->location = firn_xstrdup(location);
+    firn_arena_init(&c->arena, 4096);
+    c->v = firn_arena_calloc(&c->arena, (n + 1) * sizeof *c->v);
+    return c;
+}
+
+/* Append a deep copy of mf to c (room for it was made by list_cache_new). */
+static void list_cache_add(struct firn_ice_list_cache *c, const firn_ice_manifest_file *mf) {
+    firn_arena *a = &c->arena;
+    firn_ice_manifest_file *d = &c->v[c->n++];
+    *d = *mf;
+    d->manifest_path = firn_arena_strdup(a, mf->manifest_path);
+    if (mf->npartitions) {
+        firn_ice_field_summary *fs =
+            firn_arena_memdup(a, mf->partitions, mf->npartitions * sizeof *fs);
+        for (size_t i = 0; i < mf->npartitions; i++) {
+            if (fs[i].lower_bound)
+                fs[i].lower_bound = firn_arena_memdup(a, fs[i].lower_bound, fs[i].lower_bound_len);
+            if (fs[i].upper_bound)
+                fs[i].upper_bound = firn_arena_memdup(a, fs[i].upper_bound, fs[i].upper_bound_len);
+        }
+        d->partitions = fs;
+    }
+    if (mf->key_metadata)
+        d->key_metadata = firn_arena_memdup(a, mf->key_metadata, mf->key_metadata_len);
+}
 
 struct firn_ice_producer {
     firn_ice_table *table;
@@ -33,6 +78,7 @@ struct firn_ice_producer {
     size_t nwritten, cap_written;
     char **landed; /* files referenced by the last attempt's manifest list */
     size_t nlanded, cap_landed;
+    struct firn_ice_list_cache *list; /* the last attempt's list, for the table's cache */
     int attempts;
 };
 
@@ -73,6 +119,15 @@ int firn_ice_producer_add_file(firn_ice_producer *p, const firn_ice_data_file *d
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "snapshot producer: a delete adds no files");
     if (p->manifests_written)
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "snapshot producer: already committing");
+    if (df->content != FIRN_ICE_CONTENT_DATA)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID,
+                          "snapshot producer: '%s' is a delete file; a snapshot producer adds "
+                          "data files",
+                          df->file_path);
+    if (!firn_ice_metadata_spec(p->table->metadata, df->spec_id))
+        return FIRN_RAISE(err, FIRN_ERR_INVALID,
+                          "snapshot producer: '%s' has unknown partition spec %d", df->file_path,
+                          df->spec_id);
     firn_ice_grow((void **)&p->files, &p->cap_files, p->nfiles + 1, sizeof *p->files);
     p->files[p->nfiles++] = df;
     return 0;
@@ -127,11 +182,58 @@ static void clear_landed(firn_ice_producer *p) {
     p->nlanded = 0;
 }
 
-/* The new manifests (first attempt only; see firn_ice_write_added_manifests). */
+/* Write one manifest per partition spec among the added files into out (room
+ * for nfiles entries); *nout counts the manifests closed so far, also when a
+ * later one fails, so the caller can delete them. ADDED entries inherit their
+ * snapshot id and sequence number, so the manifests suit any base. */
+static int write_added_manifests(firn_io *io, const firn_ice_metadata *md,
+                                   const firn_ice_data_file *const *files, size_t nfiles,
+                                   const char *commit_uuid, int64_t snapshot_id, firn_arena *arena,
+                                   firn_ice_manifest_file *out, size_t *nout, firn_error *err) {
+    const char *dir = firn_ice_metadata_dir(md, arena);
+    const firn_ice_schema *schema = firn_ice_metadata_current_schema(md);
+    bool *done = firn_xcalloc(nfiles + 1, sizeof *done);
+    int rc = 0;
+    *nout = 0;
+    for (size_t i = 0; i < nfiles && rc == 0; i++) {
+        if (done[i]) continue;
+        int32_t spec_id = files[i]->spec_id;
+        const firn_ice_partition_spec *spec = firn_ice_metadata_spec(md, spec_id);
+        if (!spec) {
+            rc = FIRN_RAISE(err, FIRN_ERR_INVALID, "unknown partition spec %d", spec_id);
+            break;
+        }
+        char loc[1100];
+        snprintf(loc, sizeof loc, "%s/%s-m%zu.avro", dir, commit_uuid, *nout);
+        firn_ice_manifest_writer *mw =
+            firn_ice_manifest_writer_new(io, loc, md->format_version, schema, spec,
+                                         FIRN_ICE_CONTENT_DATA, snapshot_id, err);
+        if (!mw) {
+            rc = -err->kind;
+            break;
+        }
+        for (size_t j = i; j < nfiles && rc == 0; j++) {
+            if (done[j] || files[j]->spec_id != spec_id) continue;
+            firn_ice_manifest_entry e;
+            memset(&e, 0, sizeof e);
+            e.status = FIRN_ICE_ADDED;
+            e.data_file = *files[j];
+            rc = firn_ice_manifest_writer_add(mw, &e, err);
+            done[j] = true;
+        }
+        if (rc == 0) rc = firn_ice_manifest_writer_close(mw, arena, &out[*nout], err);
+        firn_ice_manifest_writer_free(mw);
+        if (rc == 0) (*nout)++;
+    }
+    free(done);
+    return rc;
+}
+
+/* The new manifests (first attempt only; see write_added_manifests). */
 static int write_new_manifests(firn_ice_producer *p, const firn_ice_metadata *md,
                                firn_error *err) {
     p->manifests = firn_arena_calloc(&p->arena, (p->nfiles + 1) * sizeof *p->manifests);
-    int rc = firn_ice_write_added_manifests(p->table->io, md, p->files, p->nfiles,
+    int rc = write_added_manifests(p->table->io, md, p->files, p->nfiles,
                                             p->commit_uuid, p->snapshot_id, &p->arena,
                                             p->manifests, &p->nmanifests, err);
     for (size_t i = 0; i < p->nmanifests; i++) note_written(p, p->manifests[i].manifest_path);
@@ -399,8 +501,14 @@ static int producer_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
                             (long long)parent->snapshot_id);
             goto done;
         }
-        rc = firn_ice_manifest_list_read(p->table->io, parent->manifest_list, &scratch, &old, &nold,
-                                         NULL, err);
+        const struct firn_ice_list_cache *c = p->table->list_cache;
+        if (c && strcmp(c->location, parent->manifest_list) == 0) {
+            old = c->v; /* this handle wrote it: no need to read it back */
+            nold = c->n;
+        } else {
+            rc = firn_ice_manifest_list_read(p->table->io, parent->manifest_list, &scratch, &old,
+                                             &nold, NULL, err);
+        }
         if (rc) {
             FIRN_WRAP(err, err->kind, "%s: cannot read the parent's manifest list", what);
             goto done;
@@ -496,8 +604,20 @@ static int producer_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
         rc = -err->kind;
         goto done;
     }
+    /* A manifest list is rewritten whole by every commit: deflate at level 1 (the
+     * level does not matter to readers) unless write.avro.compression-level says. */
+    int64_t level = firn_ice_metadata_property_int(md, "write.avro.compression-level", 1);
+    if (level < 0 || level > 9) level = 1;
+    if ((rc = firn_ice_manifest_list_writer_set_codec(lw, "deflate", (int)level, err))) {
+        firn_ice_manifest_list_writer_free(lw);
+        goto done;
+    }
+    firn_ice_list_cache_free(p->list);
+    p->list = md->format_version >= 2 ? list_cache_new(loc, l.n) : NULL;
     for (size_t i = 0; i < l.n && rc == 0; i++) {
-        rc = firn_ice_manifest_list_writer_add(lw, &l.v[i], NULL, err);
+        firn_ice_manifest_file written;
+        rc = firn_ice_manifest_list_writer_add(lw, &l.v[i], &written, err);
+        if (rc == 0 && p->list) list_cache_add(p->list, &written);
         if (l.v[i].added_snapshot_id == p->snapshot_id) note_landed(p, l.v[i].manifest_path);
     }
     if (rc == 0) rc = firn_ice_manifest_list_writer_close(lw, NULL, err);
@@ -594,6 +714,11 @@ done:
 
 static void producer_finish(void *ctx, firn_ice_commit_state state) {
     firn_ice_producer *p = ctx;
+    if (state == FIRN_ICE_COMMIT_DONE && p->list) {
+        firn_ice_list_cache_free(p->table->list_cache);
+        p->table->list_cache = p->list;
+        p->list = NULL;
+    }
     if (state == FIRN_ICE_COMMIT_UNKNOWN) return; /* keep everything */
     for (size_t i = 0; i < p->nwritten; i++) {
         bool keep = false;
@@ -620,6 +745,7 @@ int firn_ice_producer_commit(firn_ice_producer *p, firn_ice_commit_info *info, f
 
 void firn_ice_producer_free(firn_ice_producer *p) {
     if (!p) return;
+    firn_ice_list_cache_free(p->list);
     for (size_t i = 0; i < p->nwritten; i++) free(p->written[i]);
     free(p->written);
     clear_landed(p);

@@ -179,6 +179,7 @@ static firn_ice_table *table_alloc(firn_catalog *cat, const char *ns, const char
 void firn_ice_table_free(firn_ice_table *t) {
     if (!t) return;
     firn_ice_metadata_free(t->metadata);
+    firn_ice_list_cache_free(t->list_cache);
     firn_io_free(t->io);
     free(t->ns);
     free(t->name);
@@ -546,14 +547,30 @@ static int commit_attempt_changes(commit_run *run, int attempt, firn_error *err)
     return 0;
 }
 
+/*
+ * One attempt. Every attempt starts from the catalog's current metadata (a
+ * refresh costs one catalog read when nothing changed), as Java's
+ * SnapshotProducer.apply() does: the base the caller loaded may be old by now.
+ *
+ * A retry (attempt > 1) runs under the catalog's commit lock: refresh, re-apply,
+ * write the metadata file and swap while no other writer of the catalog can
+ * swap. Without it a writer among several that commit back to back loses each
+ * attempt with a fixed chance (the others do not back off: they keep
+ * committing), so some commits lost 5 races in a row and failed with Java's
+ * default 4 retries. The lock is held for one re-apply (a manifest list and a
+ * metadata file; data files and manifests are written once, before the first
+ * attempt); the swap inside is still a compare-and-swap.
+ */
 static int commit_attempt(void *ctx, int attempt, firn_error *err) {
     commit_run *run = ctx;
     if (firn_cat_takes_changes(run->p[0].t->catalog)) return commit_attempt_changes(run, attempt, err);
-    int rc = 0;
-    if (attempt > 1)
-        for (size_t i = 0; i < run->n && rc == 0; i++) rc = firn_ice_table_refresh(run->p[i].t, err);
+    firn_catalog *cat = run->p[0].t->catalog;
+    bool locked = false;
+    int rc = attempt > 1 ? firn_cat_commit_lock(cat, &locked, err) : 0;
+    for (size_t i = 0; i < run->n && rc == 0; i++) rc = firn_ice_table_refresh(run->p[i].t, err);
     for (size_t i = 0; i < run->n && rc == 0; i++) rc = build_and_write(&run->p[i], err);
     if (rc) {
+        if (locked) firn_cat_commit_unlock(cat);
         discard_attempt(run, true);
         return rc;
     }
@@ -561,7 +578,6 @@ static int commit_attempt(void *ctx, int attempt, firn_error *err) {
     firn_io_crash_point("commit.after-metadata-write");
 
     firn_cat_outcome outcome = FIRN_CAT_NOT_COMMITTED;
-    firn_catalog *cat = run->p[0].t->catalog;
     firn_cat_commit *cs = firn_xcalloc(run->n, sizeof *cs);
     for (size_t i = 0; i < run->n; i++) {
         cs[i].ident = table_ident(run->p[i].t);
@@ -794,339 +810,4 @@ firn_ice_update firn_ice_update_ref(const firn_ice_ref_update *ru) {
 int firn_ice_table_update_ref(firn_ice_table *t, const firn_ice_ref_update *ru, firn_error *err) {
     firn_ice_update u = firn_ice_update_ref(ru);
     return firn_ice_table_commit(t, &u, 1, NULL, err);
-}
-
-/* ------------------------------------------------------------ fast append
- * Java's FastAppend on top of the commit machinery: the new manifests are
- * written once (their entries inherit the snapshot id and sequence number
- * from the manifest list), the manifest list on every attempt. */
-
-
-struct firn_ice_fast_append {
-    firn_ice_table *table;
-    char *branch;
-    int64_t snapshot_id;
-    char commit_uuid[37];
-    firn_arena arena;
-    const firn_ice_data_file **files;
-    size_t nfiles, cap_files;
-    firn_ice_kv *extra;
-    size_t nextra, cap_extra;
-    firn_ice_manifest_file *manifests; /* written on the first attempt */
-    size_t nmanifests;
-    bool manifests_written;
-    char **lists; /* manifest lists written, one per attempt */
-    size_t nlists, cap_lists;
-    int attempts;
-};
-
-firn_ice_fast_append *firn_ice_fast_append_new(firn_ice_table *t, const char *branch,
-                                               firn_error *err) {
-    ICE_ERR_GUARD(err);
-    if (!t || !t->metadata) {
-        FIRN_RAISE(err, FIRN_ERR_INVALID, "fast append: no loaded table");
-        return NULL;
-    }
-    firn_ice_fast_append *fa = firn_xcalloc(1, sizeof *fa);
-    fa->table = t;
-    fa->branch = firn_xstrdup(branch && *branch ? branch : FIRN_ICE_MAIN_BRANCH);
-    fa->snapshot_id = firn_ice_metadata_new_snapshot_id(t->metadata);
-    uint8_t u[16];
-    firn_ice_uuid4(u);
-    firn_ice_uuid_format(u, fa->commit_uuid);
-    firn_arena_init(&fa->arena, 8192);
-    return fa;
-}
-
-int64_t firn_ice_fast_append_snapshot_id(const firn_ice_fast_append *fa) {
-    return fa->snapshot_id;
-}
-
-int firn_ice_fast_append_add_file(firn_ice_fast_append *fa, const firn_ice_data_file *df,
-                                  firn_error *err) {
-    ICE_ERR_GUARD(err);
-    if (fa->manifests_written)
-        return FIRN_RAISE(err, FIRN_ERR_INVALID, "fast append: files added after the commit began");
-    if (df->content != FIRN_ICE_CONTENT_DATA)
-        return FIRN_RAISE(err, FIRN_ERR_INVALID,
-                          "fast append: '%s' is a delete file; an append adds data files",
-                          df->file_path);
-    if (!firn_ice_metadata_spec(fa->table->metadata, df->spec_id))
-        return FIRN_RAISE(err, FIRN_ERR_INVALID, "fast append: '%s' has unknown partition spec %d",
-                          df->file_path, df->spec_id);
-    firn_ice_grow((void **)&fa->files, &fa->cap_files, fa->nfiles + 1, sizeof *fa->files);
-    fa->files[fa->nfiles++] = df;
-    return 0;
-}
-
-void firn_ice_fast_append_set_summary(firn_ice_fast_append *fa, const char *key,
-                                      const char *value) {
-    for (size_t i = 0; i < fa->nextra; i++)
-        if (strcmp(fa->extra[i].key, key) == 0) {
-            fa->extra[i].value = firn_arena_strdup(&fa->arena, value);
-            return;
-        }
-    firn_ice_grow((void **)&fa->extra, &fa->cap_extra, fa->nextra + 1, sizeof *fa->extra);
-    fa->extra[fa->nextra].key = firn_arena_strdup(&fa->arena, key);
-    fa->extra[fa->nextra].value = firn_arena_strdup(&fa->arena, value);
-    fa->nextra++;
-}
-
-/* Write one manifest per partition spec among the added files into out (room
- * for nfiles entries); *nout counts the manifests closed so far, also when a
- * later one fails, so the caller can delete them. ADDED entries inherit their
- * snapshot id and sequence number, so the manifests suit any base. */
-int firn_ice_write_added_manifests(struct firn_io *io, const firn_ice_metadata *md,
-                                   const firn_ice_data_file *const *files, size_t nfiles,
-                                   const char *commit_uuid, int64_t snapshot_id, firn_arena *arena,
-                                   firn_ice_manifest_file *out, size_t *nout, firn_error *err) {
-    const char *dir = firn_ice_metadata_dir(md, arena);
-    const firn_ice_schema *schema = firn_ice_metadata_current_schema(md);
-    bool *done = firn_xcalloc(nfiles + 1, sizeof *done);
-    int rc = 0;
-    *nout = 0;
-    for (size_t i = 0; i < nfiles && rc == 0; i++) {
-        if (done[i]) continue;
-        int32_t spec_id = files[i]->spec_id;
-        const firn_ice_partition_spec *spec = firn_ice_metadata_spec(md, spec_id);
-        if (!spec) {
-            rc = FIRN_RAISE(err, FIRN_ERR_INVALID, "unknown partition spec %d", spec_id);
-            break;
-        }
-        char loc[1100];
-        snprintf(loc, sizeof loc, "%s/%s-m%zu.avro", dir, commit_uuid, *nout);
-        firn_ice_manifest_writer *mw =
-            firn_ice_manifest_writer_new(io, loc, md->format_version, schema, spec,
-                                         FIRN_ICE_CONTENT_DATA, snapshot_id, err);
-        if (!mw) {
-            rc = -err->kind;
-            break;
-        }
-        for (size_t j = i; j < nfiles && rc == 0; j++) {
-            if (done[j] || files[j]->spec_id != spec_id) continue;
-            firn_ice_manifest_entry e;
-            memset(&e, 0, sizeof e);
-            e.status = FIRN_ICE_ADDED;
-            e.data_file = *files[j];
-            rc = firn_ice_manifest_writer_add(mw, &e, err);
-            done[j] = true;
-        }
-        if (rc == 0) rc = firn_ice_manifest_writer_close(mw, arena, &out[*nout], err);
-        firn_ice_manifest_writer_free(mw);
-        if (rc == 0) (*nout)++;
-    }
-    free(done);
-    return rc;
-}
-
-/* One manifest per partition spec among the added files. */
-static int fa_write_manifests(firn_ice_fast_append *fa, const firn_ice_metadata *md,
-                              firn_error *err) {
-    fa->manifests = firn_arena_calloc(&fa->arena, (fa->nfiles + 1) * sizeof *fa->manifests);
-    int rc = firn_ice_write_added_manifests(fa->table->io, md, fa->files, fa->nfiles,
-                                            fa->commit_uuid, fa->snapshot_id, &fa->arena,
-                                            fa->manifests, &fa->nmanifests, err);
-    fa->manifests_written = true; /* also after a failure: the files list is frozen */
-    if (rc) return FIRN_WRAP(err, err->kind, "fast append: cannot write the new manifest");
-    firn_io_crash_point("append.after-manifest-write");
-    return 0;
-}
-
-static const char *summary_get(const firn_ice_snapshot *s, const char *key) {
-    return s ? firn_ice_snapshot_summary_get(s, key) : NULL;
-}
-
-/* Java's SnapshotSummary total: parent's total + added, or absent when the parent
- * has a summary without it. */
-static bool total_of(const firn_ice_snapshot *parent, const char *key, int64_t added,
-                     int64_t *out) {
-    if (!parent) {
-        *out = added;
-        return true;
-    }
-    const char *v = summary_get(parent, key);
-    if (!v) return false;
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno || *end || end == v) return false;
-    *out = x + added;
-    return true;
-}
-
-static int fa_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
-    firn_ice_fast_append *fa = ctx;
-    fa->attempts++;
-    if (firn_ice_metadata_snapshot(md, fa->snapshot_id))
-        return FIRN_RAISE(err, FIRN_ERR_CONFLICT,
-                          "fast append: snapshot id %lld was taken by another commit",
-                          (long long)fa->snapshot_id);
-    if (!fa->manifests_written && fa_write_manifests(fa, md, err)) return -err->kind;
-
-    /* the parent: the branch head, or main's current snapshot for a new branch */
-    const firn_ice_ref *head = firn_ice_metadata_ref(md, fa->branch);
-    if (head && head->type != FIRN_ICE_REF_BRANCH)
-        return FIRN_RAISE(err, FIRN_ERR_INVALID, "fast append: '%s' is a tag, not a branch",
-                          fa->branch);
-    int64_t parent_id = head ? head->snapshot_id : md->current_snapshot_id;
-    const firn_ice_snapshot *parent = parent_id >= 0 ? firn_ice_metadata_snapshot(md, parent_id)
-                                                     : NULL;
-    int64_t seq = md->last_sequence_number + 1;
-
-    firn_arena scratch;
-    firn_arena_init(&scratch, 8192);
-    firn_ice_manifest_file *old = NULL;
-    size_t nold = 0;
-    int rc = 0;
-    if (parent) {
-        if (!parent->manifest_list) {
-            rc = FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
-                            "fast append: parent snapshot %lld embeds its manifests (format v1); "
-                            "firn appends only on snapshots with a manifest list",
-                            (long long)parent->snapshot_id);
-            goto done;
-        }
-        rc = firn_ice_manifest_list_read(fa->table->io, parent->manifest_list, &scratch, &old,
-                                         &nold, NULL, err);
-        if (rc) {
-            FIRN_WRAP(err, err->kind, "fast append: cannot read the parent's manifest list");
-            goto done;
-        }
-    }
-    char loc[1100];
-    snprintf(loc, sizeof loc, "%s/snap-%lld-%d-%s.avro", firn_ice_metadata_dir(md, &scratch),
-             (long long)fa->snapshot_id, fa->attempts, fa->commit_uuid);
-    firn_ice_manifest_list_writer *lw = firn_ice_manifest_list_writer_new(
-        fa->table->io, loc, md->format_version, fa->snapshot_id, parent ? parent_id : -1, seq, err);
-    if (!lw) {
-        rc = -err->kind;
-        goto done;
-    }
-    for (size_t i = 0; i < fa->nmanifests && rc == 0; i++)
-        rc = firn_ice_manifest_list_writer_add(lw, &fa->manifests[i], NULL, err);
-    for (size_t i = 0; i < nold && rc == 0; i++)
-        rc = firn_ice_manifest_list_writer_add(lw, &old[i], NULL, err);
-    if (rc == 0) rc = firn_ice_manifest_list_writer_close(lw, NULL, err);
-    firn_ice_manifest_list_writer_free(lw);
-    if (rc) {
-        FIRN_WRAP(err, err->kind, "fast append: cannot write the manifest list");
-        goto done;
-    }
-    firn_ice_grow((void **)&fa->lists, &fa->cap_lists, fa->nlists + 1, sizeof *fa->lists);
-    fa->lists[fa->nlists++] = firn_xstrdup(loc);
-    firn_io_crash_point("append.after-manifest-list-write");
-
-    /* summary: Java's counters */
-    int64_t files = (int64_t)fa->nfiles, records = 0, bytes = 0;
-    size_t changed = 0;
-    for (size_t i = 0; i < fa->nfiles; i++) {
-        const firn_ice_data_file *df = fa->files[i];
-        records += df->record_count;
-        bytes += df->file_size_in_bytes;
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++) {
-            const firn_ice_data_file *o = fa->files[j];
-            if (o->spec_id != df->spec_id || o->npartition != df->npartition) continue;
-            bool same = true;
-            for (size_t k = 0; k < df->npartition && same; k++)
-                same = firn_ice_value_equal(&o->partition[k], &df->partition[k]);
-            seen = same;
-        }
-        if (!seen) changed++;
-    }
-    firn_ice_kv sum[32 + 1];
-    size_t ns = 0;
-    char vals[12][32];
-    int nv = 0;
-#define PUT(k, v)                                                                        \
-    do {                                                                                 \
-        snprintf(vals[nv], sizeof vals[nv], "%lld", (long long)(v));                     \
-        sum[ns].key = (k);                                                               \
-        sum[ns].value = vals[nv++];                                                      \
-        ns++;                                                                            \
-    } while (0)
-    sum[ns++] = (firn_ice_kv){"operation", "append"};
-    PUT("added-data-files", files);
-    PUT("added-records", records);
-    PUT("added-files-size", bytes);
-    PUT("changed-partition-count", changed);
-    int64_t tot;
-    if (total_of(parent, "total-records", records, &tot)) PUT("total-records", tot);
-    if (total_of(parent, "total-files-size", bytes, &tot)) PUT("total-files-size", tot);
-    if (total_of(parent, "total-data-files", files, &tot)) PUT("total-data-files", tot);
-    if (total_of(parent, "total-delete-files", 0, &tot)) PUT("total-delete-files", tot);
-    if (total_of(parent, "total-position-deletes", 0, &tot)) PUT("total-position-deletes", tot);
-    if (total_of(parent, "total-equality-deletes", 0, &tot)) PUT("total-equality-deletes", tot);
-#undef PUT
-    firn_ice_kv *all = firn_arena_alloc(&scratch, (ns + fa->nextra + 1) * sizeof *all);
-    memcpy(all, sum, ns * sizeof *sum);
-    size_t nall = ns;
-    for (size_t i = 0; i < fa->nextra; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < ns; j++) dup = dup || strcmp(sum[j].key, fa->extra[i].key) == 0;
-        if (!dup) all[nall++] = fa->extra[i];
-    }
-
-    firn_ice_snapshot snap;
-    memset(&snap, 0, sizeof snap);
-    snap.snapshot_id = fa->snapshot_id;
-    snap.has_parent = parent != NULL;
-    snap.parent_snapshot_id = parent ? parent_id : -1;
-    snap.sequence_number = seq;
-    snap.timestamp_ms = md->last_updated_ms;
-    snap.manifest_list = loc;
-    snap.summary = all;
-    snap.nsummary = nall;
-    snap.has_schema_id = true;
-    snap.schema_id = md->current_schema_id;
-    rc = firn_ice_metadata_add_snapshot(md, &snap, err);
-    if (rc == 0) {
-        firn_ice_ref r = head ? *head : firn_ice_ref_make(fa->branch, fa->snapshot_id,
-                                                          FIRN_ICE_REF_BRANCH);
-        r.snapshot_id = fa->snapshot_id;
-        rc = firn_ice_metadata_set_snapshot_ref(md, &r, err);
-    }
-done:
-    firn_arena_release(&scratch);
-    return rc;
-}
-
-static void fa_delete(firn_ice_fast_append *fa, const char *loc) {
-    firn_error e;
-    firn_error_init(&e);
-    firn_io_delete(fa->table->io, loc, &e);
-    firn_error_release(&e);
-}
-
-static void fa_finish(void *ctx, firn_ice_commit_state state) {
-    firn_ice_fast_append *fa = ctx;
-    if (state == FIRN_ICE_COMMIT_UNKNOWN) return; /* keep everything */
-    /* the last list belongs to the attempt that landed (DONE) */
-    size_t keep = state == FIRN_ICE_COMMIT_DONE && fa->nlists ? fa->nlists - 1 : (size_t)-1;
-    for (size_t i = 0; i < fa->nlists; i++)
-        if (i != keep) fa_delete(fa, fa->lists[i]);
-    if (state == FIRN_ICE_COMMIT_FAILED)
-        for (size_t i = 0; i < fa->nmanifests; i++) fa_delete(fa, fa->manifests[i].manifest_path);
-}
-
-firn_ice_update firn_ice_fast_append_update(firn_ice_fast_append *fa) {
-    firn_ice_update u = {fa_apply, fa_finish, fa};
-    return u;
-}
-
-int firn_ice_fast_append_commit(firn_ice_fast_append *fa, firn_ice_commit_info *info,
-                                firn_error *err) {
-    firn_ice_update u = firn_ice_fast_append_update(fa);
-    return firn_ice_table_commit(fa->table, &u, 1, info, err);
-}
-
-void firn_ice_fast_append_free(firn_ice_fast_append *fa) {
-    if (!fa) return;
-    for (size_t i = 0; i < fa->nlists; i++) free(fa->lists[i]);
-    free(fa->lists);
-    free(fa->files);
-    free(fa->extra);
-    free(fa->branch);
-    firn_arena_release(&fa->arena);
-    free(fa);
 }

@@ -24,6 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Java's FastAppend: an append producer with manifest merging off. */
+static firn_ice_producer *fast_append_new(firn_ice_table *t, const char *branch, firn_error *err) {
+    firn_ice_producer *p = firn_ice_producer_new(t, branch, "append", err);
+    if (p) firn_ice_producer_set_merge(p, 0);
+    return p;
+}
+
 static const char SCHEMA_JSON[] =
     "{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
     "{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},"
@@ -158,14 +165,14 @@ int main(int argc, char **argv) {
         const firn_ice_data_file *files;
         size_t nfiles;
         if (firn_ice_data_writer_close(w, &files, &nfiles, &err)) die("close", &err);
-        firn_ice_fast_append *fa = firn_ice_fast_append_new(t, NULL, &err);
+        firn_ice_producer *fa = fast_append_new(t, NULL, &err);
         if (!fa) die("fast append", &err);
         for (size_t i = 0; i < nfiles; i++) {
-            if (firn_ice_fast_append_add_file(fa, &files[i], &err)) die("add file", &err);
+            if (firn_ice_producer_add_file(fa, &files[i], &err)) die("add file", &err);
             firn_buf_appendf(&files_json, "%s\"%s\"", nfiles_total++ ? "," : "", files[i].file_path);
         }
-        if (firn_ice_fast_append_commit(fa, NULL, &err)) die("commit", &err);
-        firn_ice_fast_append_free(fa);
+        if (firn_ice_producer_commit(fa, NULL, &err)) die("commit", &err);
+        firn_ice_producer_free(fa);
         firn_ice_data_writer_free(w);
     }
 

@@ -311,3 +311,59 @@ FIRN_TEST(ice_producer_delete_by_filter_whole_files) {
     fixture_close(&f);
     firn_error_release(&err);
 }
+
+/* One handle committing fast appends back to back builds each manifest list on the
+ * one it wrote before (kept in memory, not read back); another handle's commit in
+ * between makes it read the list from disk. Either way every list on disk holds the
+ * manifests of all earlier appends, newest first, each with the sequence number
+ * and snapshot id of the append that added it and its exact file length. */
+FIRN_TEST(ice_producer_fast_append_lists_chain) {
+    fixture f;
+    firn_error err;
+    firn_error_init(&err);
+    CHECK_MSG(fixture_open(&f, "chain", "100", &err) == 0, "%s", errtext(&err));
+    firn_ice_table *other = NULL;
+    CHECK_OK(firn_ice_table_load(f.cat, "db", "t", &other, &err), &err);
+    int64_t ids[7];
+    for (int k = 0; k < 7; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "f%d", k);
+        const firn_ice_data_file *df = dfile(&f, name, k * 10, k * 10 + 9);
+        firn_ice_table *t = k == 4 ? other : f.t; /* commit 5 through the other handle */
+        if (k == 4) CHECK_OK(firn_ice_table_refresh(other, &err), &err);
+        firn_ice_producer *p = firn_ice_producer_new(t, NULL, "append", &err);
+        CHECK(p);
+        firn_ice_producer_set_merge(p, 0);
+        CHECK_OK(firn_ice_producer_add_file(p, df, &err), &err);
+        CHECK_OK(firn_ice_producer_commit(p, NULL, &err), &err);
+        ids[k] = firn_ice_producer_snapshot_id(p);
+        firn_ice_producer_free(p);
+
+        firn_arena a;
+        firn_arena_init(&a, 0);
+        const firn_ice_snapshot *s = firn_ice_metadata_current_snapshot(t->metadata);
+        CHECK(s && s->snapshot_id == ids[k] && s->sequence_number == k + 1);
+        firn_ice_manifest_file *mfs = NULL;
+        size_t n = 0;
+        CHECK_OK(firn_ice_manifest_list_read(t->io, s->manifest_list, &a, &mfs, &n, NULL, &err),
+                 &err);
+        CHECK_EQ_INT(n, k + 1);
+        for (size_t i = 0; i < n && i <= (size_t)k; i++) {
+            int j = k - (int)i; /* newest first */
+            CHECK_EQ_INT(mfs[i].sequence_number, j + 1);
+            CHECK_EQ_INT(mfs[i].min_sequence_number, j + 1);
+            CHECK(mfs[i].added_snapshot_id == ids[j]);
+            CHECK_EQ_INT(mfs[i].added_files_count, 1);
+            CHECK_EQ_INT(mfs[i].added_rows_count, 10);
+            firn_io_stat st;
+            CHECK_OK(firn_io_stat_file(t->io, mfs[i].manifest_path, &st, &err), &err);
+            CHECK_EQ_INT(mfs[i].manifest_length, (int64_t)st.size);
+        }
+        firn_arena_release(&a);
+        if (k == 4) CHECK_OK(firn_ice_table_refresh(f.t, &err), &err);
+    }
+    CHECK_EQ_STR(sum(f.t, "total-records"), "70");
+    firn_ice_table_free(other);
+    fixture_close(&f);
+    firn_error_release(&err);
+}

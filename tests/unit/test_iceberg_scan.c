@@ -19,6 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Java's FastAppend: an append producer with manifest merging off. */
+static firn_ice_producer *fast_append_new(firn_ice_table *t, const char *branch, firn_error *err) {
+    firn_ice_producer *p = firn_ice_producer_new(t, branch, "append", err);
+    if (p) firn_ice_producer_set_merge(p, 0);
+    return p;
+}
+
 static const char *errtext(const firn_error *err) {
     static char buf[2048];
     return firn_error_format(err, buf, sizeof buf);
@@ -425,18 +432,18 @@ static int64_t append_rows(fixture *f, size_t from, size_t n, const char *branch
     firn_ice_data_writer *w = firn_ice_data_writer_new(f->t->metadata, f->t->io, NULL, &f->err);
     const firn_ice_data_file *files;
     size_t nfiles;
-    firn_ice_fast_append *fa = NULL;
+    firn_ice_producer *fa = NULL;
     if (!w || firn_ice_data_writer_write(w, r.cols, n, &f->err) ||
         firn_ice_data_writer_close(w, &files, &nfiles, &f->err))
         goto out;
-    fa = firn_ice_fast_append_new(f->t, branch, &f->err);
+    fa = fast_append_new(f->t, branch, &f->err);
     if (!fa) goto out;
     for (size_t i = 0; i < nfiles; i++)
-        if (firn_ice_fast_append_add_file(fa, &files[i], &f->err)) goto out;
-    if (firn_ice_fast_append_commit(fa, NULL, &f->err)) goto out;
-    id = firn_ice_fast_append_snapshot_id(fa);
+        if (firn_ice_producer_add_file(fa, &files[i], &f->err)) goto out;
+    if (firn_ice_producer_commit(fa, NULL, &f->err)) goto out;
+    id = firn_ice_producer_snapshot_id(fa);
 out:
-    firn_ice_fast_append_free(fa);
+    firn_ice_producer_free(fa);
     firn_ice_data_writer_free(w);
     rows_free(&r);
     usleep(3000); /* distinct snapshot timestamps for time travel */
@@ -789,10 +796,10 @@ FIRN_TEST(iceberg_scan_schema_evolution) {
         CHECK(w);
         CHECK_OK(firn_ice_data_writer_write(w, cols, 50, &f.err), &f.err);
         CHECK_OK(firn_ice_data_writer_close(w, &files, &nfiles, &f.err), &f.err);
-        firn_ice_fast_append *fa = firn_ice_fast_append_new(f.t, NULL, &f.err);
-        for (size_t i = 0; i < nfiles; i++) CHECK_OK(firn_ice_fast_append_add_file(fa, &files[i], &f.err), &f.err);
-        CHECK_OK(firn_ice_fast_append_commit(fa, NULL, &f.err), &f.err);
-        firn_ice_fast_append_free(fa);
+        firn_ice_producer *fa = fast_append_new(f.t, NULL, &f.err);
+        for (size_t i = 0; i < nfiles; i++) CHECK_OK(firn_ice_producer_add_file(fa, &files[i], &f.err), &f.err);
+        CHECK_OK(firn_ice_producer_commit(fa, NULL, &f.err), &f.err);
+        firn_ice_producer_free(fa);
         firn_ice_data_writer_free(w);
         free(pos);
         free(note_off);
@@ -893,11 +900,11 @@ static int append_file(fixture *f, const char *path, int64_t records, int64_t si
     df.file_size_in_bytes = size;
     df.partition = partition;
     df.npartition = npartition;
-    firn_ice_fast_append *fa = firn_ice_fast_append_new(f->t, NULL, &f->err);
+    firn_ice_producer *fa = fast_append_new(f->t, NULL, &f->err);
     if (!fa) return -1;
-    int rc = firn_ice_fast_append_add_file(fa, &df, &f->err);
-    if (!rc) rc = firn_ice_fast_append_commit(fa, NULL, &f->err);
-    firn_ice_fast_append_free(fa);
+    int rc = firn_ice_producer_add_file(fa, &df, &f->err);
+    if (!rc) rc = firn_ice_producer_commit(fa, NULL, &f->err);
+    firn_ice_producer_free(fa);
     return rc;
 }
 

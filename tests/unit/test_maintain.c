@@ -99,24 +99,25 @@ static int append_rows(firn_ice_table *t, int64_t lo, size_t n, const char *bran
                                    {NULL, NULL, off, (const uint8_t *)data}};
     const firn_ice_data_file *files;
     size_t nfiles;
-    firn_ice_fast_append *fa = NULL;
+    firn_ice_producer *fa = NULL;
     int rc = -1;
     firn_ice_data_writer *w = firn_ice_data_writer_new(t->metadata, t->io, NULL, err);
     if (!w || firn_ice_data_writer_write(w, cols, n, err) ||
         firn_ice_data_writer_close(w, &files, &nfiles, err))
         goto out;
-    fa = firn_ice_fast_append_new(t, branch, err);
+    fa = firn_ice_producer_new(t, branch, "append", err);
+    if (fa) firn_ice_producer_set_merge(fa, 0); /* fast append: one manifest per commit */
     if (!fa) goto out;
     for (size_t i = 0; i < nfiles; i++)
-        if (firn_ice_fast_append_add_file(fa, &files[i], err)) goto out;
+        if (firn_ice_producer_add_file(fa, &files[i], err)) goto out;
     if (source >= 0) {
         char v[32];
         snprintf(v, sizeof v, "%ld", source);
-        firn_ice_fast_append_set_summary(fa, "firn.source.topic.0", v);
+        firn_ice_producer_set_summary(fa, "firn.source.topic.0", v);
     }
-    rc = firn_ice_fast_append_commit(fa, NULL, err);
+    rc = firn_ice_producer_commit(fa, NULL, err);
 out:
-    firn_ice_fast_append_free(fa);
+    firn_ice_producer_free(fa);
     firn_ice_data_writer_free(w);
     free(ids);
     free(off);
