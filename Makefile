@@ -13,6 +13,7 @@
 #   make bench-sim  firn sim's image rendering + encoding against raw tjCompress2
 #   make bench-spool     spool append (fsync batch) and poll against write()+fsync and read()
 #   make bench-scan      table scans: bytes a one-day filter reads, full scan against DuckDB
+#   make bench-pipeline  the pipeline end to end: small events/core, images MB/s, freshness, RSS
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -48,6 +49,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-spool
 .PHONY: bench-maintain
 .PHONY: bench-scan
+.PHONY: bench-pipeline
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -140,6 +142,8 @@ bench-maintain: deps $(BUILDDIR)/bench/bench_maintain
 	@bash bench/maintain.sh
 bench-scan: deps $(BUILDDIR)/bench/bench_scan
 	@bash bench/scan.sh
+bench-pipeline: deps $(BUILDDIR)/bench/bench_pipeline
+	@$(BUILDDIR)/bench/bench_pipeline $(BUILDDIR)/bench-data/pipeline
 
 clean:
 	rm -rf build
