@@ -15,6 +15,7 @@
 #   make bench-scan      table scans: bytes a one-day filter reads, full scan against DuckDB
 #   make bench-s3        S3 FileIO upload/download against `aws s3 cp` (moto_server)
 #   make bench-ingest    HTTP ingest (32 keep-alive clients) against direct spool appends
+#   make bench-pipeline  the pipeline end to end: small events/core, images MB/s, freshness, RSS
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -53,6 +54,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 .PHONY: bench-s3
 .PHONY: bench-catalog
 .PHONY: bench-ingest
+.PHONY: bench-pipeline
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -152,6 +154,9 @@ bench-catalog: deps $(BUILDDIR)/bench/bench_catalog
 
 bench-ingest: deps $(BUILDDIR)/bench/bench_ingest
 	@$(BUILDDIR)/bench/bench_ingest $(BUILDDIR)/bench-data/ingest
+
+bench-pipeline: deps $(BUILDDIR)/bench/bench_pipeline
+	@$(BUILDDIR)/bench/bench_pipeline $(BUILDDIR)/bench-data/pipeline
 
 # the dashboard's files are embedded with .incbin
 $(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)

@@ -21,6 +21,7 @@ typedef struct out_topic {
     int64_t *last_raw; /* per partition: highest raw offset routed there, -1 none */
     /* the messages of the current step */
     firn_msg *msgs;
+    int64_t *raw;      /* the raw offset of each message */
     size_t n, cap;
 } out_topic;
 
@@ -50,20 +51,47 @@ const void *firn_record_header(const firn_record *rec, const char *key, size_t *
     return NULL;
 }
 
+/* Digits only, at most 19 of them (no sign, no spaces): the form the
+ * classifier writes. */
+static bool parse_digits(const char *s, size_t n, int64_t *out) {
+    if (n == 0 || n > 19) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > (uint64_t)INT64_MAX) return false;
+    *out = (int64_t)v;
+    return true;
+}
+
 bool firn_pipeline_raw_ref(const firn_record *rec, int32_t *partition, int64_t *offset) {
     size_t n;
     const char *v = firn_record_header(rec, FIRN_HDR_RAW, &n);
     if (!v || n == 0 || n > 40) return false;
-    char buf[48];
-    memcpy(buf, v, n);
-    buf[n] = 0;
-    long long p, o;
-    char tail;
-    if (sscanf(buf, "%lld:%lld%c", &p, &o, &tail) != 2 || p < 0 || o < 0 || p > INT32_MAX)
+    const char *colon = memchr(v, ':', n);
+    if (!colon) return false;
+    int64_t p, o;
+    if (!parse_digits(v, (size_t)(colon - v), &p) ||
+        !parse_digits(colon + 1, n - (size_t)(colon - v) - 1, &o) || p > INT32_MAX)
         return false;
     *partition = (int32_t)p;
     *offset = o;
     return true;
+}
+
+/* "<partition>:<offset>" into buf (at least 32 bytes); returns the length. */
+static size_t format_ref(char *buf, int32_t partition, int64_t offset) {
+    char tmp[24];
+    size_t n = 0, k = 0;
+    uint64_t v = (uint64_t)(uint32_t)partition;
+    do tmp[k++] = (char)('0' + v % 10); while ((v /= 10));
+    while (k) buf[n++] = tmp[--k];
+    buf[n++] = ':';
+    v = (uint64_t)offset;
+    do tmp[k++] = (char)('0' + v % 10); while ((v /= 10));
+    while (k) buf[n++] = tmp[--k];
+    return n;
 }
 
 int firn_pipeline_resolve(firn_stream *s, const char *raw_topic, const firn_record *rec,
@@ -220,6 +248,7 @@ void firn_classifier_free(firn_classifier *c) {
         free(c->outs[i].name);
         free(c->outs[i].last_raw);
         free(c->outs[i].msgs);
+        free(c->outs[i].raw);
     }
     free(c->outs);
     for (size_t i = 0; i < c->nroutes; i++) free(c->route_values[i]);
@@ -276,11 +305,13 @@ static size_t route(firn_classifier *c, const firn_record *r, const char **reaso
     return dlq;
 }
 
-static void push(out_topic *o, const firn_msg *m) {
+static void push(out_topic *o, const firn_msg *m, int64_t raw_offset) {
     if (o->n == o->cap) {
         o->cap = o->cap ? 2 * o->cap : 256;
         o->msgs = firn_xrealloc(o->msgs, o->cap * sizeof *o->msgs);
+        o->raw = firn_xrealloc(o->raw, o->cap * sizeof *o->raw);
     }
+    o->raw[o->n] = raw_offset;
     o->msgs[o->n++] = *m;
 }
 
@@ -314,13 +345,12 @@ int firn_classifier_step(firn_classifier *c, int timeout_ms, size_t *nconsumed, 
         if (!spool)
             for (size_t j = 0; j < r->n_headers; j++) h[k++] = r->headers[j];
         char ref[48];
-        int len = snprintf(ref, sizeof ref, "%d:%lld", r->partition, (long long)r->offset);
-        h[k++] = (firn_header){FIRN_HDR_RAW, firn_arena_memdup(&c->step, ref, (size_t)len),
-                               (size_t)len};
+        size_t len = format_ref(ref, r->partition, r->offset);
+        h[k++] = (firn_header){FIRN_HDR_RAW, firn_arena_memdup(&c->step, ref, len), len};
         if (reason) h[k++] = (firn_header){FIRN_HDR_REASON, reason, strlen(reason)};
         firn_msg m = {r->partition, r->key, r->key_len, spool ? "" : r->value,
                       spool ? 0 : r->value_len, h, k, r->timestamp_ms};
-        push(o, &m);
+        push(o, &m, r->offset);
         if (reason) dead++;
         else routed++;
     }
@@ -336,13 +366,8 @@ int firn_classifier_step(firn_classifier *c, int timeout_ms, size_t *nconsumed, 
     for (size_t i = 0; i < c->nouts; i++) {
         out_topic *o = &c->outs[i];
         for (size_t j = 0; j < o->n; j++) {
-            int32_t p;
-            int64_t off;
-            firn_record fake = {0};
-            fake.headers = o->msgs[j].headers;
-            fake.n_headers = o->msgs[j].n_headers;
-            if (firn_pipeline_raw_ref(&fake, &p, &off) && off > o->last_raw[p])
-                o->last_raw[p] = off;
+            int32_t p = o->msgs[j].partition;
+            if (o->raw[j] > o->last_raw[p]) o->last_raw[p] = o->raw[j];
         }
     }
     for (size_t i = 0; i < n; i++)

@@ -13,6 +13,23 @@
 #include <string.h>
 #include <time.h>
 
+/* A sequential reader of one raw partition (spool): routed records are index
+ * entries pointing into the raw topic in increasing offset order, so one
+ * consumer per raw partition reads them in the order they are needed instead
+ * of one random read (firn_stream_get) per event. It seeks when the next
+ * wanted offset is behind its window or far ahead of it. */
+typedef struct raw_reader {
+    firn_consumer *c;
+    const firn_record *recs; /* the last poll's records (this partition only) */
+    size_t n, i;
+    int64_t next; /* the offset the consumer returns next */
+} raw_reader;
+
+/* Read on rather than seek when the wanted offset is at most this far ahead. */
+#define RAW_SEEK_GAP 4096
+#define RAW_POLL_RECORDS 4096
+#define RAW_POLL_BYTES (4u << 20)
+
 typedef struct part_state {
     int64_t expected; /* next offset main records (the batch start) */
     int64_t end;      /* one past the last offset in the open batch */
@@ -25,6 +42,9 @@ struct firn_processor {
     int32_t partitions;
     part_state *parts;
     firn_consumer *c;
+    bool spool;
+    raw_reader *raw; /* per raw partition, grown on demand */
+    int32_t nraw;
     firn_rows trusted, untrusted;
     bool has_untrusted;
     size_t batch_events;
@@ -87,6 +107,7 @@ int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_pro
     p->worker = firn_xstrdup(o->worker ? o->worker : "firn");
     if (!p->o.commit_interval_ms) p->o.commit_interval_ms = 1000;
     if (!p->o.commit_max_bytes) p->o.commit_max_bytes = 64ull << 20;
+    p->spool = strcmp(firn_stream_kind(s), "spool") == 0;
     int rc = firn_stream_partitions(s, p->topic, &p->partitions, err);
     if (rc == 0) {
         p->parts = firn_xcalloc((size_t)p->partitions, sizeof *p->parts);
@@ -115,6 +136,8 @@ int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_pro
 void firn_processor_free(firn_processor *p) {
     if (!p) return;
     firn_consumer_close(p->c);
+    for (int32_t i = 0; i < p->nraw; i++) firn_consumer_close(p->raw[i].c);
+    free(p->raw);
     firn_rows_release(&p->trusted);
     if (p->has_untrusted) firn_rows_release(&p->untrusted);
     free(p->parts);
@@ -129,10 +152,63 @@ const firn_processor_stats *firn_processor_get_stats(const firn_processor *p) {
     return &p->stats;
 }
 
+static void raw_reader_drop(raw_reader *rr) {
+    firn_consumer_close(rr->c);
+    memset(rr, 0, sizeof *rr);
+}
+
+/* The raw record at (partition, offset) through the partition's sequential
+ * reader; NULL when the reader cannot get it (the caller falls back to
+ * firn_stream_get, which reports the error). */
+static const firn_record *raw_read(firn_processor *p, int32_t part, int64_t off) {
+    if (part < 0 || part > 65535) return NULL;
+    if (part >= p->nraw) {
+        p->raw = firn_xrealloc(p->raw, (size_t)(part + 1) * sizeof *p->raw);
+        memset(p->raw + p->nraw, 0, (size_t)(part + 1 - p->nraw) * sizeof *p->raw);
+        p->nraw = part + 1;
+    }
+    raw_reader *rr = &p->raw[part];
+    firn_error err;
+    firn_error_init(&err);
+    for (int polls = 0; polls < 64; polls++) {
+        while (rr->i < rr->n && rr->recs[rr->i].offset < off) rr->i++;
+        if (rr->i < rr->n && rr->recs[rr->i].offset == off) return &rr->recs[rr->i];
+        bool behind = rr->i < rr->n; /* the window is past off: a gap or a step back */
+        int rc = 0;
+        if (!rr->c) {
+            firn_consumer_options co;
+            firn_consumer_options_init(&co);
+            co.max_poll_records = RAW_POLL_RECORDS;
+            co.max_poll_bytes = RAW_POLL_BYTES;
+            firn_topic_partition tp = {p->raw_topic, part, off};
+            rc = firn_consumer_open(p->s, &co, &rr->c, &err);
+            if (rc == 0) rc = firn_consumer_assign(rr->c, &tp, 1, &err);
+            rr->next = off;
+        } else if (behind || off < rr->next || off - rr->next > RAW_SEEK_GAP) {
+            rc = firn_consumer_seek(rr->c, p->raw_topic, part, off, &err);
+            rr->next = off;
+        }
+        rr->n = rr->i = 0;
+        rr->recs = NULL;
+        size_t n = 0;
+        if (rc == 0) rc = firn_consumer_poll(rr->c, 1000, &rr->recs, &n, &err);
+        if (rc || n == 0) break;
+        rr->n = n;
+        rr->next = rr->recs[n - 1].offset + 1;
+    }
+    firn_error_release(&err);
+    raw_reader_drop(rr);
+    return NULL;
+}
+
 static int handle(firn_processor *p, const firn_record *r, const char *force, firn_error *err) {
-    firn_record *owned;
-    const firn_record *raw;
-    if (firn_pipeline_resolve(p->s, p->raw_topic, r, &owned, &raw, err)) return -1;
+    firn_record *owned = NULL;
+    const firn_record *raw = NULL;
+    int32_t rp;
+    int64_t ro;
+    if (p->spool && r->value_len == 0 && firn_pipeline_raw_ref(r, &rp, &ro))
+        raw = raw_read(p, rp, ro);
+    if (!raw && firn_pipeline_resolve(p->s, p->raw_topic, r, &owned, &raw, err)) return -1;
     int rc = p->o.on_event(p->o.event_ctx, raw, r, &p->trusted,
                            p->has_untrusted ? &p->untrusted : NULL, force, err);
     if (owned) firn_stream_record_release(owned);

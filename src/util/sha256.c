@@ -1,7 +1,17 @@
-/* sha256.c - SHA-256 (FIPS 180-4), for image digests (image_sha256). */
+/* sha256.c - SHA-256 (FIPS 180-4), for image digests (image_sha256).
+ *
+ * On x86-64 CPUs with the SHA extensions (SHA-NI) the block function runs on
+ * them (about 5x the portable code, which the validator's image digests
+ * otherwise spend most of their time in); elsewhere, portable C. */
 #include "util/util.h"
 
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FIRN_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -39,6 +49,73 @@ static void compress(uint32_t st[8], const uint8_t *block) {
     st[4] += e; st[5] += f; st[6] += g; st[7] += h;
 }
 
+#ifdef FIRN_SHA_NI
+/* nblocks 64-byte blocks with the SHA extensions (Intel's reference layout:
+ * the state as ABEF / CDGH, four rounds per message vector). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t st[8],
+                                                                     const uint8_t *p,
+                                                                     size_t nblocks) {
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)(const void *)&st[0]);
+    __m128i s1 = _mm_loadu_si128((const __m128i *)(const void *)&st[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);       /* CDAB */
+    s1 = _mm_shuffle_epi32(s1, 0x1B);         /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8); /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);      /* CDGH */
+    for (; nblocks; nblocks--, p += 64) {
+        __m128i abef = s0, cdgh = s1, m[4];
+        for (int g = 0; g < 16; g++) {
+            __m128i w;
+            if (g < 4) {
+                w = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * g)),
+                                     mask);
+            } else { /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time */
+                w = _mm_sha256msg1_epu32(m[g & 3], m[(g + 1) & 3]);
+                w = _mm_add_epi32(w, _mm_alignr_epi8(m[(g + 3) & 3], m[(g + 2) & 3], 4));
+                w = _mm_sha256msg2_epu32(w, m[(g + 3) & 3]);
+            }
+            m[g & 3] = w;
+            __m128i k = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)(const void *)&K[4 * g]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, k);
+            k = _mm_shuffle_epi32(k, 0x0E);
+            s0 = _mm_sha256rnds2_epu32(s0, s1, k);
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1B);      /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);       /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0);    /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);       /* ABEF -> HGFE */
+    _mm_storeu_si128((__m128i *)(void *)&st[0], s0);
+    _mm_storeu_si128((__m128i *)(void *)&st[4], s1);
+}
+
+static int have_sha_ni(void) {
+    static int cached = -1; /* benign race: every thread computes the same value */
+    if (cached < 0) {
+        unsigned a, b, c, d;
+        int ok = 0;
+        if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) && (c & bit_SSSE3) &&
+            __get_cpuid_count(7, 0, &a, &b, &c, &d))
+            ok = (b >> 29) & 1; /* CPUID.(EAX=7,ECX=0):EBX.SHA[bit 29] */
+        cached = ok;
+    }
+    return cached;
+}
+#endif
+
+/* nblocks whole blocks. */
+static void compress_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks) {
+#ifdef FIRN_SHA_NI
+    if (have_sha_ni()) {
+        compress_ni(st, p, nblocks);
+        return;
+    }
+#endif
+    for (; nblocks; nblocks--, p += 64) compress(st, p);
+}
+
 void firn_sha256_init(firn_sha256_ctx *s) {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -57,10 +134,14 @@ void firn_sha256_update(firn_sha256_ctx *s, const void *data, size_t n) {
         p += take;
         n -= take;
         if (s->fill < 64) return;
-        compress(s->state, s->block);
+        compress_blocks(s->state, s->block, 1);
         s->fill = 0;
     }
-    for (; n >= 64; p += 64, n -= 64) compress(s->state, p);
+    if (n >= 64) {
+        compress_blocks(s->state, p, n / 64);
+        p += n / 64 * 64;
+        n %= 64;
+    }
     memcpy(s->block, p, n);
     s->fill = n;
 }
@@ -70,12 +151,12 @@ void firn_sha256_final(firn_sha256_ctx *s, uint8_t out[32]) {
     s->block[s->fill++] = 0x80;
     if (s->fill > 56) {
         memset(s->block + s->fill, 0, 64 - s->fill);
-        compress(s->state, s->block);
+        compress_blocks(s->state, s->block, 1);
         s->fill = 0;
     }
     memset(s->block + s->fill, 0, 56 - s->fill);
     for (int i = 0; i < 8; i++) s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(s->state, s->block);
+    compress_blocks(s->state, s->block, 1);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(s->state[i] >> 24);
         out[4 * i + 1] = (uint8_t)(s->state[i] >> 16);
