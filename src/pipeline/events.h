@@ -58,6 +58,8 @@ const firn_type_handler_stats *firn_type_handler_get_stats(const firn_type_handl
 int firn_type_handler_event_id_col(const firn_type_handler *h, const firn_ice_table *prod);
 /* Put an id published earlier into the dedupe window (recovery). */
 void firn_type_handler_remember(firn_type_handler *h, const void *id, size_t len, int64_t now_us);
+/* Empty the dedupe window (before re-warming it from main). */
+void firn_type_handler_forget_all(firn_type_handler *h);
 /* firn_event_fn for a type (ctx: the handler). */
 int firn_type_handler_event(void *ctx, const struct firn_record *raw,
                             const struct firn_record *routed, firn_rows *trusted,

@@ -262,6 +262,9 @@ typedef struct firn_processor_options {
     size_t max_poll_records;    /* 0: 10000 */
     firn_event_fn on_event;
     void *event_ctx;
+    /* Called (with event_ctx) when a batch is abandoned and will be read again:
+     * the handler drops what it learned from it. May be NULL. */
+    int (*on_abandon)(void *ctx, firn_error *err);
     const firn_ice_kv *summary; /* extra summary properties on every snapshot */
     size_t nsummary;
 } firn_processor_options;

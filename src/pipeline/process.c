@@ -325,6 +325,9 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     firn_error_init(&local);
     reset_batch(p);
     int r2 = recover(p, &local);
+    /* state the handler built from the abandoned batch (its dedupe window)
+     * goes back to what main holds */
+    if (r2 == 0 && p->o.on_abandon) r2 = p->o.on_abandon(p->o.event_ctx, &local);
     if (r2 == 0) r2 = seek_all(p, &local);
     if (r2) {
         firn_error_release(err);

@@ -249,6 +249,26 @@ static int warm_dedupe(firn_type_handler *h, firn_ice_table *prod, int id_col, f
     return rc;
 }
 
+typedef struct type_ctx {
+    firn_type_handler *h;
+    firn_ice_table *prod;
+    int id_col;
+} type_ctx;
+
+static int type_event(void *ctx, const firn_record *raw, const firn_record *routed,
+                      firn_rows *trusted, firn_rows *untrusted, const char *force,
+                      firn_error *err) {
+    type_ctx *tc = ctx;
+    return firn_type_handler_event(tc->h, raw, routed, trusted, untrusted, force, err);
+}
+
+/* A batch was abandoned: the window goes back to the ids main holds. */
+static int type_abandon(void *ctx, firn_error *err) {
+    type_ctx *tc = ctx;
+    firn_type_handler_forget_all(tc->h);
+    return warm_dedupe(tc->h, tc->prod, tc->id_col, err);
+}
+
 static void *process_thread(void *arg) {
     proc_arg *pa = arg;
     run_ctx *r = pa->r;
@@ -260,6 +280,7 @@ static void *process_thread(void *arg) {
     firn_validator *v = NULL;
     firn_type_handler *h = NULL;
     firn_processor *p = NULL;
+    type_ctx tctx = {0};
     const char *topic = pa->type ? pa->type->topic : cfg->stream_dead_letter_topic;
     if (open_catalog(cfg, &cat, &err)) goto out;
     if (firn_events_open_history_table(cat, &history, &err)) goto out;
@@ -278,8 +299,10 @@ static void *process_thread(void *arg) {
         if (warm_dedupe(h, prod, po.event_id_col, &err)) goto out;
         po.prod = prod;
         po.untrusted = untrusted;
-        po.on_event = firn_type_handler_event;
-        po.event_ctx = h;
+        tctx = (type_ctx){h, prod, po.event_id_col};
+        po.on_event = type_event;
+        po.on_abandon = type_abandon;
+        po.event_ctx = &tctx;
     } else {
         if (firn_events_open_dead_letter_table(cat, cfg, &prod, &err)) goto out;
         po.prod = prod;
