@@ -41,9 +41,12 @@ struct firn_dedupe {
 
 static uint64_t id_hash(const char *id) { return firn_xxh64(id, strlen(id), 7); }
 
-static dd_entry *dd_find(firn_dedupe *d, const char *id) {
+/* An event is known by its id and its payload: a retry repeats both. The same
+ * id with another payload is a different event (the pipeline's duplicate rule
+ * judges it), and both stay known, so a retry of either is recognised. */
+static dd_entry *dd_find(firn_dedupe *d, const char *id, const uint64_t h[2]) {
     for (dd_entry *e = d->slots[id_hash(id) % d->nslots]; e; e = e->chain)
-        if (!strcmp(e->id, id)) return e;
+        if (e->h[0] == h[0] && e->h[1] == h[1] && !strcmp(e->id, id)) return e;
     return NULL;
 }
 
@@ -65,15 +68,10 @@ static void dd_expire(firn_dedupe *d, int64_t now) {
     }
 }
 
-/* Insert (replacing an older entry of the same id). */
+/* Insert (an entry of the same id and payload keeps its first offsets). */
 static void dd_put(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part, int64_t off,
                    int64_t at) {
-    dd_entry *old = dd_find(d, id);
-    if (old) { /* keep the newest payload for this id: update in place */
-        old->h[0] = h[0], old->h[1] = h[1];
-        old->partition = part, old->offset = off;
-        return;
-    }
+    if (dd_find(d, id, h)) return;
     dd_entry *e = firn_xcalloc(1, sizeof *e);
     e->id = firn_xstrdup(id);
     e->h[0] = h[0], e->h[1] = h[1];
@@ -503,8 +501,8 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < nev; i++) {
         if (!ev[i].id) continue;
-        dd_entry *e = dd_find(d, ev[i].id);
-        if (e && e->h[0] == ev[i].h[0] && e->h[1] == ev[i].h[1]) {
+        dd_entry *e = dd_find(d, ev[i].id, ev[i].h);
+        if (e) {
             ev[i].known = true;
             ev[i].partition = e->partition;
             ev[i].offset = e->offset;
