@@ -30,7 +30,8 @@ static void on_signal(int sig) {
 
 static const char usage[] =
     "usage: firn run [--config FILE] [--sim-events N] [--sim-rate R] [--bad-ratio F] [--seed S]\n"
-    "                [--sim-start TIME] [--until-drained] [--set KEY=VALUE]...\n"
+    "                [--sim-start TIME] [--until-drained] [--listen HOST:PORT] [--no-server]\n"
+    "                [--set KEY=VALUE]...\n"
     "       firn classify [--config FILE] [--until-drained] [--set KEY=VALUE]...\n"
     "       firn process --topic T [--config FILE] [--until-drained] [--set KEY=VALUE]...\n";
 
@@ -52,11 +53,14 @@ static int run_stage(int argc, char **argv, const char *stage) {
     o.classify = strcmp(stage, "process") != 0;
     o.process = strcmp(stage, "classify") != 0;
     const char *start = NULL;
+    bool no_server = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--config") && v) config = argv[++i], config_given = true;
         else if (!strcmp(a, "--until-drained")) o.until_drained = true;
+        else if (!strcmp(a, "--listen") && v) o.listen = argv[++i];
+        else if (!strcmp(a, "--no-server")) no_server = true;
         else if (!strcmp(a, "--set") && v && nsets < 64) sets[nsets++] = argv[++i];
         else if (!strcmp(a, "--topic") && v && !strcmp(stage, "process")) o.only_topic = argv[++i];
         else if (!strcmp(a, "--sim-events") && v && !strcmp(stage, "run")) {
@@ -119,6 +123,10 @@ static int run_stage(int argc, char **argv, const char *stage) {
     if (start && firn_sim_parse_ts(start, &o.sim_start_us, &err)) goto fail;
     if (!o.bad_ratio) o.bad_ratio = cfg->sim_bad_ratio;
     if (!o.sim_rate) o.sim_rate = o.until_drained ? 0 : cfg->sim_rate;
+    /* the server runs inside `firn run` (not classify/process) at --listen, or at
+     * server.listen when server.enabled and the run is not a drain-and-exit job */
+    if (no_server || strcmp(stage, "run") != 0) o.listen = NULL;
+    else if (!o.listen && cfg->server_enabled && !o.until_drained) o.listen = cfg->server_listen;
     o.cfg = cfg;
     o.stop = &stop_flag;
     struct sigaction sa;
@@ -131,14 +139,16 @@ static int run_stage(int argc, char **argv, const char *stage) {
     fprintf(stderr,
             "firn %s: %llu simulated (%llu already there), %llu consumed, %llu routed, %llu dead "
             "letters; %llu trusted, %llu untrusted, %llu dead-letter rows in %llu batches "
-            "(%llu published, %llu cherry-picked, %llu rejected, %llu fenced, %llu failed)\n",
+            "(%llu published, %llu cherry-picked, %llu rejected, %llu fenced, %llu failed); "
+            "%llu maintenance runs, %llu compactions\n",
             stage, (unsigned long long)st.sim_appended, (unsigned long long)st.sim_skipped,
             (unsigned long long)st.consumed, (unsigned long long)st.routed,
             (unsigned long long)st.dead_letter, (unsigned long long)st.trusted,
             (unsigned long long)st.untrusted, (unsigned long long)st.dead_letter_rows,
             (unsigned long long)st.batches, (unsigned long long)st.published,
             (unsigned long long)st.cherry_picked, (unsigned long long)st.rejected,
-            (unsigned long long)st.fenced, (unsigned long long)st.errors);
+            (unsigned long long)st.fenced, (unsigned long long)st.errors,
+            (unsigned long long)st.maintenance_runs, (unsigned long long)st.compactions);
     if (rc) goto fail;
     firn_config_free(cfg);
     return 0;

@@ -189,6 +189,7 @@ int firn_events_open_type_tables(firn_catalog *cat, const firn_config *cfg,
             snprintf(media + strlen(media), sizeof media - strlen(media), "%s%s",
                      *media ? "," : "", t->fields[i].name);
     firn_ice_kv props[] = {
+        {"write.parquet.compression-level", "1"}, /* zstd 1: small events are CPU-bound */
         {"write.parquet.media-columns", media},
         {"firn.source.topic", t->topic},
         {"firn.event-type", t->name},
@@ -196,7 +197,7 @@ int firn_events_open_type_tables(firn_catalog *cat, const firn_config *cfg,
         {"firn.owner", cfg->tag_owner ? cfg->tag_owner : "firn"},
     };
     char *ps = firn_events_prod_schema(v);
-    int rc = ensure_table(cat, t->table, ps, t->partition, props, 5, prod, err);
+    int rc = ensure_table(cat, t->table, ps, t->partition, props, 6, prod, err);
     free(ps);
     if (rc) return rc;
     firn_ice_kv uprops[] = {{"write.parquet.media-columns", "image"},

@@ -15,6 +15,8 @@
 #include "io/io.h"
 #include "pipeline/events.h"
 #include "pipeline/validate.h"
+#include "maintain/maintain.h"
+#include "server/server.h"
 #include "sim/sim.h"
 #include "stream/stream.h"
 
@@ -36,6 +38,7 @@ typedef struct run_ctx {
     atomic_bool failed;
     atomic_bool sim_done;
     atomic_bool classify_done;
+    atomic_bool processors_done;
     firn_run_stats stats;
     pthread_mutex_t mu;
     firn_error first_err;
@@ -269,6 +272,38 @@ static int type_abandon(void *ctx, firn_error *err) {
     return warm_dedupe(tc->h, tc->prod, tc->id_col, err);
 }
 
+/* Feed the metrics registry from a processor's counters (deltas since the
+ * last call). */
+static void feed_metrics(const char *table, const firn_processor_stats *ps,
+                         firn_processor_stats *last, bool dead_letter) {
+    char l[700];
+    if (ps->rows_trusted > last->rows_trusted) {
+        snprintf(l, sizeof l, "table=\"%s\",trust=\"%s\"", table,
+                 dead_letter ? "dead-letter" : "trusted");
+        firn_metrics_counter_add("firn_rows_committed_total", l,
+                                 (double)(ps->rows_trusted - last->rows_trusted));
+    }
+    if (ps->rows_untrusted > last->rows_untrusted) {
+        snprintf(l, sizeof l, "table=\"%s\",trust=\"untrusted\"", table);
+        firn_metrics_counter_add("firn_rows_committed_total", l,
+                                 (double)(ps->rows_untrusted - last->rows_untrusted));
+    }
+    snprintf(l, sizeof l, "table=\"%s\"", table);
+    uint64_t batches = ps->published + ps->cherry_picked + ps->rejected;
+    uint64_t before = last->published + last->cherry_picked + last->rejected;
+    if (batches > before) {
+        firn_metrics_histogram_observe("firn_commit_seconds", l, (double)ps->last_commit_ms / 1e3);
+        firn_metrics_gauge_set("firn_freshness_seconds", l, (double)ps->last_freshness_ms / 1e3);
+    }
+    if (ps->rejected > last->rejected)
+        firn_metrics_counter_add("firn_audit_failures_total", l, (double)(ps->rejected - last->rejected));
+    if (ps->fenced > last->fenced)
+        firn_metrics_counter_add("firn_fenced_batches_total", l, (double)(ps->fenced - last->fenced));
+    if (ps->errors > last->errors)
+        firn_metrics_counter_add("firn_failed_batches_total", l, (double)(ps->errors - last->errors));
+    *last = *ps;
+}
+
 static void *process_thread(void *arg) {
     proc_arg *pa = arg;
     run_ctx *r = pa->r;
@@ -320,7 +355,11 @@ static void *process_thread(void *arg) {
         sleep_ms(50);
     }
     if (firn_processor_new(r->stream, &po, &p, &err)) goto out;
+    firn_processor_stats last = {0};
+    char tname[300];
+    snprintf(tname, sizeof tname, "%s.%s", prod->ns, prod->name);
     for (;;) {
+        feed_metrics(tname, firn_processor_get_stats(p), &last, !pa->type);
         if (stopping(r)) {
             if (!atomic_load(&r->failed)) firn_processor_flush(p, &err); /* SIGTERM: commit */
             break;
@@ -366,6 +405,198 @@ out:
     return NULL;
 }
 
+/* ------------------------------------------------------------- maintenance */
+
+/* The tables the pipeline writes (created by the processors). */
+static size_t pipeline_tables(const firn_config *cfg, const char **out, size_t cap) {
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->ntypes && n + 2 <= cap; i++) {
+        out[n++] = cfg->types[i].table;
+        out[n++] = cfg->types[i].untrusted_table;
+    }
+    if (n < cap) out[n++] = FIRN_DEAD_LETTER_TABLE;
+    if (n < cap) out[n++] = FIRN_HISTORY_TABLE;
+    return n;
+}
+
+static int load_ident(firn_catalog *cat, const char *full, firn_ice_table **t, firn_error *err) {
+    char ns[256];
+    const char *dot = strrchr(full, '.');
+    if (!dot || (size_t)(dot - full) >= sizeof ns)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "table name %s", full);
+    memcpy(ns, full, (size_t)(dot - full));
+    ns[dot - full] = 0;
+    return firn_ice_table_load(cat, ns, dot + 1, t, err);
+}
+
+/* The daily tag: the first time main has a snapshot of a new UTC day, tag it
+ * <prefix>YYYY-MM-DD (a tag that expires after tagging.daily-retention). */
+typedef struct tag_ctx {
+    firn_ice_ref ref;
+} tag_ctx;
+
+static int tag_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
+    tag_ctx *tc = ctx;
+    if (firn_ice_metadata_ref(md, tc->ref.name)) return 0; /* another process tagged it */
+    if (!firn_ice_metadata_snapshot(md, tc->ref.snapshot_id)) return 0; /* expired meanwhile */
+    return firn_ice_metadata_set_snapshot_ref(md, &tc->ref, err);
+}
+
+static int tag_daily(const firn_config *cfg, firn_ice_table *t, firn_error *err) {
+    const firn_ice_snapshot *s = firn_ice_metadata_current_snapshot(t->metadata);
+    if (!s) return 0;
+    time_t secs = (time_t)(s->timestamp_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char name[128];
+    snprintf(name, sizeof name, "%s%04d-%02d-%02d",
+             cfg->tag_daily_prefix ? cfg->tag_daily_prefix : "daily-", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday);
+    if (firn_ice_metadata_ref(t->metadata, name)) return 0;
+    tag_ctx tc = {firn_ice_ref_make(name, s->snapshot_id, FIRN_ICE_REF_TAG)};
+    if (cfg->tag_daily_retention_us > 0) tc.ref.max_ref_age_ms = cfg->tag_daily_retention_us / 1000;
+    firn_ice_update u = {tag_apply, NULL, &tc};
+    return firn_ice_table_commit(t, &u, 1, NULL, err);
+}
+
+typedef struct maint_op {
+    const char *name;
+    int64_t interval_us;
+    int64_t next_us;
+} maint_op;
+
+static void record_run(const char *table, const char *op, const firn_maintain_result *res) {
+    char l[700];
+    snprintf(l, sizeof l, "table=\"%s\",op=\"%s\"", table, op);
+    firn_metrics_counter_add("firn_maintenance_runs_total", l, 1);
+    firn_metrics_counter_add("firn_maintenance_bytes_reclaimed_total", l, (double)res->bytes_reclaimed);
+    firn_metrics_counter_add("firn_maintenance_files_removed_total", l,
+                             (double)(res->data_files_deleted + res->manifests_deleted +
+                                      res->manifest_lists_deleted + res->metadata_files_deleted +
+                                      res->orphans_deleted));
+    firn_metrics_counter_add("firn_maintenance_files_rewritten_total", l, (double)res->files_rewritten);
+    firn_metrics_gauge_set("firn_maintenance_last_duration_seconds", l, (double)res->duration_ms / 1e3);
+}
+
+/* Source lag: per topic/partition, the log's end minus what main records. */
+static void feed_lag(run_ctx *r, firn_catalog *cat) {
+    const firn_config *cfg = r->cfg;
+    for (size_t i = 0; i < cfg->ntypes; i++) {
+        firn_error err;
+        firn_error_init(&err);
+        firn_ice_table *t = NULL;
+        if (load_ident(cat, cfg->types[i].table, &t, &err) == 0) {
+            firn_offset_map m = {0};
+            firn_offsets_recover(t->metadata, FIRN_ICE_MAIN_BRANCH, &m, NULL);
+            int32_t np = 0;
+            if (firn_stream_partitions(r->stream, cfg->types[i].topic, &np, &err) == 0)
+                for (int32_t p = 0; p < np; p++) {
+                    firn_watermarks wm;
+                    if (firn_stream_watermarks(r->stream, cfg->types[i].topic, p, &wm, &err)) break;
+                    char l[256];
+                    snprintf(l, sizeof l, "topic=\"%s\",partition=\"%d\"", cfg->types[i].topic, p);
+                    int64_t at = firn_offset_map_get(&m, cfg->types[i].topic, p, wm.low);
+                    firn_metrics_gauge_set("firn_source_lag_records", l, (double)(wm.high - at));
+                }
+            firn_offset_map_release(&m);
+        }
+        firn_ice_table_free(t);
+        firn_error_release(&err);
+    }
+}
+
+static void *maintain_thread(void *arg) {
+    run_ctx *r = arg;
+    const firn_config *cfg = r->cfg;
+    firn_error err;
+    firn_error_init(&err);
+    firn_catalog *cat = NULL;
+    if (open_catalog(cfg, &cat, &err)) {
+        fail(r, "maintain", &err);
+        return NULL;
+    }
+    maint_op ops[] = {
+        {"compact", cfg->compact_interval_us, 0},
+        {"rewrite-manifests", cfg->rewrite_manifests_interval_us, 0},
+        {"expire-snapshots", cfg->expire_interval_us, 0},
+        {"remove-orphans", cfg->orphans_interval_us, 0},
+    };
+    int64_t start = firn_now_us();
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) ops[i].next_us = start + ops[i].interval_us;
+    int64_t next_lag = 0;
+    while (!stopping(r) && !(r->o->until_drained && atomic_load(&r->processors_done))) {
+        int64_t now = firn_now_us();
+        if (now >= next_lag) {
+            feed_lag(r, cat);
+            next_lag = now + 2000000;
+        }
+        const char *tables[64];
+        size_t nt = pipeline_tables(cfg, tables, 64);
+        for (size_t k = 0; k < sizeof ops / sizeof ops[0] && !stopping(r); k++) {
+            maint_op *op = &ops[k];
+            if (op->interval_us <= 0 || now < op->next_us) continue;
+            op->next_us = now + op->interval_us;
+            for (size_t i = 0; i < nt && !stopping(r); i++) {
+                firn_ice_table *t = NULL;
+                if (load_ident(cat, tables[i], &t, &err)) { /* not created yet */
+                    firn_error_release(&err);
+                    firn_error_init(&err);
+                    continue;
+                }
+                firn_maintain_options mo;
+                firn_maintain_options_init(&mo);
+                firn_maintain_result res;
+                memset(&res, 0, sizeof res);
+                int rc = 0;
+                if (!strcmp(op->name, "compact")) {
+                    mo.min_input_files = (int)cfg->compact_min_files;
+                    mo.target_size = cfg->compact_target_file_bytes;
+                    rc = firn_maintain_compact(t, &mo, &res, &err);
+                } else if (!strcmp(op->name, "rewrite-manifests")) {
+                    rc = firn_maintain_rewrite_manifests(t, &mo, &res, &err);
+                } else if (!strcmp(op->name, "expire-snapshots")) {
+                    mo.older_than_ms = cfg->expire_older_than_us / 1000;
+                    mo.retain_last = (int)cfg->expire_retain_last;
+                    rc = firn_maintain_expire_snapshots(t, &mo, &res, &err);
+                    if (rc == 0) rc = firn_maintain_clean_metadata(t, &mo, &res, &err);
+                } else {
+                    mo.orphan_margin_ms = cfg->orphans_older_than_us / 1000;
+                    rc = firn_maintain_remove_orphans(t, &mo, &res, &err);
+                }
+                if (rc) {
+                    char buf[1024];
+                    fprintf(stderr, "firn: maintain %s %s: %s\n", op->name, tables[i],
+                            firn_error_format(&err, buf, sizeof buf));
+                    firn_error_release(&err);
+                    firn_error_init(&err);
+                    char l[700];
+                    snprintf(l, sizeof l, "table=\"%s\",op=\"%s\"", tables[i], op->name);
+                    firn_metrics_counter_add("firn_maintenance_failures_total", l, 1);
+                } else {
+                    record_run(tables[i], op->name, &res);
+                    pthread_mutex_lock(&r->mu);
+                    r->stats.maintenance_runs++;
+                    if (!strcmp(op->name, "compact")) r->stats.compactions += res.groups_committed;
+                    pthread_mutex_unlock(&r->mu);
+                }
+                firn_maintain_result_release(&res);
+                firn_ice_table_free(t);
+            }
+        }
+        if (cfg->tag_daily)
+            for (size_t i = 0; i < cfg->ntypes; i++) {
+                firn_ice_table *t = NULL;
+                if (load_ident(cat, cfg->types[i].table, &t, &err) == 0) tag_daily(cfg, t, &err);
+                firn_error_release(&err);
+                firn_error_init(&err);
+                firn_ice_table_free(t);
+            }
+        sleep_ms(100);
+    }
+    firn_cat_free(cat);
+    return NULL;
+}
+
 /* ------------------------------------------------------------- run */
 
 int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
@@ -376,6 +607,10 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
     r.cfg = cfg;
     pthread_mutex_init(&r.mu, NULL);
     firn_error_init(&r.first_err);
+    /* every table the pipeline creates carries the metadata budget */
+    size_t ndefaults;
+    const firn_ice_kv *defaults = firn_maintain_default_properties(&ndefaults);
+    firn_events_set_table_defaults(defaults, ndefaults);
     firn_stream_options so;
     firn_stream_options_init(&so);
     so.fsync = (firn_fsync_policy)cfg->stream_fsync;
@@ -409,6 +644,23 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
         firn_stream_close(r.stream);
         return FIRN_WRAP(err, err->kind, "raw topic %s", cfg->stream_raw_topic);
     }
+    /* the server shares the run's stream (ingest appends to the same raw topic) */
+    firn_server *server = NULL;
+    if (o->listen) {
+        firn_server_options sopt;
+        firn_server_options_init(&sopt);
+        sopt.cfg = cfg;
+        sopt.listen = o->listen;
+        sopt.stream = r.stream;
+        if (firn_server_start(&sopt, &server, err)) {
+            if (lockfd >= 0) close(lockfd);
+            firn_stream_close(r.stream);
+            return FIRN_WRAP(err, err->kind, "server on %s", o->listen);
+        }
+        if (!o->quiet)
+            fprintf(stderr, "firn: serving the dashboard on http://%s/ (port %d)\n", o->listen,
+                    firn_server_port(server));
+    }
     pthread_t sim_th, cls_th;
     bool sim_on = o->sim_events > 0, cls_on = o->classify;
     if (!sim_on) atomic_store(&r.sim_done, true);
@@ -427,10 +679,16 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
             np++;
         }
     }
+    pthread_t mt_th;
+    bool mt_on = o->process && cfg->maintain_enabled;
+    if (mt_on) pthread_create(&mt_th, NULL, maintain_thread, &r);
     if (sim_on) pthread_join(sim_th, NULL);
     if (cls_on) pthread_join(cls_th, NULL);
     for (size_t i = 0; i < np; i++) pthread_join(pas[i].th, NULL);
+    atomic_store(&r.processors_done, true);
+    if (mt_on) pthread_join(mt_th, NULL);
     free(pas);
+    firn_server_stop(server);
     firn_stream_close(r.stream);
     if (lockfd >= 0) close(lockfd);
     if (st) *st = r.stats;

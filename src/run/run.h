@@ -25,6 +25,7 @@ typedef struct firn_run_options {
     bool process;            /* run the processors */
     const char *only_topic;  /* processors: only this topic (NULL: all) */
     volatile sig_atomic_t *stop; /* set by a signal handler: finish cleanly */
+    const char *listen;      /* serve the dashboard, API, metrics and ingest here (NULL: no) */
     bool quiet;
 } firn_run_options;
 
@@ -33,6 +34,7 @@ typedef struct firn_run_stats {
     uint64_t consumed, routed, dead_letter;
     uint64_t trusted, untrusted, dead_letter_rows;
     uint64_t batches, published, cherry_picked, rejected, fenced, errors;
+    uint64_t maintenance_runs, compactions;
 } firn_run_stats;
 
 void firn_run_options_init(firn_run_options *o);

@@ -149,6 +149,34 @@ second_run() {
 }
 check "a second firn run on the same spool is refused" second_run
 
+# maintenance inside firn run compacts main between a batch's write and its
+# publish: the cherry-pick path publishes it; nothing lost or doubled
+with_maintenance() {
+    local dir=$WORK/maint out
+    out=$(run "$dir" "$N" --sim-rate 2500 --set pipeline.commit-interval=100ms \
+        --set maintain.compact-interval=200ms --set maintain.compact-min-files=2 \
+        --set maintain.expire-interval=500ms --set maintain.rewrite-manifests-interval=700ms 2>&1) ||
+        { echo "$out" | tail -5; return 1; }
+    echo "$out" | tail -1
+    echo "$out" | grep -Eq '[1-9][0-9]* cherry-picked' || { echo "no batch was cherry-picked"; return 1; }
+    echo "$out" | grep -Eq '[1-9][0-9]* compactions' || { echo "nothing was compacted"; return 1; }
+    verify "$dir" "$N" && icebird_same "$dir" parking_entry
+}
+check "compaction between write and publish: cherry-picked, exactly once, icebird reads it" with_maintenance
+check "a daily tag marks the day's first published snapshot" bash -c \
+    "'$FIRN' --warehouse '$WORK/maint/wh' branch list production.parking_entry | grep -q '^daily-2026-'"
+# SIGTERM publishes the open batch and exits cleanly; a restart finishes the job
+sigterm() {
+    local dir=$WORK/term pid rc
+    "$FIRN" --warehouse "$dir/wh" run --set stream.uri="spool:$dir/spool" "${SIM[@]}" \
+        --sim-events "$N" --until-drained --sim-rate 3000 >"$dir.log" 2>&1 & pid=$!
+    sleep 0.8; kill -TERM "$pid"; wait "$pid"; rc=$?
+    [ "$rc" = 0 ] || { echo "exit $rc after SIGTERM"; tail -3 "$dir.log"; return 1; }
+    run "$dir" "$N" >>"$dir.log" 2>&1 || { tail -3 "$dir.log"; return 1; }
+    verify "$dir" "$N"
+}
+check "SIGTERM stops cleanly (exit 0); a restart drains: exactly once" sigterm
+
 # the same on Kafka (librdkafka's mock cluster; topics created through the mock:
 # its controller-less cluster cannot serve CreateTopics)
 coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3; }
