@@ -36,6 +36,8 @@ struct firn_classifier {
     out_topic *outs;   /* routes' distinct topics, then the dead-letter topic last */
     size_t nouts;
     int64_t *next;     /* per raw partition: the next raw offset to consume */
+    size_t dlq_out;    /* index of the dead-letter topic in outs */
+    bool create_unknown;
     firn_classifier_stats stats;
     firn_arena step;   /* headers of the current step */
     firn_event ev;     /* the parser's reusable state */
@@ -111,6 +113,17 @@ int firn_pipeline_resolve(firn_stream *s, const char *raw_topic, const firn_reco
 }
 
 /* ------------------------------------------------------------- setup */
+
+bool firn_topic_name_ok(const char *s, size_t n) {
+    if (n == 0 || n > 100 || s[0] == '.' || s[0] == '_') return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.'))
+            return false;
+    }
+    return true;
+}
 
 static size_t add_out(firn_classifier *c, const char *topic) {
     for (size_t i = 0; i < c->nouts; i++)
@@ -210,7 +223,8 @@ int firn_classifier_new(firn_stream *s, const firn_classifier_options *o, firn_c
         c->route_values[i] = firn_xstrdup(o->routes[i].value);
         c->route_out[i] = add_out(c, o->routes[i].topic);
     }
-    add_out(c, c->dlq);
+    c->dlq_out = add_out(c, c->dlq);
+    c->create_unknown = o->create_unknown;
     for (size_t i = 0; i < c->nouts && rc == 0; i++) {
         rc = firn_stream_create_topic(s, c->outs[i].name, c->partitions, err);
         for (int32_t p = 0; p < c->partitions && rc == 0; p++)
@@ -274,7 +288,7 @@ const firn_classifier_stats *firn_classifier_get_stats(const firn_classifier *c)
  * dead letters (in the step arena). */
 static size_t route(firn_classifier *c, const firn_record *r, const char **reason) {
     *reason = NULL;
-    size_t dlq = c->nouts - 1;
+    size_t dlq = c->dlq_out;
     char buf[300];
     const char *why = firn_event_parse(&c->ev, r->value, r->value_len, &c->lim);
     if (why) { /* parse:syntax (expected ':' at byte 17) */
@@ -299,6 +313,36 @@ static size_t route(firn_classifier *c, const firn_record *r, const char **reaso
         if (strlen(c->route_values[i]) == f->value_len &&
             memcmp(c->route_values[i], f->value, f->value_len) == 0)
             return c->route_out[i];
+    for (size_t i = c->nroutes; i < c->nouts; i++) /* a type created earlier */
+        if (i != dlq && strlen(c->outs[i].name) == f->value_len &&
+            memcmp(c->outs[i].name, f->value, f->value_len) == 0)
+            return i;
+    if (c->create_unknown && firn_topic_name_ok(f->value, f->value_len)) {
+        /* policy create: the type gets its own topic on first sight */
+        char topic[128];
+        memcpy(topic, f->value, f->value_len);
+        topic[f->value_len] = 0;
+        firn_error e;
+        firn_error_init(&e);
+        int64_t *tails = firn_xmalloc((size_t)c->partitions * sizeof *tails);
+        int rc = firn_stream_create_topic(c->s, topic, c->partitions, &e);
+        for (int32_t p = 0; p < c->partitions && rc == 0; p++)
+            rc = read_tail(c, topic, p, &tails[p], &e);
+        if (rc == 0) {
+            size_t k = add_out(c, topic);
+            memcpy(c->outs[k].last_raw, tails, (size_t)c->partitions * sizeof *tails);
+            free(tails);
+            firn_error_release(&e);
+            return k;
+        }
+        free(tails);
+        char eb[200];
+        snprintf(buf, sizeof buf, "route:create-failed (%s: %s)", topic,
+                 firn_error_format(&e, eb, sizeof eb));
+        firn_error_release(&e);
+        *reason = firn_arena_strdup(&c->step, buf);
+        return dlq;
+    }
     snprintf(buf, sizeof buf, "route:unknown-type (%s '%.*s')", c->route_field,
              (int)(f->value_len > 100 ? 100 : f->value_len), f->value);
     *reason = firn_arena_strdup(&c->step, buf);

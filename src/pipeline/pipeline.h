@@ -188,7 +188,15 @@ typedef struct firn_classifier_options {
     const char *checkpoint_path;   /* lower-bound checkpoint file, or NULL */
     size_t max_poll_records;       /* 0: 10000 */
     const struct firn_event_limits *limits; /* parser limits (limits.*), NULL: defaults */
+    /* pipeline.unknown-types = create: an event type not in routes gets a topic
+     * named after it (with the raw topic's partition count) on first sight,
+     * instead of going to dead letters */
+    bool create_unknown;
 } firn_classifier_options;
+
+/* Whether a route value can name a topic: [A-Za-z0-9._-]{1,100}, not starting
+ * with '.' or '_'. */
+bool firn_topic_name_ok(const char *s, size_t n);
 
 typedef struct firn_classifier_stats {
     uint64_t consumed, routed, dead_letter, skipped;

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+struct discovered;
 typedef struct run_ctx {
     const firn_run_options *o;
     const firn_config *cfg;
@@ -39,6 +40,8 @@ typedef struct run_ctx {
     atomic_bool sim_done;
     atomic_bool classify_done;
     atomic_bool processors_done;
+    struct discovered *disc; /* types found at run time (unknown-types: create) */
+    size_t ndisc;
     firn_run_stats stats;
     pthread_mutex_t mu;
     firn_error first_err;
@@ -179,6 +182,7 @@ static void *classify_thread(void *arg) {
     firn_event_limits lim;
     firn_event_limits_from_config(&lim, cfg);
     co.limits = &lim;
+    co.create_unknown = cfg->unknown_types == 1;
     firn_classifier *c = NULL;
     if (firn_classifier_new(r->stream, &co, &c, &err)) goto out;
     for (;;) {
@@ -208,7 +212,7 @@ out:
 /* ------------------------------------------------------------- processors */
 
 typedef struct proc_arg {
-    run_ctx *r;
+    struct run_ctx *r;
     const firn_config_type *type; /* NULL: dead letters */
     pthread_t th;
 } proc_arg;
@@ -401,6 +405,231 @@ out:
         char stage[160];
         snprintf(stage, sizeof stage, "process %s", topic);
         fail(r, stage, &err);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------- discovered types */
+
+/*
+ * pipeline.unknown-types = create: the classifier gives an unknown event type
+ * its own topic; this thread notices the topic, infers the type's fields from
+ * its first records (JSON kinds: integer numbers long, others double, strings
+ * that are ISO timestamps everywhere seen timestamp, else string; booleans;
+ * nested values as their JSON text; an `image` header an image field), and
+ * starts a processor for it with the tables production.<type> and
+ * staging.<type>_untrusted (dashes become underscores), partitioned by day
+ * of the first timestamp field. Not yet: fields that appear only later are
+ * not added (the schema does not evolve), and nested objects/arrays or fields
+ * whose JSON kind varies get no column - trusted rows do not carry them.
+ */
+typedef struct infer_field {
+    char name[128];
+    bool integer_only, number, string, timestamp_only, boolean, nested;
+    size_t seen;
+} infer_field;
+
+static void free_type(firn_config_type *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->nfields; i++) {
+        free(t->fields[i].name);
+        free(t->fields[i].pattern);
+    }
+    free(t->fields);
+    free(t->name);
+    free(t->topic);
+    free(t->table);
+    free(t->untrusted_table);
+    free(t->partition);
+    free(t);
+}
+
+static firn_config_type *infer_type(run_ctx *r, const char *topic, firn_error *err) {
+    const firn_config *cfg = r->cfg;
+    int32_t np = 0;
+    if (firn_stream_partitions(r->stream, topic, &np, err)) return NULL;
+    infer_field fields[64];
+    size_t nf = 0, seen = 0;
+    bool image = false;
+    firn_event ev;
+    firn_event_init(&ev);
+    firn_event_limits lim;
+    firn_event_limits_from_config(&lim, cfg);
+    for (int32_t p = 0; p < np && seen < 100; p++) {
+        firn_watermarks wm;
+        if (firn_stream_watermarks(r->stream, topic, p, &wm, err)) break;
+        if (wm.high <= wm.low) continue;
+        firn_consumer *c = NULL;
+        if (firn_consumer_open(r->stream, NULL, &c, err)) break;
+        firn_topic_partition tp = {topic, p, wm.low};
+        const firn_record *recs;
+        size_t n = 0;
+        if (firn_consumer_assign(c, &tp, 1, err) == 0) firn_consumer_poll(c, 500, &recs, &n, err);
+        for (size_t i = 0; i < n && i < 50; i++) {
+            firn_record *owned;
+            const firn_record *raw;
+            if (firn_pipeline_resolve(r->stream, cfg->stream_raw_topic, &recs[i], &owned, &raw, err))
+                break;
+            if (firn_record_header(raw, "image", NULL)) image = true;
+            if (!firn_event_parse(&ev, raw->value, raw->value_len, &lim)) {
+                seen++;
+                for (size_t k = 0; k < ev.nfields; k++) {
+                    const firn_event_field *f = &ev.fields[k];
+                    if (f->name_len >= sizeof fields[0].name || memchr(f->name, 0, f->name_len)) continue;
+                    size_t j;
+                    for (j = 0; j < nf; j++)
+                        if (strlen(fields[j].name) == f->name_len &&
+                            !memcmp(fields[j].name, f->name, f->name_len))
+                            break;
+                    if (j == nf) {
+                        if (nf == 64) continue;
+                        memset(&fields[nf], 0, sizeof fields[nf]);
+                        memcpy(fields[nf].name, f->name, f->name_len);
+                        fields[nf].integer_only = fields[nf].timestamp_only = true;
+                        nf++;
+                    }
+                    infer_field *x = &fields[j];
+                    x->seen++;
+                    int64_t us;
+                    switch (f->kind) {
+                    case FIRN_JSON_NUMBER:
+                        x->number = true;
+                        if (memchr(f->value, '.', f->value_len) || memchr(f->value, 'e', f->value_len) ||
+                            memchr(f->value, 'E', f->value_len))
+                            x->integer_only = false;
+                        break;
+                    case FIRN_JSON_STRING:
+                        x->string = true;
+                        if (firn_parse_timestamp(f->value, f->value_len, &us)) x->timestamp_only = false;
+                        break;
+                    case FIRN_JSON_TRUE:
+                    case FIRN_JSON_FALSE: x->boolean = true; break;
+                    case FIRN_JSON_OBJECT:
+                    case FIRN_JSON_ARRAY: x->nested = true; break;
+                    default: break;
+                    }
+                }
+            }
+            if (owned) firn_stream_record_release(owned);
+        }
+        firn_consumer_close(c);
+    }
+    firn_event_release(&ev);
+    if (err->kind) return NULL;
+    if (!seen) {
+        FIRN_RAISE(err, FIRN_ERR_NOT_FOUND, "topic %s: no parseable event to infer a type from", topic);
+        return NULL;
+    }
+    firn_config_type *t = firn_xcalloc(1, sizeof *t);
+    t->name = firn_xstrdup(topic);
+    t->topic = firn_xstrdup(topic);
+    char base[128];
+    snprintf(base, sizeof base, "%s", topic);
+    for (char *q = base; *q; q++)
+        if (*q == '-' || *q == '.') *q = '_';
+    char buf[300];
+    snprintf(buf, sizeof buf, "production.%s", base);
+    t->table = firn_xstrdup(buf);
+    snprintf(buf, sizeof buf, "staging.%s_untrusted", base);
+    t->untrusted_table = firn_xstrdup(buf);
+    t->partition = firn_xstrdup("");
+    t->fields = firn_xcalloc(nf + 2, sizeof *t->fields);
+    for (size_t j = 0; j < nf; j++) {
+        infer_field *x = &fields[j];
+        if (!strcmp(x->name, "image") && image) continue; /* the header wins */
+        /* nested values and fields whose kind changes between events get no
+         * column: the validator would refuse every such event */
+        if (x->nested || (x->number + x->string + x->boolean) != 1) continue;
+        firn_config_field *f = &t->fields[t->nfields++];
+        f->name = firn_xstrdup(x->name);
+        f->type = x->number                 ? (x->integer_only ? FIRN_FIELD_LONG : FIRN_FIELD_DOUBLE)
+                  : x->boolean              ? FIRN_FIELD_BOOLEAN
+                  : x->timestamp_only       ? FIRN_FIELD_TIMESTAMP
+                                            : FIRN_FIELD_STRING;
+        f->required = !strcmp(x->name, cfg->route_field);
+        f->unique = !strcmp(x->name, "eventId");
+        f->max_future_us = -1;
+        f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
+        f->min_width = f->min_height = 1;
+        f->max_width = f->max_height = 65535;
+        f->max_bytes = 16 << 20;
+        if (f->type == FIRN_FIELD_TIMESTAMP && !*t->partition) {
+            free(t->partition);
+            snprintf(buf, sizeof buf, "day(%s)", f->name);
+            t->partition = firn_xstrdup(buf);
+        }
+    }
+    if (image) {
+        firn_config_field *f = &t->fields[t->nfields++];
+        f->name = firn_xstrdup("image");
+        f->type = FIRN_FIELD_IMAGE;
+        f->max_future_us = -1;
+        f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
+        f->min_width = f->min_height = 1;
+        f->max_width = f->max_height = 65535;
+        f->max_bytes = 16 << 20;
+    }
+    return t;
+}
+
+static void *process_thread(void *arg);
+
+typedef struct discovered {
+    firn_config_type *type;
+    struct proc_arg *pa;
+} discovered;
+
+static bool known_topic(run_ctx *r, const char *topic) {
+    const firn_config *cfg = r->cfg;
+    if (!strcmp(topic, cfg->stream_raw_topic) || !strcmp(topic, cfg->stream_dead_letter_topic))
+        return true;
+    for (size_t i = 0; i < cfg->ntypes; i++)
+        if (!strcmp(topic, cfg->types[i].topic)) return true;
+    pthread_mutex_lock(&r->mu);
+    bool found = false;
+    for (size_t i = 0; i < r->ndisc && !found; i++) found = !strcmp(r->disc[i].type->topic, topic);
+    pthread_mutex_unlock(&r->mu);
+    return found;
+}
+
+static void *discover_thread(void *arg) {
+    run_ctx *r = arg;
+    firn_error err;
+    firn_error_init(&err);
+    for (bool last = false;;) {
+        bool cls_done = atomic_load(&r->classify_done);
+        char **topics = NULL;
+        size_t n = 0;
+        if (firn_stream_topics(r->stream, &topics, &n, &err) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                if (known_topic(r, topics[i])) continue;
+                firn_config_type *t = infer_type(r, topics[i], &err);
+                if (!t) { /* no event yet: try again later */
+                    firn_error_release(&err);
+                    firn_error_init(&err);
+                    continue;
+                }
+                if (!r->o->quiet)
+                    fprintf(stderr, "firn: new event type %s: %zu fields inferred, tables %s and %s\n",
+                            t->name, t->nfields, t->table, t->untrusted_table);
+                struct proc_arg *pa = firn_xcalloc(1, sizeof *pa);
+                pa->r = r;
+                pa->type = t;
+                pthread_mutex_lock(&r->mu);
+                r->disc = firn_xrealloc(r->disc, (r->ndisc + 1) * sizeof *r->disc);
+                r->disc[r->ndisc++] = (discovered){t, pa};
+                pthread_mutex_unlock(&r->mu);
+                pthread_create(&pa->th, NULL, process_thread, pa);
+            }
+            for (size_t i = 0; i < n; i++) free(topics[i]);
+            free(topics);
+        } else {
+            firn_error_release(&err);
+            firn_error_init(&err);
+        }
+        if (last || stopping(r)) break;
+        if (cls_done) last = true; /* one more look after the classifier's last routing */
+        else sleep_ms(200);
     }
     return NULL;
 }
@@ -679,15 +908,25 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
             np++;
         }
     }
+    pthread_t disc_th;
+    bool disc_on = o->process && !o->only_topic && cfg->unknown_types == 1;
+    if (disc_on) pthread_create(&disc_th, NULL, discover_thread, &r);
     pthread_t mt_th;
     bool mt_on = o->process && cfg->maintain_enabled;
     if (mt_on) pthread_create(&mt_th, NULL, maintain_thread, &r);
     if (sim_on) pthread_join(sim_th, NULL);
     if (cls_on) pthread_join(cls_th, NULL);
+    if (disc_on) pthread_join(disc_th, NULL);
     for (size_t i = 0; i < np; i++) pthread_join(pas[i].th, NULL);
+    for (size_t i = 0; i < r.ndisc; i++) pthread_join(r.disc[i].pa->th, NULL);
     atomic_store(&r.processors_done, true);
     if (mt_on) pthread_join(mt_th, NULL);
     free(pas);
+    for (size_t i = 0; i < r.ndisc; i++) {
+        free_type(r.disc[i].type);
+        free(r.disc[i].pa);
+    }
+    free(r.disc);
     firn_server_stop(server);
     firn_stream_close(r.stream);
     if (lockfd >= 0) close(lockfd);
