@@ -103,11 +103,7 @@ static int read_manifest_list(const firn_ice_table *t, firn_arena *a, firn_ice_m
     *n = 0;
     const firn_ice_snapshot *s = firn_ice_metadata_current_snapshot(t->metadata);
     if (!s) return 0;
-    if (!s->manifest_list)
-        return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
-                          "snapshot %lld embeds its manifests (v1): not supported",
-                          (long long)s->snapshot_id);
-    return firn_ice_manifest_list_read(t->io, s->manifest_list, a, mfs, n, NULL, err);
+    return firn_ice_snapshot_manifest_files(t->io, s, a, mfs, n, err);
 }
 
 /* A partition field's bound in human form, or null. */
