@@ -111,9 +111,9 @@ check "v1old: with a filter on the partition column" v1old_same "part = 1 and id
 check "v1old: inspect files lists the embedded manifest's 2 data files" bash -c "
     '$FIRN' --warehouse '$WH' inspect db.v1old files --format csv >'$WORK/files.csv' &&
     [ \$(grep -c '\.parquet' '$WORK/files.csv') = 2 ] || { cat '$WORK/files.csv'; exit 1; }"
-check "v1old: inspect manifests" bash -c "
+check "v1old: inspect manifests (unknown counts empty)" bash -c "
     '$FIRN' --warehouse '$WH' inspect db.v1old manifests --format csv >'$WORK/m.csv' &&
-    [ \$(grep -c 'm0\.avro' '$WORK/m.csv') = 1 ] || { cat '$WORK/m.csv'; exit 1; }"
+    [ \$(grep -c 'm0\.avro,[0-9]*,0,$(snap v1 1),,,,,,,' '$WORK/m.csv') = 1 ] || { cat '$WORK/m.csv'; exit 1; }"
 
 # ---- a file whose size differs from file_size_in_bytes
 check "size mismatch: an error naming both sizes" \
