@@ -41,6 +41,9 @@ HDRS      := $(wildcard src/*/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/t
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILDDIR)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILDDIR)/obj/%.o)
+# `firn help CMD` prints docs/cli/CMD.md, embedded at build time
+CLI_DOCS  := $(sort $(wildcard docs/cli/*.md))
+CLI_OBJS  += $(BUILDDIR)/obj/gen/cli_docs.o
 
 .PHONY: all firn tests demo test test-unit test-interop test-long asan valgrind fuzz
 .PHONY: fuzz-replay deps clean
@@ -69,6 +72,14 @@ $(BUILDDIR)/libfirn.a: $(LIB_OBJS)
 
 $(BUILDDIR)/firn: $(CLI_OBJS) $(BUILDDIR)/libfirn.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJS) $(BUILDDIR)/libfirn.a $(PKG_LIBS)
+
+$(BUILDDIR)/gen/cli_docs.c: $(CLI_DOCS) scripts/embed_docs.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_docs.sh $(CLI_DOCS) >$@.tmp && mv $@.tmp $@
+
+$(BUILDDIR)/obj/gen/cli_docs.o: $(BUILDDIR)/gen/cli_docs.c src/cli/cli.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILDDIR)/firn-tests: $(TEST_OBJS) $(BUILDDIR)/libfirn.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(BUILDDIR)/libfirn.a $(PKG_LIBS)

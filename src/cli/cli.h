@@ -14,6 +14,15 @@ typedef struct firn_cli_command {
 
 const firn_cli_command *firn_cli_commands(size_t *n);
 
+/* docs/cli/<name>.md, embedded at build time (scripts/embed_docs.sh); the array
+ * ends with {NULL, NULL}. */
+typedef struct firn_cli_doc {
+    const char *name;
+    const char *text;
+} firn_cli_doc;
+extern const firn_cli_doc firn_cli_docs[];
+extern const size_t firn_cli_ndocs;
+
 int firn_cmd_help(int argc, char **argv);
 int firn_cmd_avro(int argc, char **argv);
 int firn_cmd_parquet(int argc, char **argv);

@@ -103,12 +103,11 @@ static int read_manifest_list(const firn_ice_table *t, firn_arena *a, firn_ice_m
     *n = 0;
     const firn_ice_snapshot *s = firn_ice_metadata_current_snapshot(t->metadata);
     if (!s) return 0;
-    if (!s->manifest_list)
-        return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
-                          "snapshot %lld embeds its manifests (v1): not supported",
-                          (long long)s->snapshot_id);
-    return firn_ice_manifest_list_read(t->io, s->manifest_list, a, mfs, n, NULL, err);
+    return firn_ice_snapshot_manifest_files(t->io, s, a, mfs, n, err);
 }
+
+/* A manifest count; null when unknown (-1: a v1 list left it null, or an embedded manifest). */
+static json_t *count_json(int64_t n) { return n < 0 ? json_null() : json_integer(n); }
 
 /* A partition field's bound in human form, or null. */
 static json_t *partition_bound_json(const firn_ice_metadata *md, const firn_ice_partition_spec *spec,
@@ -163,14 +162,14 @@ static int do_manifests(const firn_ice_table *t, firn_cli_out *o, firn_arena *a,
         json_object_set_new(row, "length", json_integer(m->manifest_length));
         json_object_set_new(row, "partition_spec_id", json_integer(m->partition_spec_id));
         json_object_set_new(row, "added_snapshot_id", json_integer(m->added_snapshot_id));
-        json_object_set_new(row, "added_data_files_count", json_integer(m->added_files_count));
-        json_object_set_new(row, "added_rows_count", json_integer(m->added_rows_count));
+        json_object_set_new(row, "added_data_files_count", count_json(m->added_files_count));
+        json_object_set_new(row, "added_rows_count", count_json(m->added_rows_count));
         json_object_set_new(row, "existing_data_files_count",
-                            json_integer(m->existing_files_count));
-        json_object_set_new(row, "existing_rows_count", json_integer(m->existing_rows_count));
+                            count_json(m->existing_files_count));
+        json_object_set_new(row, "existing_rows_count", count_json(m->existing_rows_count));
         json_object_set_new(row, "deleted_data_files_count",
-                            json_integer(m->deleted_files_count));
-        json_object_set_new(row, "deleted_rows_count", json_integer(m->deleted_rows_count));
+                            count_json(m->deleted_files_count));
+        json_object_set_new(row, "deleted_rows_count", count_json(m->deleted_rows_count));
         json_object_set_new(row, "partition_summaries", sums);
         firn_cli_out_row(o, row);
     }

@@ -21,7 +21,7 @@
 static const char usage[] =
     "usage: firn scan NS.TABLE [--ref R | --snapshot ID | --as-of TIME] [--where EXPR]\n"
     "                 [--columns a,b] [--limit N] [--format jsonl|csv|table|parquet]\n"
-    "                 [--output FILE] [--changes-since SNAPSHOT_ID]\n";
+    "                 [--output FILE] [--changes-since SNAPSHOT_ID] [--allow-size-mismatch]\n";
 
 /* ------------------------------------------------------------ row printer */
 
@@ -365,6 +365,7 @@ static int run_scan(firn_cli_env *env, int argc, char **argv, firn_error *err) {
         } else if (strcmp(a, "--format") == 0 && more) fmt = argv[++i];
         else if (strcmp(a, "--output") == 0 && more) output = argv[++i];
         else if (strcmp(a, "--changes-since") == 0 && more) since_arg = argv[++i];
+        else if (strcmp(a, "--allow-size-mismatch") == 0) opts.allow_size_mismatch = true;
         else if (a[0] != '-' && !name) name = a;
         else return firn_cli_usage(usage);
     }

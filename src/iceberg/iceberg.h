@@ -1118,6 +1118,17 @@ int firn_ice_manifest_list_read(struct firn_io *io, const char *location, firn_a
 int firn_ice_manifest_list_read_mem(const void *data, size_t len, firn_arena *a,
                                     firn_ice_manifest_file **out, size_t *n,
                                     firn_ice_manifest_list_header *hdr, firn_error *err);
+/*
+ * The manifests of snapshot snap, allocated in a: its manifest list's entries,
+ * or for a v1 snapshot that embeds a "manifests" array instead (early Java
+ * tables) one entry per location as Java's BaseSnapshot makes them: the exact
+ * file length, the header's partition-spec-id (0 when absent) and content,
+ * sequence numbers 0, added_snapshot_id = the snapshot's, every count -1
+ * (unknown), no partition summaries. Each embedded manifest's header is read.
+ */
+int firn_ice_snapshot_manifest_files(struct firn_io *io, const firn_ice_snapshot *snap,
+                                     firn_arena *a, firn_ice_manifest_file **out, size_t *n,
+                                     firn_error *err);
 /* ============================================ end of MANIFESTS AND MANIFEST LISTS */
 
 /* ==================================================================

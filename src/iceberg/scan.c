@@ -561,22 +561,58 @@ static int assign_deletes(firn_ice_scan *s, firn_error *err) {
     return 0;
 }
 
+int firn_ice_snapshot_manifest_files(struct firn_io *io, const firn_ice_snapshot *snap,
+                                     firn_arena *a, firn_ice_manifest_file **out, size_t *n,
+                                     firn_error *err) {
+    ICE_ERR_GUARD(err);
+    *out = NULL;
+    *n = 0;
+    if (snap->manifest_list)
+        return firn_ice_manifest_list_read(io, snap->manifest_list, a, out, n, NULL, err);
+    if (!snap->nmanifests) return 0;
+    /* v1 without a manifest list: what Java's BaseSnapshot builds for each
+     * embedded location (GenericManifestFile: the snapshot's id, no sequence
+     * numbers, unknown counts), with the spec id and content of the header */
+    firn_ice_manifest_file *v = firn_arena_calloc(a, snap->nmanifests * sizeof *v);
+    for (size_t i = 0; i < snap->nmanifests; i++) {
+        const char *path = snap->manifests[i];
+        firn_io_stat st;
+        if (firn_io_stat_file(io, path, &st, err))
+            return FIRN_WRAP(err, err->kind, "snapshot %lld: embedded manifest %s",
+                             (long long)snap->snapshot_id, path);
+        firn_ice_manifest_reader *r = firn_ice_manifest_reader_open(io, path, err);
+        if (!r)
+            return FIRN_WRAP(err, err->kind, "snapshot %lld: cannot read embedded manifest %s",
+                             (long long)snap->snapshot_id, path);
+        const firn_ice_manifest_header *h = firn_ice_manifest_reader_header(r);
+        firn_ice_manifest_file *m = &v[i];
+        m->manifest_path = firn_arena_strdup(a, path);
+        m->manifest_length = (int64_t)st.size;
+        m->partition_spec_id = h->partition_spec_id >= 0 ? h->partition_spec_id : 0;
+        m->content = h->content == FIRN_ICE_MANIFEST_DELETES ? (firn_ice_content)FIRN_ICE_MANIFEST_DELETES
+                                                             : FIRN_ICE_CONTENT_DATA;
+        m->sequence_number = m->min_sequence_number = 0;
+        m->added_snapshot_id = snap->snapshot_id;
+        m->added_files_count = m->existing_files_count = m->deleted_files_count = -1;
+        m->added_rows_count = m->existing_rows_count = m->deleted_rows_count = -1;
+        firn_ice_manifest_reader_free(r);
+    }
+    *out = v;
+    *n = snap->nmanifests;
+    return 0;
+}
+
 static int plan(firn_ice_scan *s, firn_error *err) {
     const firn_ice_snapshot *snap = s->snap;
     s->stats.total_bytes = s->stats.total_records = -1;
     if (!snap) return 0;
-    if (!snap->manifest_list)
-        return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
-                          "snapshot %lld embeds its manifests (a v1 table without manifest list); "
-                          "not supported yet",
-                          (long long)snap->snapshot_id);
     const char *tfs = firn_ice_snapshot_summary_get(snap, "total-files-size");
     const char *trc = firn_ice_snapshot_summary_get(snap, "total-records");
     if (tfs) s->stats.total_bytes = strtoll(tfs, NULL, 10);
     if (trc) s->stats.total_records = strtoll(trc, NULL, 10);
     firn_ice_manifest_file *mfs = NULL;
     size_t n = 0;
-    if (firn_ice_manifest_list_read(s->io, snap->manifest_list, &s->arena, &mfs, &n, NULL, err))
+    if (firn_ice_snapshot_manifest_files(s->io, snap, &s->arena, &mfs, &n, err))
         return FIRN_WRAP(err, err->kind, "cannot read the manifest list of snapshot %lld",
                          (long long)snap->snapshot_id);
     for (size_t i = 0; i < n; i++) {
