@@ -339,8 +339,11 @@ static void check_subscribe(conf *c) {
         const firn_record *r;
         size_t n;
         CHECK_OK(firn_consumer_poll(cons, 100, &r, &n, &err), &err);
-        for (size_t i = 0; i < n; i++, seen++)
-            if (r[i].offset < 4 || atoi((const char *)r[i].value) % 2 != r[i].partition) ok = false;
+        for (size_t i = 0; i < n; i++, seen++) {
+            char num[16] = {0}; /* values are not NUL-terminated */
+            memcpy(num, r[i].value, r[i].value_len < 15 ? r[i].value_len : 15);
+            if (r[i].offset < 4 || atoi(num) % 2 != r[i].partition) ok = false;
+        }
     }
     CHECK_EQ_INT(sc.calls, 1);
     CHECK_EQ_INT(sc.n, 2);
