@@ -37,6 +37,7 @@ int firn_cmd_scan(int argc, char **argv);
 int firn_cmd_inspect(int argc, char **argv);
 int firn_cmd_publish(int argc, char **argv);
 int firn_cmd_sim(int argc, char **argv);
+int firn_cmd_collect(int argc, char **argv);
 int firn_cmd_run(int argc, char **argv);
 int firn_cmd_classify(int argc, char **argv);
 int firn_cmd_process(int argc, char **argv);

@@ -24,6 +24,7 @@ static const firn_cli_command commands[] = {
     {"classify", firn_cmd_classify, "run the classifier alone: raw topic to per-type topics"},
     {"process", firn_cmd_process, "run one topic's processor alone: validate and publish with WAP"},
     {"publish", firn_cmd_publish, "fast-forward main to a branch in every table of a namespace, all or none"},
+    {"collect", firn_cmd_collect, "ingest a directory of image + sidecar JSON frames onto the raw topic"},
     {"sim", firn_cmd_sim, "simulate the parking lot: events with gate-camera images"},
     {"topic", firn_cmd_topic, "list, create, describe, produce to or consume from stream topics"},
     {"maintain", firn_cmd_maintain, "expire snapshots, remove orphans, compact, rewrite manifests"},

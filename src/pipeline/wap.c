@@ -30,8 +30,17 @@
 
 typedef struct fence_ctx {
     const firn_wap_batch *b;
-    bool failed;
+    const firn_offset_map *end; /* the offsets this publish records on main */
+    int64_t branch_snapshot;    /* fast-forward: the branch must still hold it; -1 = no check */
+    bool failed;                /* another worker published this batch's offsets */
+    bool moved;                 /* main's other offsets or the branch moved: recompute, cherry-pick */
 } fence_ctx;
+
+static bool in_batch(const firn_wap_batch *b, const char *topic, int32_t partition) {
+    for (size_t i = 0; i < b->nranges; i++)
+        if (b->ranges[i].partition == partition && !strcmp(b->ranges[i].topic, topic)) return true;
+    return false;
+}
 
 static int fence_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
     fence_ctx *f = ctx;
@@ -50,6 +59,32 @@ static int fence_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
                             r->partition, (long long)r->start);
             err->retriable = false;
             break;
+        }
+    }
+    /* the map this publish records carries main's offsets of the partitions
+     * outside the batch as they were when it was computed: another worker may
+     * have advanced them since (recording the old ones would hand its records
+     * out again) */
+    for (size_t i = 0; rc == 0 && f->end && i < m.n; i++) {
+        if (in_batch(f->b, m.e[i].topic, m.e[i].partition)) continue;
+        if (firn_offset_map_get(f->end, m.e[i].topic, m.e[i].partition, -1) != m.e[i].offset) {
+            f->moved = true;
+            rc = FIRN_RAISE(err, FIRN_ERR_CONFLICT, "main of %s.%s moved %s/%d to %lld meanwhile",
+                            f->b->prod->ns, f->b->prod->name, m.e[i].topic, m.e[i].partition,
+                            (long long)m.e[i].offset);
+            err->retriable = false;
+        }
+    }
+    /* a fast-forward publishes whatever the branch holds: another worker
+     * sharing the branch may have cut it again */
+    if (rc == 0 && f->branch_snapshot >= 0) {
+        const firn_ice_ref *r = firn_ice_metadata_ref(md, f->b->branch);
+        if (!r || r->snapshot_id != f->branch_snapshot) {
+            f->moved = true;
+            rc = FIRN_RAISE(err, FIRN_ERR_CONFLICT, "branch %s of %s.%s no longer holds snapshot %lld",
+                            f->b->branch, f->b->prod->ns, f->b->prod->name,
+                            (long long)f->branch_snapshot);
+            err->retriable = false;
         }
     }
     firn_offset_map_release(&m);
@@ -288,8 +323,10 @@ static int publish(const firn_wap_batch *b, const written *trusted, const writte
                    int64_t branch_snapshot, const firn_offset_map *end, bool rejected,
                    const char *audit_text, firn_wap_result *res, firn_error *err) {
     bool cherry = false;
-    for (int round = 0; round < 2; round++) {
-        fence_ctx fence = {b, false};
+    firn_offset_map fresh = {0};
+    int rc = 0;
+    for (int round = 0; round < 8; round++) {
+        fence_ctx fence = {b, end, rejected || cherry ? -1 : branch_snapshot, false, false};
         firn_ice_ref_update ff = {.op = FIRN_ICE_REF_FAST_FORWARD, .type = FIRN_ICE_REF_BRANCH,
                                   .name = FIRN_ICE_MAIN_BRANCH, .snapshot_id = -1,
                                   .source = b->branch};
@@ -300,14 +337,17 @@ static int publish(const firn_wap_batch *b, const written *trusted, const writte
         prod_updates[nprod++] = (firn_ice_update){fence_apply, NULL, &fence};
         firn_ice_producer *pick = NULL, *unp = NULL, *hp = NULL;
         written hist = {0};
-        int rc = 0;
+        rc = 0;
         int64_t main_id = branch_snapshot;
         if (rejected || cherry) {
             /* rejected: an empty append carrying the offsets; cherry-pick: the
              * audited files again, on main */
             written none = {0};
             pick = append_producer(b->prod, FIRN_ICE_MAIN_BRANCH, rejected ? &none : trusted, err);
-            if (!pick) return FIRN_WRAP(err, err->kind, "publish");
+            if (!pick) {
+                rc = FIRN_WRAP(err, err->kind, "publish");
+                break;
+            }
             set_offsets_summary(pick, end, b);
             if (rejected) {
                 firn_ice_producer_set_summary(pick, "firn.audit", audit_text);
@@ -356,18 +396,38 @@ static int publish(const firn_wap_batch *b, const written *trusted, const writte
             res->main_snapshot_id = main_id;
             res->outcome = rejected ? FIRN_WAP_REJECTED
                            : cherry ? FIRN_WAP_CHERRY_PICKED : FIRN_WAP_PUBLISHED;
-            return 0;
+            break;
+        }
+        /* main's offsets outside the batch, or the shared branch, moved: the
+         * batch's own offsets still hold, so record main's current map with
+         * them and re-apply the audited files */
+        if (fence.moved && !fence.failed && info.state == FIRN_ICE_COMMIT_FAILED) {
+            if (firn_ice_table_refresh(b->prod, err)) break;
+            firn_error_release(err);
+            firn_error_init(err);
+            firn_offset_map_release(&fresh);
+            end_map(b, &fresh);
+            end = &fresh;
+            cherry = !rejected;
+            continue;
         }
         /* main moved under the fast-forward (and the fence held): cherry-pick */
         if (!rejected && !cherry && !fence.failed && err->kind == FIRN_ERR_CONFLICT &&
             !err->retriable && info.state == FIRN_ICE_COMMIT_FAILED) {
             cherry = true;
-            if (firn_ice_table_refresh(b->prod, err)) return rc;
+            if (firn_ice_table_refresh(b->prod, err)) break;
+            firn_offset_map_release(&fresh);
+            end_map(b, &fresh);
+            end = &fresh;
             continue;
         }
-        return rc;
+        break;
     }
-    return FIRN_RAISE(err, FIRN_ERR_INTERNAL, "publish: no outcome");
+    firn_offset_map_release(&fresh);
+    if (rc && err->kind == FIRN_OK)
+        rc = FIRN_RAISE(err, FIRN_ERR_CONFLICT, "publish: main of %s.%s kept moving", b->prod->ns,
+                        b->prod->name);
+    return rc;
 }
 
 /* ------------------------------------------------------------- entry points */
