@@ -118,12 +118,12 @@ done
 # (and what the handler learned from it - the dedupe window - forgotten)
 io_error() {
     local dir=$WORK/io-$1
-    FIRN_IO_FAIL_AT=$1 run "$dir" "$N" >"$dir.log" 2>&1 || { tail -5 "$dir.log"; return 1; }
+    FIRN_IO_FAIL_OP=write FIRN_IO_FAIL_AT=$1 run "$dir" "$N" >"$dir.log" 2>&1 || { tail -5 "$dir.log"; return 1; }
     grep -q "batch not published, re-reading" "$dir.log" || { echo "no batch failed"; return 1; }
     verify "$dir" "$N"
 }
-for n in 150 400; do
-    check "an I/O error at write step $n: the batch is re-read, exactly once" io_error "$n"
+for n in 20 60; do
+    check "an I/O error at file write $n: the batch is re-read, exactly once" io_error "$n"
 done
 # SIGKILL at a random moment mid-batch, twice, then drain
 midbatch() {
