@@ -11,10 +11,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 N=${SERVE_LOAD_EVENTS:-5000}
-NF=${SERVE_FAULT_EVENTS:-3000}
+NF=${SERVE_FAULT_EVENTS:-4500}
 FAULT_RATE=${SERVE_FAULT_RATE:-1500} # events/s: the fault load lasts NF/FAULT_RATE seconds
 D=$WORK/serve_load
 mkdir -p "$D"
+# make asan builds no tools: the client is the same program either way
+[ -x "$TOOLS/ingest_load" ] || TOOLS=$PWD/build/tools
 SETS=(--set stream.uri="spool:$D/spool" --set pipeline.commit-interval=500ms)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; }
@@ -23,12 +25,12 @@ trap cleanup EXIT
 # serve NAME: start firn serve on a free port; writes the port to $D/port
 serve() {
     "$FIRN" --warehouse "$D/wh" serve --listen 127.0.0.1:0 "${SETS[@]}" \
-        --set server.state-dir="$D/state" --quiet >"$D/$1.out" 2>>"$D/serve.log" &
+        --set server.state-dir="$D/state" --quiet >"$D/serve-$1.out" 2>>"$D/serve.log" &
     SPID=$!
     PIDS+=("$SPID")
     local i port=
     for i in $(seq 200); do
-        port=$(sed -n 's/^firn serve: listening on http:\/\/127\.0\.0\.1:\([0-9]*\)\/$/\1/p' "$D/$1.out" 2>/dev/null)
+        port=$(sed -n 's/^firn serve: listening on http:\/\/127\.0\.0\.1:\([0-9]*\)\/$/\1/p' "$D/serve-$1.out" 2>/dev/null)
         [ -n "$port" ] && break
         sleep 0.05
     done
@@ -79,7 +81,7 @@ check "the server is still up" kill -0 "$SPID"
     --clients 32 --run 2 --rate "$FAULT_RATE" --acked "$D/acked-fault.txt" --retry-for 60 \
     --report "$D/fault.out" >/dev/null 2>"$D/fault.err" &
 LPID=$!
-PERIOD=$("$PY" -c "print(max(0.3, $NF / $FAULT_RATE / 3))")
+PERIOD=$("$PY" -c "print(max(0.3, $NF / $FAULT_RATE / 4))")
 KILLS=0
 for k in 1 2; do
     sleep "$PERIOD"
