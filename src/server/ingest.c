@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define IMAGE_HEADER "image" /* sim.h's FIRN_SIM_IMAGE_HEADER */
 #define ID_FIELD "eventId"
@@ -21,14 +22,14 @@
 /* ------------------------------------------------------------ dedupe window */
 
 typedef struct dd_entry {
-    char *id;
-    uint64_t h[2];
+    uint64_t h[2]; /* the payload hash; h[0] also picks the hash slot */
     int32_t partition;
     int64_t offset;
     int64_t at_us;
     bool pending;            /* its request is appending: not yet acknowledged */
     struct dd_entry *chain;  /* hash slot */
     struct dd_entry *newer;  /* FIFO by time */
+    char id[];               /* the eventId */
 } dd_entry;
 
 struct firn_dedupe {
@@ -43,19 +44,17 @@ struct firn_dedupe {
     size_t file_lines;
 };
 
-static uint64_t id_hash(const char *id) { return firn_xxh64(id, strlen(id), 7); }
-
 /* An event is known by its id and its payload: a retry repeats both. The same
  * id with another payload is a different event (the pipeline's duplicate rule
  * judges it), and both stay known, so a retry of either is recognised. */
 static dd_entry *dd_find(firn_dedupe *d, const char *id, const uint64_t h[2]) {
-    for (dd_entry *e = d->slots[id_hash(id) % d->nslots]; e; e = e->chain)
+    for (dd_entry *e = d->slots[h[0] & (d->nslots - 1)]; e; e = e->chain)
         if (!e->pending && e->h[0] == h[0] && e->h[1] == h[1] && !strcmp(e->id, id)) return e;
     return NULL;
 }
 
 static void dd_unlink(firn_dedupe *d, dd_entry *x) {
-    dd_entry **p = &d->slots[id_hash(x->id) % d->nslots];
+    dd_entry **p = &d->slots[x->h[0] & (d->nslots - 1)];
     while (*p && *p != x) p = &(*p)->chain;
     if (*p) *p = x->chain;
 }
@@ -68,7 +67,6 @@ static void dd_expire(firn_dedupe *d, int64_t now) {
         d->oldest = e->newer;
         if (!d->oldest) d->newest = NULL;
         dd_unlink(d, e);
-        free(e->id);
         free(e);
         d->n--;
     }
@@ -79,14 +77,25 @@ static dd_entry *dd_put(firn_dedupe *d, const char *id, const uint64_t h[2], int
                         int64_t off, int64_t at, bool pending) {
     dd_entry *old = dd_find(d, id, h);
     if (old) return old;
-    dd_entry *e = firn_xcalloc(1, sizeof *e);
+    if (d->n >= d->nslots) { /* keep chains short: double the slots */
+        free(d->slots);
+        d->nslots *= 2;
+        d->slots = firn_xcalloc(d->nslots, sizeof *d->slots);
+        for (dd_entry *x = d->oldest; x; x = x->newer) {
+            size_t k = x->h[0] & (d->nslots - 1);
+            x->chain = d->slots[k];
+            d->slots[k] = x;
+        }
+    }
+    size_t idlen = strlen(id);
+    dd_entry *e = firn_xcalloc(1, sizeof *e + idlen + 1);
     e->pending = pending;
-    e->id = firn_xstrdup(id);
+    memcpy(e->id, id, idlen + 1);
     e->h[0] = h[0], e->h[1] = h[1];
     e->partition = part;
     e->offset = off;
     e->at_us = at;
-    size_t k = id_hash(id) % d->nslots;
+    size_t k = h[0] & (d->nslots - 1);
     e->chain = d->slots[k];
     d->slots[k] = e;
     if (d->newest) d->newest->newer = e;
@@ -103,7 +112,6 @@ static void dd_drop(firn_dedupe *d, dd_entry *x) {
     while (*p && *p != x) prev = *p, p = &(*p)->newer;
     if (*p) *p = x->newer;
     if (d->newest == x) d->newest = prev;
-    free(x->id);
     free(x);
     d->n--;
 }
@@ -112,14 +120,45 @@ static void dd_drop(firn_dedupe *d, dd_entry *x) {
  * "AT HASH P ID" for one whose append started (written before the append, so
  * a kill between the append and its acknowledgement line leaves the intent:
  * the next start looks for it in the raw topic). */
+static char *put_dec(char *p, int64_t v) {
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do tmp[n++] = (char)('0' + u % 10), u /= 10;
+    while (u);
+    if (v < 0) *p++ = '-';
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_hex16(char *p, uint64_t v) {
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) p[15 - i] = hex[(v >> (4 * i)) & 15];
+    return p + 16;
+}
+
+/* Formatted by hand: this runs for every event, under the window's lock. */
 static void dd_line(firn_buf *b, const dd_entry *e) {
-    if (e->pending)
-        firn_buf_appendf(b, "%lld %016llx%016llx P %s\n", (long long)e->at_us,
-                         (unsigned long long)e->h[0], (unsigned long long)e->h[1], e->id);
-    else
-        firn_buf_appendf(b, "%lld %016llx%016llx %d %lld %s\n", (long long)e->at_us,
-                         (unsigned long long)e->h[0], (unsigned long long)e->h[1], e->partition,
-                         (long long)e->offset, e->id);
+    size_t idlen = strlen(e->id);
+    firn_buf_reserve(b, 100 + idlen);
+    char *p = (char *)b->data + b->len;
+    p = put_dec(p, e->at_us);
+    *p++ = ' ';
+    p = put_hex16(p, e->h[0]);
+    p = put_hex16(p, e->h[1]);
+    *p++ = ' ';
+    if (e->pending) {
+        *p++ = 'P';
+    } else {
+        p = put_dec(p, e->partition);
+        *p++ = ' ';
+        p = put_dec(p, e->offset);
+    }
+    *p++ = ' ';
+    memcpy(p, e->id, idlen);
+    p += idlen;
+    *p++ = '\n';
+    b->len = (size_t)(p - (char *)b->data);
 }
 
 /* Write lines to the log (mu held). A failed write leaves the window in memory
@@ -187,9 +226,14 @@ static int mkdirs(const char *path, firn_error *err) {
  * has none usable) and xxh64 of value and image under two seeds. */
 static void payload_hash(const char *value, size_t len, const uint8_t *image, size_t ilen,
                          uint64_t h[2]) {
-    h[0] = firn_xxh64(image ? image : (const uint8_t *)"", ilen, firn_xxh64(value, len, 0));
-    h[1] = firn_xxh64(image ? image : (const uint8_t *)"", ilen,
-                      firn_xxh64(value, len, 0x9e3779b97f4a7c15ULL));
+    XXH128_hash_t x = XXH3_128bits(value, len);
+    if (image) { /* the image's hash, seeded by the value's */
+        XXH128_hash_t xi = XXH3_128bits_withSeed(image, ilen, x.low64);
+        x.low64 = xi.low64;
+        x.high64 ^= xi.high64;
+    }
+    h[0] = x.low64;
+    h[1] = x.high64;
 }
 
 static const firn_event_limits ID_LIMITS = {
@@ -344,7 +388,6 @@ void firn_dedupe_close(firn_dedupe *d) {
     }
     for (dd_entry *e = d->oldest; e;) {
         dd_entry *next = e->newer;
-        free(e->id);
         free(e);
         e = next;
     }
@@ -819,10 +862,18 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
         firn_buf_clear(&r->body);
         firn_buf_appendf(&r->body, "{\"topic\":\"%s\",\"accepted\":%zu,\"duplicates\":%zu,\"events\":[",
                          s->cfg->stream_raw_topic, nm, ndup);
-        for (size_t i = 0; i < nev; i++)
-            firn_buf_appendf(&r->body, "%s{\"partition\":%d,\"offset\":%lld%s}", i ? "," : "",
-                             ev[i].partition, (long long)ev[i].offset,
-                             ev[i].known || ev[i].dup_of >= 0 ? ",\"duplicate\":true" : "");
+        for (size_t i = 0; i < nev; i++) {
+            firn_buf_reserve(&r->body, 96);
+            char *p = (char *)r->body.data + r->body.len;
+            if (i) *p++ = ',';
+            memcpy(p, "{\"partition\":", 13), p += 13;
+            p = put_dec(p, ev[i].partition);
+            memcpy(p, ",\"offset\":", 10), p += 10;
+            p = put_dec(p, ev[i].offset);
+            if (ev[i].known || ev[i].dup_of >= 0) memcpy(p, ",\"duplicate\":true", 17), p += 17;
+            *p++ = '}';
+            r->body.len = (size_t)(p - (char *)r->body.data);
+        }
         firn_buf_append_str(&r->body, "]}\n");
         r->status = 202;
         r->content_type = "application/json";
