@@ -4,12 +4,16 @@
  * (<server.state-dir>/ingest-dedupe.log). */
 #include "server/server_internal.h"
 
+#include "pipeline/pipeline.h"
+#include "pipeline/validate.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define IMAGE_HEADER "image" /* sim.h's FIRN_SIM_IMAGE_HEADER */
 #define ID_FIELD "eventId"
@@ -18,13 +22,14 @@
 /* ------------------------------------------------------------ dedupe window */
 
 typedef struct dd_entry {
-    char *id;
-    uint64_t h[2];
+    uint64_t h[2]; /* the payload hash; h[0] also picks the hash slot */
     int32_t partition;
     int64_t offset;
     int64_t at_us;
+    bool pending;            /* its request is appending: not yet acknowledged */
     struct dd_entry *chain;  /* hash slot */
     struct dd_entry *newer;  /* FIFO by time */
+    char id[];               /* the eventId */
 } dd_entry;
 
 struct firn_dedupe {
@@ -39,58 +44,135 @@ struct firn_dedupe {
     size_t file_lines;
 };
 
-static uint64_t id_hash(const char *id) { return firn_xxh64(id, strlen(id), 7); }
-
 /* An event is known by its id and its payload: a retry repeats both. The same
  * id with another payload is a different event (the pipeline's duplicate rule
  * judges it), and both stay known, so a retry of either is recognised. */
 static dd_entry *dd_find(firn_dedupe *d, const char *id, const uint64_t h[2]) {
-    for (dd_entry *e = d->slots[id_hash(id) % d->nslots]; e; e = e->chain)
-        if (e->h[0] == h[0] && e->h[1] == h[1] && !strcmp(e->id, id)) return e;
+    for (dd_entry *e = d->slots[h[0] & (d->nslots - 1)]; e; e = e->chain)
+        if (!e->pending && e->h[0] == h[0] && e->h[1] == h[1] && !strcmp(e->id, id)) return e;
     return NULL;
 }
 
 static void dd_unlink(firn_dedupe *d, dd_entry *x) {
-    dd_entry **p = &d->slots[id_hash(x->id) % d->nslots];
+    dd_entry **p = &d->slots[x->h[0] & (d->nslots - 1)];
     while (*p && *p != x) p = &(*p)->chain;
     if (*p) *p = x->chain;
 }
 
+/* Forget what left the window (a pending entry, and what follows it, stays:
+ * its request holds it). */
 static void dd_expire(firn_dedupe *d, int64_t now) {
-    while (d->oldest && d->oldest->at_us < now - d->window_us) {
+    while (d->oldest && !d->oldest->pending && d->oldest->at_us < now - d->window_us) {
         dd_entry *e = d->oldest;
         d->oldest = e->newer;
         if (!d->oldest) d->newest = NULL;
         dd_unlink(d, e);
-        free(e->id);
         free(e);
         d->n--;
     }
 }
 
 /* Insert (an entry of the same id and payload keeps its first offsets). */
-static void dd_put(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part, int64_t off,
-                   int64_t at) {
-    if (dd_find(d, id, h)) return;
-    dd_entry *e = firn_xcalloc(1, sizeof *e);
-    e->id = firn_xstrdup(id);
+static dd_entry *dd_put(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part,
+                        int64_t off, int64_t at, bool pending) {
+    dd_entry *old = dd_find(d, id, h);
+    if (old) return old;
+    if (d->n >= d->nslots) { /* keep chains short: double the slots */
+        free(d->slots);
+        d->nslots *= 2;
+        d->slots = firn_xcalloc(d->nslots, sizeof *d->slots);
+        for (dd_entry *x = d->oldest; x; x = x->newer) {
+            size_t k = x->h[0] & (d->nslots - 1);
+            x->chain = d->slots[k];
+            d->slots[k] = x;
+        }
+    }
+    size_t idlen = strlen(id);
+    dd_entry *e = firn_xcalloc(1, sizeof *e + idlen + 1);
+    e->pending = pending;
+    memcpy(e->id, id, idlen + 1);
     e->h[0] = h[0], e->h[1] = h[1];
     e->partition = part;
     e->offset = off;
     e->at_us = at;
-    size_t k = id_hash(id) % d->nslots;
+    size_t k = h[0] & (d->nslots - 1);
     e->chain = d->slots[k];
     d->slots[k] = e;
     if (d->newest) d->newest->newer = e;
     else d->oldest = e;
     d->newest = e;
     d->n++;
+    return e;
 }
 
+/* Drop a pending entry whose append failed. */
+static void dd_drop(firn_dedupe *d, dd_entry *x) {
+    dd_unlink(d, x);
+    dd_entry **p = &d->oldest, *prev = NULL;
+    while (*p && *p != x) prev = *p, p = &(*p)->newer;
+    if (*p) *p = x->newer;
+    if (d->newest == x) d->newest = prev;
+    free(x);
+    d->n--;
+}
+
+/* The log's lines: "AT HASH PARTITION OFFSET ID" for an acknowledged event,
+ * "AT HASH P ID" for one whose append started (written before the append, so
+ * a kill between the append and its acknowledgement line leaves the intent:
+ * the next start looks for it in the raw topic). */
+static char *put_dec(char *p, int64_t v) {
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do tmp[n++] = (char)('0' + u % 10), u /= 10;
+    while (u);
+    if (v < 0) *p++ = '-';
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_hex16(char *p, uint64_t v) {
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) p[15 - i] = hex[(v >> (4 * i)) & 15];
+    return p + 16;
+}
+
+/* Formatted by hand: this runs for every event, under the window's lock. */
 static void dd_line(firn_buf *b, const dd_entry *e) {
-    firn_buf_appendf(b, "%lld %016llx%016llx %d %lld %s\n", (long long)e->at_us,
-                     (unsigned long long)e->h[0], (unsigned long long)e->h[1], e->partition,
-                     (long long)e->offset, e->id);
+    size_t idlen = strlen(e->id);
+    firn_buf_reserve(b, 100 + idlen);
+    char *p = (char *)b->data + b->len;
+    p = put_dec(p, e->at_us);
+    *p++ = ' ';
+    p = put_hex16(p, e->h[0]);
+    p = put_hex16(p, e->h[1]);
+    *p++ = ' ';
+    if (e->pending) {
+        *p++ = 'P';
+    } else {
+        p = put_dec(p, e->partition);
+        *p++ = ' ';
+        p = put_dec(p, e->offset);
+    }
+    *p++ = ' ';
+    memcpy(p, e->id, idlen);
+    p += idlen;
+    *p++ = '\n';
+    b->len = (size_t)(p - (char *)b->data);
+}
+
+/* Write lines to the log (mu held). A failed write leaves the window in memory
+ * only: said on stderr. */
+static void dd_write(firn_dedupe *d, const firn_buf *line) {
+    if (!line->len || d->fd < 0) return;
+    size_t done = 0;
+    while (done < line->len) {
+        ssize_t w = write(d->fd, line->data + done, line->len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break;
+        done += (size_t)w;
+    }
+    if (done < line->len) fprintf(stderr, "firn serve: dedupe log %s: %s\n", d->path, strerror(errno));
 }
 
 /* Rewrite the log with the live entries only (tmp + rename). mu held or single-threaded. */
@@ -140,6 +222,118 @@ static int mkdirs(const char *path, firn_error *err) {
     return 0;
 }
 
+/* The id and payload hash of one event as appended: its eventId (NULL when it
+ * has none usable) and xxh64 of value and image under two seeds. */
+static void payload_hash(const char *value, size_t len, const uint8_t *image, size_t ilen,
+                         uint64_t h[2]) {
+    XXH128_hash_t x = XXH3_128bits(value, len);
+    if (image) { /* the image's hash, seeded by the value's */
+        XXH128_hash_t xi = XXH3_128bits_withSeed(image, ilen, x.low64);
+        x.low64 = xi.low64;
+        x.high64 ^= xi.high64;
+    }
+    h[0] = x.low64;
+    h[1] = x.high64;
+}
+
+static const firn_event_limits ID_LIMITS = {
+    .max_event_bytes = SIZE_MAX, .max_field_bytes = SIZE_MAX, .max_depth = 1 << 20,
+    .max_fields = SIZE_MAX, .blob_field = NULL};
+
+/* An eventId usable as a dedupe key: a string of at most MAX_ID bytes, no
+ * newline or NUL (the log is text). NULL otherwise. */
+static const firn_event_field *usable_id(const firn_event *ev) {
+    const firn_event_field *f = firn_event_get(ev, ID_FIELD, sizeof ID_FIELD - 1);
+    if (!f || f->kind != FIRN_JSON_STRING || f->value_len > MAX_ID || f->value_len == 0 ||
+        memchr(f->value, '\n', f->value_len) || memchr(f->value, 0, f->value_len))
+        return NULL;
+    return f;
+}
+
+typedef struct pending_id {
+    const char *id;
+    uint64_t h[2];
+    int64_t at_us;
+    bool found;
+} pending_id;
+
+typedef struct pending_list {
+    pending_id *v;
+    size_t n;
+} pending_list;
+
+/* Intents without an acknowledgement line: the server died while appending
+ * them, or after the append and before the line. Look for each in the raw
+ * topic's records since the oldest intent (walking each partition back from
+ * its end): one that is there was appended, and becomes a known event with its
+ * offsets, so the client's retry is acknowledged without a second append; one
+ * that is not there is forgotten, and its retry appended. */
+static void dd_recover(firn_server *s, firn_dedupe *d, pending_list *pl) {
+    size_t left = 0;
+    int64_t oldest = INT64_MAX;
+    for (size_t i = 0; i < pl->n; i++) {
+        pending_id *p = &pl->v[i];
+        if (dd_find(d, p->id, p->h)) p->found = true;
+        for (size_t k = 0; k < i && !p->found; k++)
+            if (pl->v[k].h[0] == p->h[0] && pl->v[k].h[1] == p->h[1] && !strcmp(pl->v[k].id, p->id))
+                p->found = true; /* the same intent twice: one look is enough */
+        if (p->found) continue;
+        left++;
+        if (p->at_us < oldest) oldest = p->at_us;
+    }
+    if (!left) return;
+    const char *topic = s->cfg->stream_raw_topic;
+    firn_error err;
+    firn_error_init(&err);
+    firn_event ev;
+    firn_event_init(&ev);
+    size_t recovered = 0, scanned = 0;
+    for (int32_t part = 0; part < s->raw_partitions && left; part++) {
+        firn_watermarks wm;
+        if (firn_stream_watermarks(s->stream, topic, part, &wm, &err)) break;
+        for (int64_t off = wm.high - 1; off >= wm.low && left; off--) {
+            firn_record *r = NULL;
+            if (firn_stream_get(s->stream, topic, part, off, &r, &err)) goto out;
+            scanned++;
+            /* records carry their append time in ms; an intent is written before its append */
+            bool older = r->timestamp_ms * 1000 < oldest - 2000000;
+            const firn_event_field *f = NULL;
+            if (!older && !firn_event_parse(&ev, r->value, r->value_len, &ID_LIMITS))
+                f = usable_id(&ev);
+            if (f) {
+                size_t ilen = 0;
+                const uint8_t *img = firn_record_header(r, IMAGE_HEADER, &ilen);
+                uint64_t h[2];
+                payload_hash(r->value, r->value_len, img, ilen, h);
+                for (size_t i = 0; i < pl->n; i++) {
+                    pending_id *p = &pl->v[i];
+                    if (p->found || p->h[0] != h[0] || p->h[1] != h[1] ||
+                        strlen(p->id) != f->value_len || memcmp(p->id, f->value, f->value_len))
+                        continue;
+                    p->found = true;
+                    left--;
+                    recovered++;
+                    dd_put(d, p->id, p->h, part, off, p->at_us, false);
+                }
+            }
+            firn_stream_record_release(r);
+            if (older) break;
+        }
+    }
+out:
+    if (err.kind) {
+        char buf[512];
+        fprintf(stderr, "firn serve: dedupe recovery (%zu ids of an interrupted run were not "
+                        "looked up; their retries are appended again): %s\n",
+                left, firn_error_format(&err, buf, sizeof buf));
+    }
+    if (recovered)
+        fprintf(stderr, "firn serve: %zu events appended by the last run before it stopped are "
+                        "known (%zu raw records read)\n", recovered, scanned);
+    firn_event_release(&ev);
+    firn_error_release(&err);
+}
+
 int firn_dedupe_open(firn_server *s, firn_error *err) {
     if (mkdirs(s->cfg->server_state_dir, err)) return -1;
     firn_dedupe *d = firn_xcalloc(1, sizeof *d);
@@ -156,6 +350,7 @@ int firn_dedupe_open(firn_server *s, firn_error *err) {
     size_t len = 0;
     firn_error e2;
     firn_error_init(&e2);
+    pending_list pend = {0};
     if (firn_read_file(d->path, &data, &len, &e2) == 0) {
         int64_t now = firn_now_us();
         char *p = (char *)data, *end = p + len;
@@ -169,10 +364,16 @@ int firn_dedupe_open(firn_server *s, firn_error *err) {
             if (sscanf(p, "%lld %16llx%16llx %d %lld %n", &at, &h0, &h1, &part, &off, &pos) == 5 &&
                 pos > 0 && p[pos] && at >= now - d->window_us) {
                 uint64_t h[2] = {h0, h1};
-                dd_put(d, p + pos, h, part, off, at);
+                dd_put(d, p + pos, h, part, off, at, false);
+            } else if (pos = 0, sscanf(p, "%lld %16llx%16llx P %n", &at, &h0, &h1, &pos) == 3 &&
+                       pos > 0 && p[pos] && at >= now - d->window_us) {
+                pend.v = firn_xrealloc(pend.v, (pend.n + 1) * sizeof *pend.v);
+                pend.v[pend.n++] = (pending_id){p + pos, {h0, h1}, at, false};
             }
             p = nl + 1;
         }
+        dd_recover(s, d, &pend);
+        free(pend.v);
         free(data);
     }
     firn_error_release(&e2);
@@ -187,7 +388,6 @@ void firn_dedupe_close(firn_dedupe *d) {
     }
     for (dd_entry *e = d->oldest; e;) {
         dd_entry *next = e->newer;
-        free(e->id);
         free(e);
         e = next;
     }
@@ -208,7 +408,9 @@ typedef struct ingest_event {
     uint8_t *image_owned;
     char *key;  /* the key field's value, or NULL */
     char *id;   /* eventId, or NULL (never deduplicated) */
+    size_t key_len;
     uint64_t h[2];
+    struct dd_entry *dd; /* its pending entry in the window, while appending */
     int dup_of;     /* -1, or an earlier event of this request with the same id and payload */
     bool known;     /* acknowledged before (in the window) */
     int32_t partition;
@@ -261,12 +463,20 @@ static void event_release(ingest_event *e) {
     free(e->id);
 }
 
-/* Parse one event's JSON text (and an image from a multipart part, may be
- * NULL). Returns 0, or -1 with a message in why (then: 400). */
-static int parse_event(firn_server *s, const char *text, size_t len, const uint8_t *image,
-                       size_t image_len, ingest_event *e, char *why, size_t whyn) {
-    memset(e, 0, sizeof *e);
-    e->dup_of = -1;
+static void trim(const char **text, size_t *len) {
+    const char *t = *text;
+    size_t n = *len;
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == '\t')) n--;
+    while (n && (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')) t++, n--;
+    *text = t;
+    *len = n;
+}
+
+/* The slow path: jansson, for an event with its image inline as base64 (the
+ * field is cut out and the rest re-serialised) and for what the scanner
+ * refuses but JSON allows (a repeated key). */
+static int parse_event_tree(firn_server *s, const char *text, size_t len, const uint8_t *image,
+                            size_t image_len, ingest_event *e, char *why, size_t whyn) {
     json_error_t jerr;
     json_t *obj = json_loadb(text, len, 0, &jerr);
     if (!obj) {
@@ -291,10 +501,13 @@ static int parse_event(firn_server *s, const char *text, size_t len, const uint8
     }
     const char *k = s->cfg->key_field;
     json_t *kv = k ? json_object_get(obj, k) : NULL;
-    if (kv && json_is_string(kv)) e->key = firn_xstrdup(json_string_value(kv));
+    if (kv && json_is_string(kv)) {
+        e->key = firn_xstrdup(json_string_value(kv));
+        e->key_len = strlen(e->key);
+    }
     json_t *idv = json_object_get(obj, ID_FIELD);
     if (idv && json_is_string(idv) && json_string_length(idv) <= MAX_ID &&
-        !memchr(json_string_value(idv), '\n', json_string_length(idv)) &&
+        json_string_length(idv) > 0 && !memchr(json_string_value(idv), '\n', json_string_length(idv)) &&
         strlen(json_string_value(idv)) == json_string_length(idv))
         e->id = firn_xstrdup(json_string_value(idv));
     if (img) {
@@ -312,21 +525,55 @@ static int parse_event(firn_server *s, const char *text, size_t len, const uint8
         e->value = e->value_owned;
         e->value_len = strlen(e->value_owned);
     } else {
-        /* the bytes as sent, without surrounding white space */
-        while (len && (text[len - 1] == ' ' || text[len - 1] == '\n' || text[len - 1] == '\r' ||
-                       text[len - 1] == '\t'))
-            len--;
-        while (len && (*text == ' ' || *text == '\n' || *text == '\r' || *text == '\t')) text++, len--;
+        trim(&text, &len);
         e->value = text;
         e->value_len = len;
         e->image = image;
         e->image_len = image_len;
     }
     json_decref(obj);
-    e->h[0] = firn_xxh64(e->image ? e->image : (const uint8_t *)"", e->image_len,
-                         firn_xxh64(e->value, e->value_len, 0));
-    e->h[1] = firn_xxh64(e->image ? e->image : (const uint8_t *)"", e->image_len,
-                         firn_xxh64(e->value, e->value_len, 0x9e3779b97f4a7c15ULL));
+    return 0;
+}
+
+/* Parse one event's JSON text (and an image from a multipart part, may be
+ * NULL). Returns 0, or -1 with a message in why (then: 400). The fast path is
+ * the pipeline's scanner (no tree, no allocation but the key and id copies);
+ * ev is the caller's scratch, reused across events. */
+static int parse_event(firn_server *s, firn_event *ev, const char *text, size_t len,
+                       const uint8_t *image, size_t image_len, ingest_event *e, char *why,
+                       size_t whyn) {
+    memset(e, 0, sizeof *e);
+    e->dup_of = -1;
+    trim(&text, &len);
+    const char *reason = firn_event_parse(ev, text, len, &ID_LIMITS);
+    if (!reason && !firn_event_get(ev, IMAGE_HEADER, sizeof IMAGE_HEADER - 1)) {
+        const char *k = s->cfg->key_field;
+        const firn_event_field *kv = k ? firn_event_get(ev, k, strlen(k)) : NULL;
+        if (kv && kv->kind == FIRN_JSON_STRING && !memchr(kv->value, 0, kv->value_len)) {
+            e->key = firn_xmalloc(kv->value_len + 1);
+            memcpy(e->key, kv->value, kv->value_len);
+            e->key[kv->value_len] = 0;
+            e->key_len = kv->value_len;
+        }
+        const firn_event_field *idv = usable_id(ev);
+        if (idv) {
+            e->id = firn_xmalloc(idv->value_len + 1);
+            memcpy(e->id, idv->value, idv->value_len);
+            e->id[idv->value_len] = 0;
+        }
+        e->value = text;
+        e->value_len = len;
+        e->image = image;
+        e->image_len = image_len;
+    } else if (reason && strcmp(reason, "parse:duplicate-key") != 0) {
+        if (!strcmp(reason, "parse:not-object")) snprintf(why, whyn, "an event is a JSON object");
+        else if (!strcmp(reason, "parse:empty")) snprintf(why, whyn, "not JSON: empty event");
+        else snprintf(why, whyn, "not JSON: %s (%s)", firn_event_detail(ev), reason);
+        return -1;
+    } else if (parse_event_tree(s, text, len, image, image_len, e, why, whyn)) {
+        return -1;
+    }
+    payload_hash(e->value, e->value_len, e->image, e->image_len, e->h);
     return 0;
 }
 
@@ -416,6 +663,8 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
     if (!ct) ct = "application/json";
     ingest_event *ev = NULL;
     size_t nev = 0, cap = 0;
+    firn_event fe;
+    firn_event_init(&fe);
     char why[512];
     int bad = 0; /* 400 or 413 */
     const char *text = (const char *)q->body;
@@ -443,7 +692,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             } else {
                 ev = firn_xcalloc(1, sizeof *ev);
                 char w2[400];
-                if (parse_event(s, (const char *)js->data, js->len, im ? im->data : NULL,
+                if (parse_event(s, &fe, (const char *)js->data, js->len, im ? im->data : NULL,
                                 im ? im->len : 0, &ev[0], w2, sizeof w2)) {
                     bad = 400;
                     snprintf(why, sizeof why, "multipart event: %s", w2);
@@ -469,7 +718,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
                     ev = firn_xrealloc(ev, cap * sizeof *ev);
                 }
                 char w2[400];
-                if (parse_event(s, text + pos, l, NULL, 0, &ev[nev], w2, sizeof w2)) {
+                if (parse_event(s, &fe, text + pos, l, NULL, 0, &ev[nev], w2, sizeof w2)) {
                     bad = 400;
                     if (ndjson) snprintf(why, sizeof why, "line %zu: %s", line, w2);
                     else snprintf(why, sizeof why, "%s", w2);
@@ -495,9 +744,12 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
         firn_reply_error(r, bad, "%s", why);
         goto done;
     }
-    /* which events are retries of acknowledged ones */
+    /* which events are retries of acknowledged ones; the others' intents go
+     * to the log before the append (see dd_line) */
     firn_dedupe *d = s->dedupe;
     int64_t now = firn_now_us();
+    firn_buf line;
+    firn_buf_init(&line);
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < nev; i++) {
         if (!ev[i].id) continue;
@@ -514,7 +766,11 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
                 ev[i].dup_of = (int)k;
                 break;
             }
+        if (ev[i].dup_of >= 0) continue;
+        ev[i].dd = dd_put(d, ev[i].id, ev[i].h, -1, -1, now, true);
+        dd_line(&line, ev[i].dd);
     }
+    dd_write(d, &line);
     pthread_mutex_unlock(&d->mu);
     firn_msg *msgs = firn_xcalloc(nev, sizeof *msgs);
     firn_header *hdrs = firn_xcalloc(nev, sizeof *hdrs);
@@ -525,7 +781,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
         if (ev[i].known || ev[i].dup_of >= 0) continue;
         firn_msg *m = &msgs[nm];
         m->partition = -1;
-        if (ev[i].key) m->key = ev[i].key, m->key_len = strlen(ev[i].key);
+        if (ev[i].key) m->key = ev[i].key, m->key_len = ev[i].key_len;
         m->value = ev[i].value;
         m->value_len = ev[i].value_len;
         if (ev[i].image) {
@@ -546,6 +802,12 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
     int rc = nm ? firn_stream_append(s->stream, s->cfg->stream_raw_topic, msgs, nm, offs, parts, &err) : 0;
     if (nm) firn_metrics_histogram_observe("firn_ingest_append_seconds", NULL, (double)(firn_now_ns() - t0) / 1e9);
     if (rc) {
+        /* nothing was appended: the intents are void (a log line is not needed:
+         * the next start finds them in no record) */
+        pthread_mutex_lock(&d->mu);
+        for (size_t k = 0; k < nm; k++)
+            if (ev[which[k]].dd) dd_drop(d, ev[which[k]].dd);
+        pthread_mutex_unlock(&d->mu);
         char buf[512];
         firn_error_format(&err, buf, sizeof buf);
         bool limit = err.kind == FIRN_ERR_LIMIT;
@@ -563,34 +825,24 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
                 ev[i].partition = ev[ev[i].dup_of].partition;
                 ev[i].offset = ev[ev[i].dup_of].offset;
             }
-        /* remember them before answering: a retry after this reply is a duplicate */
-        firn_buf line;
-        firn_buf_init(&line);
+        /* acknowledge them in the log before answering: a retry after this reply is a duplicate */
+        firn_buf_clear(&line);
         pthread_mutex_lock(&d->mu);
-        dd_expire(d, now);
         for (size_t k = 0; k < nm; k++) {
-            ingest_event *e = &ev[which[k]];
-            if (!e->id) continue;
-            dd_put(d, e->id, e->h, e->partition, e->offset, now);
-            dd_entry tmp = {.id = e->id, .h = {e->h[0], e->h[1]}, .partition = e->partition,
-                            .offset = e->offset, .at_us = now};
-            dd_line(&line, &tmp);
-            d->file_lines++;
+            dd_entry *e = ev[which[k]].dd;
+            if (!e) continue;
+            e->pending = false;
+            e->partition = parts[k];
+            e->offset = offs[k];
+            dd_line(&line, e);
+            d->file_lines += 2;
         }
-        if (line.len && d->fd >= 0) {
-            size_t done = 0;
-            while (done < line.len) {
-                ssize_t w = write(d->fd, line.data + done, line.len - done);
-                if (w < 0 && errno == EINTR) continue;
-                if (w < 0) break; /* the window then lives in memory only: logged below */
-                done += (size_t)w;
-            }
-            if (done < line.len) fprintf(stderr, "firn serve: dedupe log %s: %s\n", d->path, strerror(errno));
-            if (now - d->last_sync_us > 1000000) {
-                fdatasync(d->fd);
-                d->last_sync_us = now;
-            }
+        dd_write(d, &line);
+        if (line.len && d->fd >= 0 && now - d->last_sync_us > 1000000) {
+            fdatasync(d->fd);
+            d->last_sync_us = now;
         }
+        dd_expire(d, now);
         if (d->file_lines > 2 * d->n + 100000) {
             firn_error e2;
             firn_error_init(&e2);
@@ -601,7 +853,6 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             firn_error_release(&e2);
         }
         pthread_mutex_unlock(&d->mu);
-        firn_buf_release(&line);
         size_t ndup = nev - nm;
         firn_metrics_counter_add("firn_ingest_events_total", "result=\"accepted\"", (double)nm);
         if (ndup) firn_metrics_counter_add("firn_ingest_events_total", "result=\"duplicate\"", (double)ndup);
@@ -611,10 +862,18 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
         firn_buf_clear(&r->body);
         firn_buf_appendf(&r->body, "{\"topic\":\"%s\",\"accepted\":%zu,\"duplicates\":%zu,\"events\":[",
                          s->cfg->stream_raw_topic, nm, ndup);
-        for (size_t i = 0; i < nev; i++)
-            firn_buf_appendf(&r->body, "%s{\"partition\":%d,\"offset\":%lld%s}", i ? "," : "",
-                             ev[i].partition, (long long)ev[i].offset,
-                             ev[i].known || ev[i].dup_of >= 0 ? ",\"duplicate\":true" : "");
+        for (size_t i = 0; i < nev; i++) {
+            firn_buf_reserve(&r->body, 96);
+            char *p = (char *)r->body.data + r->body.len;
+            if (i) *p++ = ',';
+            memcpy(p, "{\"partition\":", 13), p += 13;
+            p = put_dec(p, ev[i].partition);
+            memcpy(p, ",\"offset\":", 10), p += 10;
+            p = put_dec(p, ev[i].offset);
+            if (ev[i].known || ev[i].dup_of >= 0) memcpy(p, ",\"duplicate\":true", 17), p += 17;
+            *p++ = '}';
+            r->body.len = (size_t)(p - (char *)r->body.data);
+        }
         firn_buf_append_str(&r->body, "]}\n");
         r->status = 202;
         r->content_type = "application/json";
@@ -624,7 +883,9 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
     free(which);
     free(offs);
     free(parts);
+    firn_buf_release(&line);
 done:
+    firn_event_release(&fe);
     for (size_t i = 0; i < nev; i++) event_release(&ev[i]);
     free(ev);
 }

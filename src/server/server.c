@@ -284,9 +284,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             firn_reply_error(&r, 401, "%s needs a bearer token (Authorization: Bearer ...)", url);
         } else {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-            if (cl && strtoull(cl, NULL, 10) > (unsigned long long)s->cfg->server_max_body)
+            unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+            if (n > (unsigned long long)s->cfg->server_max_body)
                 firn_reply_error(&r, 413, "body of %s bytes is over server.max-body (%lld)", cl,
                                  (long long)s->cfg->server_max_body);
+            else if (n)
+                firn_buf_reserve(&st->body, (size_t)n); /* one allocation for the body */
         }
         if (r.status) {
             st->answered = true;
@@ -461,7 +464,7 @@ int firn_server_start(const firn_server_options *o, firn_server **out, firn_erro
         s->raw_partitions = (int32_t)cfg->stream_partitions;
     }
     if (firn_dedupe_open(s, err)) goto fail;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
