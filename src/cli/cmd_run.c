@@ -3,7 +3,10 @@
  *   firn run [--config firn.yaml] [--sim-events N] [--sim-rate R] [--bad-ratio F]
  *            [--seed S] [--sim-start TIME] [--until-drained] [--set KEY=VALUE]...
  *   firn classify [--config firn.yaml] [--until-drained]
- *   firn process --topic T [--config firn.yaml] [--until-drained]
+ *   firn process --topic T [--config firn.yaml] [--until-drained] [--group G [--worker NAME]]
+ *
+ * --group: workers in one consumer group share the topic's partitions, each
+ * staging on branch <branch>-<worker> (worker: --worker, default the host name).
  *
  * The global --catalog and --warehouse override catalog.uri and warehouse.
  * SIGTERM and SIGINT publish the open batch and stop.
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t stop_flag;
 
@@ -33,7 +37,8 @@ static const char usage[] =
     "                [--sim-start TIME] [--until-drained] [--listen HOST:PORT] [--no-server]\n"
     "                [--set KEY=VALUE]...\n"
     "       firn classify [--config FILE] [--until-drained] [--set KEY=VALUE]...\n"
-    "       firn process --topic T [--config FILE] [--until-drained] [--set KEY=VALUE]...\n";
+    "       firn process --topic T [--config FILE] [--until-drained] [--set KEY=VALUE]...\n"
+    "                    [--group G [--worker NAME]]\n";
 
 static int parse_u64(const char *s, uint64_t *out) {
     char *end;
@@ -63,6 +68,8 @@ static int run_stage(int argc, char **argv, const char *stage) {
         else if (!strcmp(a, "--no-server")) no_server = true;
         else if (!strcmp(a, "--set") && v && nsets < 64) sets[nsets++] = argv[++i];
         else if (!strcmp(a, "--topic") && v && !strcmp(stage, "process")) o.only_topic = argv[++i];
+        else if (!strcmp(a, "--group") && v && !strcmp(stage, "process")) o.group = argv[++i];
+        else if (!strcmp(a, "--worker") && v && !strcmp(stage, "process")) o.worker = argv[++i];
         else if (!strcmp(a, "--sim-events") && v && !strcmp(stage, "run")) {
             if (parse_u64(argv[++i], &o.sim_events)) return firn_cli_usage(usage);
         } else if (!strcmp(a, "--sim-rate") && v && !strcmp(stage, "run")) o.sim_rate = atof(argv[++i]);
@@ -73,6 +80,11 @@ static int run_stage(int argc, char **argv, const char *stage) {
         else return firn_cli_usage(usage);
     }
     if (!strcmp(stage, "process") && !o.only_topic) return firn_cli_usage(usage);
+    char host[128]; /* a group worker's default name: the host (a pod's name) */
+    if (o.group && !o.worker && gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = 0;
+        o.worker = host;
+    }
     firn_error err;
     firn_error_init(&err);
     firn_config *cfg = NULL;

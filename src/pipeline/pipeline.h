@@ -275,10 +275,17 @@ typedef struct firn_processor_options {
     int (*on_abandon)(void *ctx, firn_error *err);
     const firn_ice_kv *summary; /* extra summary properties on every snapshot */
     size_t nsummary;
+    /* Scale-out: join this consumer group (NULL: read every partition, by
+     * manual assignment). Workers of one group share the topic's partitions;
+     * give each its own worker name and branch ("dev-<worker>"). */
+    const char *group;
 } firn_processor_options;
 
 typedef struct firn_processor_stats {
     uint64_t batches, published, cherry_picked, rejected, fenced, errors;
+    uint64_t rebalances;          /* group mode: assignments and revocations seen */
+    uint64_t abandoned;           /* open batches dropped by a rebalance */
+    int32_t assigned;             /* partitions read now */
     uint64_t rows_trusted, rows_untrusted;
     int64_t last_commit_ms;       /* duration of the last WAP */
     int64_t last_freshness_ms;    /* append -> visible on main, oldest event of the last batch */
@@ -287,8 +294,36 @@ typedef struct firn_processor_stats {
 
 typedef struct firn_processor firn_processor;
 
-/* Recover offsets from the production table's main and assign every
- * partition of the topic there. Tables must exist. */
+/*
+ * Recover offsets from the production table's main and assign every
+ * partition of the topic there. Tables must exist.
+ *
+ * Group mode (options.group): the processor subscribes to the topic in the
+ * consumer group (cooperative-sticky on Kafka) and reads only the partitions
+ * the group assigns it. Each commit's ranges cover only those partitions;
+ * the snapshot's offset map is main's at commit time with them advanced
+ * (wap.c), and the fence compares only them, so workers publish their
+ * partitions independently, by fast-forward when main has not moved since
+ * their branch was cut and by cherry-pick otherwise.
+ *  - Assigned partitions start at the offsets main records (the log's start
+ *    when main has none), read when the assignment arrives.
+ *  - Any rebalance (partitions assigned or revoked, or lost after a session
+ *    timeout) abandons the open batch: it is not published, and every
+ *    partition still owned is read again from what main records (on_abandon
+ *    runs, so the handler's dedupe window goes back to main's). Revoked
+ *    partitions are thus never published by this worker after the
+ *    revocation completes; the new owner starts from main's offsets.
+ *  - A worker that resumes after its partitions moved (a zombie: stopped past
+ *    the session timeout, then continued mid-publish) is stopped by the
+ *    fence: the new owner advanced main's offsets for those partitions, so
+ *    the zombie's batch no longer starts where main says, and its commit
+ *    fails without retry (counted as fenced); it then re-reads from main.
+ * Within a batch, each partition's records are kept contiguous from the
+ * batch's start: a record past the expected offset (a position left over
+ * from before a rebalance) makes the processor seek the partition back.
+ * Test hook: FIRN_PROCESS_STOP_AT_BATCH=N makes the process SIGSTOP itself
+ * between audit and publish of its Nth batch (the zombie tests).
+ */
 int firn_processor_new(struct firn_stream *s, const firn_processor_options *o,
                        firn_processor **out, firn_error *err);
 /* Poll once (up to timeout_ms), add events to the open batch, and run WAP

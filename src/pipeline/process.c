@@ -8,6 +8,7 @@
 #include "io/io.h"
 #include "stream/stream.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@ typedef struct raw_reader {
 typedef struct part_state {
     int64_t expected; /* next offset main records (the batch start) */
     int64_t end;      /* one past the last offset in the open batch */
+    int64_t next;     /* group mode: the offset the consumer returns next */
+    bool owned;       /* read by this processor (always, without a group) */
+    bool need_seek;   /* group mode: the consumer is not at end */
 } part_state;
 
 struct firn_processor {
@@ -51,6 +55,9 @@ struct firn_processor {
     int64_t batch_started_ms; /* wall clock of the first event, 0 when empty */
     int64_t oldest_ts_ms;     /* append time of the oldest event in the batch */
     firn_processor_stats stats;
+    bool group;      /* consumer-group mode */
+    bool rebalanced; /* set by the rebalance callback, handled after the poll */
+    long stop_at;    /* FIRN_PROCESS_STOP_AT_BATCH */
 };
 
 static int64_t now_ms(void) { return firn_now_us() / 1000; }
@@ -86,6 +93,32 @@ static int recover(firn_processor *p, firn_error *err) {
     return rc;
 }
 
+/* Group mode: move the consumer of every owned partition whose position is
+ * not the open batch's end back there. A failed seek (the partition was just
+ * revoked; the next poll says so) is left to the gap check of add_records. */
+static void group_reposition(firn_processor *p) {
+    for (int32_t i = 0; i < p->partitions; i++) {
+        part_state *ps = &p->parts[i];
+        if (!ps->owned || (ps->next == ps->end && !ps->need_seek)) continue;
+        firn_error err;
+        firn_error_init(&err);
+        if (getenv("FIRN_PROCESS_DEBUG"))
+            fprintf(stderr, "firn: %s (worker %s): seek %d from %lld to %lld%s\n", p->topic,
+                    p->worker, i, (long long)ps->next, (long long)ps->end,
+                    ps->need_seek ? " (gap)" : "");
+        if (firn_consumer_seek(p->c, p->topic, i, ps->end, &err) == 0) {
+            ps->next = ps->end;
+            ps->need_seek = false;
+        } else {
+            char msg[512];
+            fprintf(stderr, "firn: %s (worker %s): seek %d to %lld: %s\n", p->topic, p->worker,
+                    i, (long long)ps->end, firn_error_format(&err, msg, sizeof msg));
+            ps->need_seek = true;
+        }
+        firn_error_release(&err);
+    }
+}
+
 static void reset_batch(firn_processor *p) {
     firn_rows_clear(&p->trusted);
     if (p->has_untrusted) firn_rows_clear(&p->untrusted);
@@ -93,6 +126,47 @@ static void reset_batch(firn_processor *p) {
     p->batch_started_ms = 0;
     p->oldest_ts_ms = 0;
     for (int32_t i = 0; i < p->partitions; i++) p->parts[i].end = p->parts[i].expected;
+}
+
+/* The consumer group moved partitions (called inside a poll). Assigned
+ * partitions start at what main records now; the open batch is abandoned
+ * after the poll returns (handle_rebalance). */
+static void on_rebalance(void *ctx, bool assigned, firn_topic_partition *tps, size_t n) {
+    firn_processor *p = ctx;
+    p->rebalanced = true;
+    p->stats.rebalances++;
+    firn_error err;
+    firn_error_init(&err);
+    if (assigned && recover(p, &err)) {
+        char msg[512];
+        fprintf(stderr, "firn: %s (worker %s): reading main's offsets at assignment: %s\n",
+                p->topic, p->worker, firn_error_format(&err, msg, sizeof msg));
+        for (size_t i = 0; i < n; i++) /* re-read and sought after the poll */
+            if (tps[i].partition >= 0 && tps[i].partition < p->partitions)
+                p->parts[tps[i].partition].need_seek = true;
+    }
+    firn_error_release(&err);
+    char list[512];
+    size_t len = 0;
+    list[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t k = tps[i].partition;
+        if (k < 0 || k >= p->partitions) continue;
+        part_state *ps = &p->parts[k];
+        ps->owned = assigned;
+        if (assigned) {
+            tps[i].offset = ps->expected;
+            ps->next = ps->expected;
+        }
+        if (len < sizeof list - 40)
+            len += (size_t)snprintf(list + len, sizeof list - len, assigned ? " %d@%lld" : " %d", k,
+                                    (long long)ps->expected);
+    }
+    int32_t owned = 0;
+    for (int32_t i = 0; i < p->partitions; i++) owned += p->parts[i].owned;
+    p->stats.assigned = owned;
+    fprintf(stderr, "firn: %s (worker %s): %s partitions%s (now %d)\n", p->topic, p->worker,
+            assigned ? "assigned" : "revoked", list, owned);
 }
 
 int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_processor **out,
@@ -122,8 +196,23 @@ int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_pro
     firn_consumer_options co;
     firn_consumer_options_init(&co);
     co.max_poll_records = o->max_poll_records ? o->max_poll_records : 10000;
+    p->group = o->group && *o->group;
+    const char *stop = getenv("FIRN_PROCESS_STOP_AT_BATCH");
+    p->stop_at = stop ? atol(stop) : 0;
+    if (p->group) {
+        co.group = o->group;
+        co.on_rebalance = on_rebalance;
+        co.rebalance_ctx = p;
+    }
     if (rc == 0) rc = firn_consumer_open(s, &co, &p->c, err);
-    if (rc == 0) rc = seek_all(p, err);
+    if (rc == 0 && p->group) {
+        const char *topics[1] = {p->topic};
+        rc = firn_consumer_subscribe(p->c, topics, 1, err);
+    } else if (rc == 0) {
+        for (int32_t i = 0; i < p->partitions; i++) p->parts[i].owned = true;
+        p->stats.assigned = p->partitions;
+        rc = seek_all(p, err);
+    }
     if (rc) {
         FIRN_WRAP(err, err->kind, "processor for %s", o->topic);
         firn_processor_free(p);
@@ -221,6 +310,14 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
         const firn_record *r = &recs[i];
         if (r->partition < 0 || r->partition >= p->partitions) continue;
         part_state *ps = &p->parts[r->partition];
+        if (p->group) {
+            if (!ps->owned) continue; /* revoked within this poll */
+            if (r->offset > ps->end) { /* not contiguous with the batch: seek back */
+                ps->need_seek = true;
+                continue;
+            }
+            ps->next = r->offset + 1;
+        }
         if (r->offset < ps->end) continue; /* already in the batch */
         if (handle(p, r, NULL, err)) return -1;
         ps->end = r->offset + 1;
@@ -239,7 +336,13 @@ static int rebuild_untrusted(firn_processor *p, const char *reason, firn_error *
     firn_rows_clear(&p->untrusted);
     int64_t *ends = firn_xcalloc((size_t)p->partitions, sizeof *ends);
     for (int32_t i = 0; i < p->partitions; i++) ends[i] = p->parts[i].end;
-    int rc = seek_all(p, err); /* resets end = expected */
+    int rc = 0;
+    if (p->group) {
+        for (int32_t i = 0; i < p->partitions; i++) p->parts[i].end = p->parts[i].expected;
+        group_reposition(p);
+    } else {
+        rc = seek_all(p, err); /* resets end = expected */
+    }
     size_t remaining = 0;
     for (int32_t i = 0; i < p->partitions; i++)
         remaining += (size_t)(ends[i] - p->parts[i].expected);
@@ -248,24 +351,49 @@ static int rebuild_untrusted(firn_processor *p, const char *reason, firn_error *
         size_t n;
         rc = firn_consumer_poll(p->c, 50, &recs, &n, err);
         if (rc) break;
+        if (p->rebalanced) { /* handled by the caller's failure path */
+            rc = FIRN_RAISE(err, FIRN_ERR_IO, "%s: a rebalance while re-reading a rejected batch",
+                            p->topic);
+            err->retriable = true;
+            break;
+        }
         if (!n) {
             idle++;
             continue;
         }
         for (size_t i = 0; i < n && rc == 0; i++) {
             const firn_record *r = &recs[i];
+            if (r->partition < 0 || r->partition >= p->partitions) continue;
             part_state *ps = &p->parts[r->partition];
+            if (p->group) {
+                if (!ps->owned) continue;
+                ps->next = r->offset + 1;
+                if (r->offset > ps->end) {
+                    ps->need_seek = true;
+                    continue;
+                }
+            }
             if (r->offset < ps->end || r->offset >= ends[r->partition]) continue;
             rc = handle(p, r, reason, err);
             ps->end = r->offset + 1;
             remaining--;
         }
+        if (p->group) group_reposition(p);
     }
     if (rc == 0 && remaining)
         rc = FIRN_RAISE(err, FIRN_ERR_IO, "%s: %zu records of a rejected batch could not be re-read",
                         p->topic, remaining);
     free(ends);
     return rc;
+}
+
+/* Test hook (FIRN_PROCESS_STOP_AT_BATCH): stop between audit and publish,
+ * to be continued (SIGCONT) after the group moved this worker's partitions. */
+static void stop_self(void *ctx) {
+    (void)ctx;
+    fprintf(stderr, "firn: FIRN_PROCESS_STOP_AT_BATCH: stopping before publish\n");
+    raise(SIGSTOP);
+    fprintf(stderr, "firn: FIRN_PROCESS_STOP_AT_BATCH: continued, publishing\n");
 }
 
 static int commit_batch(firn_processor *p, firn_error *err) {
@@ -292,6 +420,7 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     firn_wap_result res;
     int64_t t0 = now_ms();
     p->stats.batches++;
+    if (p->stop_at > 0 && p->stats.batches == (uint64_t)p->stop_at) b.before_publish = stop_self;
     int rc = firn_wap_run(&b, &res, err);
     if (rc == 0 && res.outcome == FIRN_WAP_REJECTED) {
         p->stats.rejected++;
@@ -328,7 +457,8 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     /* state the handler built from the abandoned batch (its dedupe window)
      * goes back to what main holds */
     if (r2 == 0 && p->o.on_abandon) r2 = p->o.on_abandon(p->o.event_ctx, &local);
-    if (r2 == 0) r2 = seek_all(p, &local);
+    if (r2 == 0 && p->group) group_reposition(p);
+    else if (r2 == 0) r2 = seek_all(p, &local);
     if (r2) {
         firn_error_release(err);
         *err = local;
@@ -340,12 +470,44 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     return 0;
 }
 
+/* After a poll in which the group moved partitions: the poll's records are
+ * dropped (their positions noted), the open batch is abandoned, every owned
+ * partition goes back to what main records. */
+static int handle_rebalance(firn_processor *p, const firn_record *recs, size_t n,
+                            firn_error *err) {
+    p->rebalanced = false;
+    for (size_t i = 0; i < n; i++) {
+        int32_t k = recs[i].partition;
+        if (k >= 0 && k < p->partitions && p->parts[k].owned) p->parts[k].next = recs[i].offset + 1;
+    }
+    if (p->batch_events) {
+        p->stats.abandoned++;
+        fprintf(stderr, "firn: %s (worker %s): rebalance: the open batch of %zu events is "
+                        "abandoned (not published)\n", p->topic, p->worker, p->batch_events);
+    }
+    reset_batch(p);
+    if (recover(p, err)) return FIRN_WRAP(err, err->kind, "%s: offsets after a rebalance", p->topic);
+    if (p->o.on_abandon && p->o.on_abandon(p->o.event_ctx, err))
+        return FIRN_WRAP(err, err->kind, "%s: after a rebalance", p->topic);
+    group_reposition(p);
+    return 0;
+}
+
 int firn_processor_step(firn_processor *p, int timeout_ms, firn_error *err) {
     const firn_record *recs;
     size_t n;
     if (firn_consumer_poll(p->c, timeout_ms, &recs, &n, err))
         return FIRN_WRAP(err, err->kind, "processor: reading %s", p->topic);
+    if (p->rebalanced) {
+        if (handle_rebalance(p, recs, n, err)) return -1;
+        n = 0;
+    }
     if (n && add_records(p, recs, n, err)) return FIRN_WRAP(err, err->kind, "processor %s", p->topic);
+    if (p->group) {
+        bool seek = false;
+        for (int32_t i = 0; i < p->partitions; i++) seek |= p->parts[i].owned && p->parts[i].need_seek;
+        if (seek) group_reposition(p);
+    }
     uint64_t bytes = p->trusted.bytes + (p->has_untrusted ? p->untrusted.bytes : 0);
     if (p->batch_events &&
         (now_ms() - p->batch_started_ms >= p->o.commit_interval_ms || bytes >= p->o.commit_max_bytes))
@@ -357,6 +519,20 @@ int firn_processor_flush(firn_processor *p, firn_error *err) { return commit_bat
 
 int firn_processor_drained(firn_processor *p, bool *drained, firn_error *err) {
     *drained = p->batch_events == 0;
+    if (p->group && *drained) {
+        /* the group's work: every partition published (by any worker) to its end */
+        if (firn_ice_table_refresh(p->o.prod, err)) return -1;
+        firn_offset_map m = {0};
+        firn_offsets_recover(p->o.prod->metadata, FIRN_ICE_MAIN_BRANCH, &m, NULL);
+        int rc = 0;
+        for (int32_t i = 0; i < p->partitions && *drained && rc == 0; i++) {
+            firn_watermarks wm;
+            rc = firn_stream_watermarks(p->s, p->topic, i, &wm, err);
+            if (rc == 0 && firn_offset_map_get(&m, p->topic, i, wm.low) < wm.high) *drained = false;
+        }
+        firn_offset_map_release(&m);
+        return rc;
+    }
     for (int32_t i = 0; i < p->partitions && *drained; i++) {
         firn_watermarks wm;
         if (firn_stream_watermarks(p->s, p->topic, i, &wm, err)) return -1;

@@ -16,6 +16,17 @@
  * The fence is an update applied first on the production table at every
  * attempt: the offsets main records for the batch's partitions must equal
  * the batch's start offsets, or the commit fails without retry.
+ *
+ * Offsets in snapshot summaries are computed inside the commit, at every
+ * attempt (offsets_update): main's map in the metadata being committed, with
+ * the batch's ranges advanced. Workers of one consumer group publish other
+ * partitions of the same topic between this batch's write and its publish;
+ * their offsets are carried, never overwritten by a map read earlier. The
+ * fast-forward publishes only when main has not moved since the branch was
+ * cut (then the branch snapshot's map is main's plus the batch's) and the
+ * branch still holds the audited snapshot; otherwise the cherry-pick
+ * computes its map on the new main. The history row's offsets column is
+ * informational: main's map when the batch was written, plus its ranges.
  */
 #include "pipeline/pipeline.h"
 
@@ -147,16 +158,70 @@ static void written_free(written *w) {
     memset(w, 0, sizeof *w);
 }
 
-static void set_offsets_summary(firn_ice_producer *p, const firn_offset_map *m,
-                                const firn_wap_batch *b) {
+/*
+ * A producer's update whose snapshot summary is computed at apply time, on
+ * the metadata being committed: the source-offset map main records there
+ * with the batch's ranges advanced, then the batch's extra properties (and
+ * firn.audit for a rejected batch). Computing it at each attempt matters when
+ * several workers publish different partitions of one topic: the map must
+ * carry what the others published in between, not what main held when this
+ * batch was written.
+ */
+typedef struct offsets_update {
+    const firn_wap_batch *b;
+    firn_ice_producer *p;
+    firn_ice_update inner;
+    const char *audit; /* firn.audit, or NULL */
+} offsets_update;
+
+static int offsets_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
+    offsets_update *u = ctx;
+    firn_offset_map m = {0};
+    firn_offsets_recover(md, FIRN_ICE_MAIN_BRANCH, &m, NULL);
+    for (size_t i = 0; i < u->b->nranges; i++)
+        firn_offset_map_set(&m, u->b->ranges[i].topic, u->b->ranges[i].partition,
+                            u->b->ranges[i].end);
     char key[256], val[32];
-    for (size_t i = 0; i < m->n; i++) {
-        snprintf(key, sizeof key, FIRN_SOURCE_PREFIX "%s.%d", m->e[i].topic, m->e[i].partition);
-        snprintf(val, sizeof val, "%lld", (long long)m->e[i].offset);
-        firn_ice_producer_set_summary(p, key, val);
+    for (size_t i = 0; i < m.n; i++) {
+        snprintf(key, sizeof key, FIRN_SOURCE_PREFIX "%s.%d", m.e[i].topic, m.e[i].partition);
+        snprintf(val, sizeof val, "%lld", (long long)m.e[i].offset);
+        firn_ice_producer_set_summary(u->p, key, val);
     }
-    for (size_t i = 0; i < b->nsummary; i++)
-        firn_ice_producer_set_summary(p, b->summary[i].key, b->summary[i].value);
+    firn_offset_map_release(&m);
+    for (size_t i = 0; i < u->b->nsummary; i++)
+        firn_ice_producer_set_summary(u->p, u->b->summary[i].key, u->b->summary[i].value);
+    if (u->audit) firn_ice_producer_set_summary(u->p, "firn.audit", u->audit);
+    return u->inner.apply(u->inner.ctx, md, err);
+}
+
+static void offsets_finish(void *ctx, firn_ice_commit_state state) {
+    offsets_update *u = ctx;
+    if (u->inner.finish) u->inner.finish(u->inner.ctx, state);
+}
+
+/* u must outlive the commit. */
+static firn_ice_update offsets_update_of(offsets_update *u, const firn_wap_batch *b,
+                                         firn_ice_producer *p, const char *audit) {
+    *u = (offsets_update){b, p, firn_ice_producer_update(p), audit};
+    return (firn_ice_update){offsets_apply, offsets_finish, u};
+}
+
+/* The fast-forward publishes exactly the audited snapshot: the branch's head
+ * must still be it (a second worker under the same name may have cut the
+ * branch again); otherwise the publish cherry-picks the audited files. */
+typedef struct head_ctx {
+    const char *branch;
+    int64_t snapshot_id;
+} head_ctx;
+
+static int head_apply(void *ctx, firn_ice_metadata *md, firn_error *err) {
+    head_ctx *h = ctx;
+    const firn_ice_ref *r = firn_ice_metadata_ref(md, h->branch);
+    if (r && r->snapshot_id == h->snapshot_id) return 0;
+    int rc = FIRN_RAISE(err, FIRN_ERR_CONFLICT, "branch %s moved off the audited snapshot %lld",
+                        h->branch, (long long)h->snapshot_id);
+    err->retriable = false;
+    return rc;
 }
 
 static firn_ice_producer *append_producer(firn_ice_table *t, const char *branch,
@@ -326,14 +391,18 @@ static int publish(const firn_wap_batch *b, const written *trusted, const writte
     firn_offset_map fresh = {0};
     int rc = 0;
     for (int round = 0; round < 8; round++) {
-        fence_ctx fence = {b, end, rejected || cherry ? -1 : branch_snapshot, false, false};
+        /* the recorded map is computed inside the commit (offsets_update_of), from
+         * the main it lands on: no check of the partitions outside the batch */
+        fence_ctx fence = {b, NULL, rejected || cherry ? -1 : branch_snapshot, false, false};
         firn_ice_ref_update ff = {.op = FIRN_ICE_REF_FAST_FORWARD, .type = FIRN_ICE_REF_BRANCH,
                                   .name = FIRN_ICE_MAIN_BRANCH, .snapshot_id = -1,
                                   .source = b->branch};
         tag_ctx tag = {{0}, branch_snapshot};
         snprintf(tag.name, sizeof tag.name, "rejected-%lld", (long long)branch_snapshot);
-        firn_ice_update prod_updates[3];
+        firn_ice_update prod_updates[4];
         size_t nprod = 0;
+        offsets_update ou;
+        head_ctx head = {b->branch, branch_snapshot};
         prod_updates[nprod++] = (firn_ice_update){fence_apply, NULL, &fence};
         firn_ice_producer *pick = NULL, *unp = NULL, *hp = NULL;
         written hist = {0};
@@ -348,14 +417,11 @@ static int publish(const firn_wap_batch *b, const written *trusted, const writte
                 rc = FIRN_WRAP(err, err->kind, "publish");
                 break;
             }
-            set_offsets_summary(pick, end, b);
-            if (rejected) {
-                firn_ice_producer_set_summary(pick, "firn.audit", audit_text);
-                prod_updates[nprod++] = (firn_ice_update){tag_apply, NULL, &tag};
-            }
-            prod_updates[nprod++] = firn_ice_producer_update(pick);
+            if (rejected) prod_updates[nprod++] = (firn_ice_update){tag_apply, NULL, &tag};
+            prod_updates[nprod++] = offsets_update_of(&ou, b, pick, rejected ? audit_text : NULL);
             main_id = firn_ice_producer_snapshot_id(pick);
         } else {
+            prod_updates[nprod++] = (firn_ice_update){head_apply, NULL, &head};
             prod_updates[nprod++] = firn_ice_update_ref(&ff);
         }
         firn_ice_table_change changes[3];
@@ -453,8 +519,9 @@ int firn_wap_run(const firn_wap_batch *b, firn_wap_result *res, firn_error *err)
         rc = -1;
         goto fail;
     }
-    set_offsets_summary(dev, &end, b);
-    firn_ice_update ups[2] = {{cut_apply, NULL, (void *)b->branch}, firn_ice_producer_update(dev)};
+    offsets_update ou;
+    firn_ice_update ups[2] = {{cut_apply, NULL, (void *)b->branch},
+                              offsets_update_of(&ou, b, dev, NULL)};
     firn_ice_commit_info info = {0};
     rc = firn_ice_table_commit(b->prod, ups, 2, &info, err);
     res->commit_attempts += info.attempts;

@@ -328,6 +328,13 @@ static void *process_thread(void *arg) {
     po.raw_topic = cfg->stream_raw_topic;
     po.history = history;
     po.branch = cfg->branch;
+    char wbranch[256]; /* scale-out: each worker stages on <branch>-<worker> */
+    if (r->o->worker) {
+        snprintf(wbranch, sizeof wbranch, "%s-%s", cfg->branch, r->o->worker);
+        po.branch = wbranch;
+        po.worker = r->o->worker;
+    }
+    po.group = r->o->group;
     po.commit_interval_ms = cfg->commit_interval_us / 1000;
     po.commit_max_bytes = (uint64_t)cfg->commit_max_bytes;
     if (pa->type) {

@@ -24,6 +24,8 @@ typedef struct firn_run_options {
     bool classify;           /* run the classifier */
     bool process;            /* run the processors */
     const char *only_topic;  /* processors: only this topic (NULL: all) */
+    const char *group;       /* processors: consumer group to share partitions in (NULL: none) */
+    const char *worker;      /* processors: worker name; branch <branch>-<worker> (NULL: none) */
     volatile sig_atomic_t *stop; /* set by a signal handler: finish cleanly */
     const char *listen;      /* serve the dashboard, API, metrics and ingest here (NULL: no) */
     bool quiet;

@@ -218,3 +218,128 @@ FIRN_TEST(wap_publish_fence_cherry_pick_quarantine) {
     wfix_close(&f);
     firn_error_release(&err);
 }
+
+/* ------------------------------------------------ workers sharing a topic */
+
+typedef struct other_worker {
+    wfix *f;
+    firn_wap_range range;
+    const char *branch;
+    int rc;
+    firn_wap_outcome outcome;
+} other_worker;
+
+/* Worker B publishes its own partition while worker A's batch waits to publish. */
+static void other_publishes(void *ctx) {
+    other_worker *o = ctx;
+    firn_error err;
+    firn_error_init(&err);
+    firn_rows tr;
+    o->rc = firn_rows_init(&tr, firn_ice_metadata_current_schema(o->f->prod->metadata), &err);
+    for (int64_t i = o->range.start; o->rc == 0 && i < o->range.end; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "b%lld", (long long)i);
+        add_trusted(&tr, id, i);
+    }
+    firn_wap_batch b = {0};
+    b.prod = o->f->prod;
+    b.history = o->f->history;
+    b.branch = o->branch;
+    b.worker = "b";
+    b.trusted_rows = &tr;
+    b.ranges = &o->range;
+    b.nranges = 1;
+    b.event_id_col = 0;
+    firn_wap_result res;
+    if (o->rc == 0) o->rc = firn_wap_run(&b, &res, &err);
+    o->outcome = res.outcome;
+    firn_rows_release(&tr);
+    firn_error_release(&err);
+}
+
+/* Someone else (a second worker under the same name) commits on A's branch. */
+static void branch_moves(void *ctx) {
+    firn_ice_table *t = ctx;
+    firn_error err;
+    firn_error_init(&err);
+    firn_ice_producer *p = firn_ice_producer_new(t, "dev-a", "append", &err);
+    if (p) firn_ice_producer_commit(p, NULL, &err);
+    firn_ice_producer_free(p);
+    firn_error_release(&err);
+}
+
+FIRN_TEST(wap_workers_merge_offsets_at_commit) {
+    firn_error err;
+    firn_error_init(&err);
+    wfix f;
+    CHECK_MSG(wfix_open(&f, "workers", &err) == 0, "%s", err.message);
+    firn_rows tr;
+    CHECK(firn_rows_init(&tr, firn_ice_metadata_current_schema(f.prod->metadata), &err) == 0);
+
+    /* worker A owns partition 0, worker B partition 1 */
+    add_trusted(&tr, "a0", 0);
+    add_trusted(&tr, "a1", 1);
+    firn_wap_range ra = {"parking-entry", 0, 0, 2};
+    firn_wap_batch a = {0};
+    a.prod = f.prod;
+    a.history = f.history;
+    a.branch = "dev-a";
+    a.worker = "a";
+    a.trusted_rows = &tr;
+    a.ranges = &ra;
+    a.nranges = 1;
+    a.event_id_col = 0;
+    firn_wap_result res;
+    CHECK_MSG(firn_wap_run(&a, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(res.outcome, FIRN_WAP_PUBLISHED);
+
+    /* A's next batch is written; B publishes partition 1 before A publishes:
+     * A's snapshot must carry B's offsets (merged at commit time), not the map
+     * main had when A's batch was written */
+    firn_rows_clear(&tr);
+    add_trusted(&tr, "a2", 2);
+    add_trusted(&tr, "a3", 3);
+    ra = (firn_wap_range){"parking-entry", 0, 2, 4};
+    other_worker ob = {&f, {"parking-entry", 1, 0, 3}, "dev-b", -1, 0};
+    a.before_publish = other_publishes;
+    a.hook_ctx = &ob;
+    CHECK_MSG(firn_wap_run(&a, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(ob.rc, 0);
+    CHECK_EQ_INT(ob.outcome, FIRN_WAP_PUBLISHED);
+    CHECK_EQ_INT(res.outcome, FIRN_WAP_CHERRY_PICKED);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 0), 4);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 1), 3);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 7);
+
+    /* B again, while A is fenced on its own partition only: a zombie A replaying
+     * [2, 4) never publishes; B's partition is not A's business */
+    a.before_publish = NULL;
+    CHECK(firn_wap_run(&a, &res, &err) != 0);
+    CHECK_EQ_INT(err.kind, FIRN_ERR_CONFLICT);
+    CHECK(!err.retriable);
+    firn_error_release(&err);
+    firn_error_init(&err);
+    ob.range = (firn_wap_range){"parking-entry", 1, 3, 5};
+    other_publishes(&ob);
+    CHECK_EQ_INT(ob.rc, 0);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 0), 4);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 1), 5);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 9);
+
+    /* A's branch moves after its audit while main stays: the fast-forward would
+     * publish a snapshot nobody audited, so A cherry-picks its own files */
+    firn_rows_clear(&tr);
+    add_trusted(&tr, "a4", 4);
+    ra = (firn_wap_range){"parking-entry", 0, 4, 5};
+    a.before_publish = branch_moves;
+    a.hook_ctx = f.prod;
+    CHECK_MSG(firn_wap_run(&a, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(res.outcome, FIRN_WAP_CHERRY_PICKED);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 0), 5);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 1), 5);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 10);
+
+    firn_rows_release(&tr);
+    wfix_close(&f);
+    firn_error_release(&err);
+}
