@@ -10,11 +10,25 @@ export FIRN_TEST_TMP=${FIRN_TEST_TMP:-$(mktemp -d /tmp/firn-test.XXXXXX)}
 total_pass=0
 total_fail=0
 
+# limited SECONDS CMD...: run CMD in its own process group; past SECONDS the whole
+# group (the script and whatever it started: servers, workers) is killed, so a hung
+# suite fails instead of holding up CI
+limited() {
+    local secs=$1; shift
+    setsid "$@" & local pid=$!
+    ( sleep "$secs"; echo "timeout: killed after ${secs} s" >&2; kill -TERM -- -"$pid" 2>/dev/null
+      sleep 10; kill -KILL -- -"$pid" 2>/dev/null ) >/dev/null 2>&1 &
+    local dog=$!
+    wait "$pid"; local rc=$?
+    kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null
+    return $rc
+}
+
 run_suite() { # name, command...
     local name=$1; shift
     echo "== $name"
     local out rc
-    out=$("$@" 2>&1); rc=$?
+    out=$(limited "${FIRN_SUITE_TIMEOUT:-1200}" "$@" 2>&1); rc=$?
     printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
     local last p f
     last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# scaleout.manual.sh (run by hand: bash tests/interop/scaleout.manual.sh; not in make test:
+# under CI load a worker once waited forever on a rebalance - see issue 8)
 # scaleout.test.sh - `firn process --group`: workers (separate processes) in one
 # consumer group share the 6 partitions of parking-entry on librdkafka's mock
 # cluster, each staging on its own branch dev-<worker> and publishing its own
