@@ -11,7 +11,7 @@ for f in "$@"; do
     name=$(basename "$f" .md)
     printf '    {"%s",\n' "$name"
     # each line as a C string literal: backslash, quote and tab escaped, "\n" appended
-    awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); printf "     \"%s\\n\"\n", $0 }' "$f"
+    awk '{ gsub(/\\/, "&&"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); printf "     \"%s\\n\"\n", $0 }' "$f"
     printf '     ""},\n'
     n=$((n + 1))
 done
