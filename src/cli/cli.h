@@ -114,9 +114,6 @@ void firn_cli_out_begin(firn_cli_out *o, firn_cli_format format, const char *con
 /* Print (or buffer) one row: an object keyed by column name; takes the reference. */
 void firn_cli_out_row(firn_cli_out *o, struct json_t *row);
 void firn_cli_out_end(firn_cli_out *o);
-/* Row i of column c (parquet.h layout) as a value of type t (bytes borrowed from c). */
-void firn_cli_cell_value(const struct firn_ice_type *t, const struct firn_pq_column_data *c,
-                         size_t i, struct firn_ice_value *v);
 /* Iceberg's JSON single-value form (new reference); NaN/Inf as strings, null as null. */
 struct json_t *firn_cli_value_json(const struct firn_ice_type *t, const struct firn_ice_value *v);
 

@@ -387,6 +387,11 @@ int firn_ice_value_parse(firn_arena *a, const firn_ice_type *t, const char *s, s
 void firn_ice_value_human_string(const firn_ice_type *t, const firn_ice_value *v, firn_buf *out);
 /* Deep copy: string/binary/fixed bytes copied into a. */
 firn_ice_value firn_ice_value_copy(firn_arena *a, const firn_ice_value *v);
+struct firn_pq_column_data; /* parquet/parquet.h */
+/* Row i of column c (parquet.h's layout, e.g. a scan batch's column) as a value
+ * of type t (primitive); string/binary/fixed bytes are borrowed from c. */
+void firn_ice_value_from_column(const firn_ice_type *t, const struct firn_pq_column_data *c,
+                                size_t i, firn_ice_value *v);
 
 /*
  * Bound truncation (Java's UnicodeUtil/BinaryUtil). _min returns the length of

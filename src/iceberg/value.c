@@ -4,6 +4,7 @@
  * and bound truncation.
  */
 #include "iceberg/iceberg_internal.h"
+#include "parquet/parquet.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1113,4 +1114,51 @@ bool firn_ice_truncate_binary_max(const uint8_t *s, size_t len, size_t n, firn_b
         }
     }
     return false;
+}
+
+/* ------------------------------------------------------ column cells */
+
+void firn_ice_value_from_column(const firn_ice_type *t, const firn_pq_column_data *c, size_t i,
+                                firn_ice_value *v) {
+    memset(v, 0, sizeof *v);
+    v->type = t->id;
+    if (c->validity && !c->validity[i]) {
+        v->is_null = true;
+        return;
+    }
+    const uint8_t *vals = c->values;
+    switch (t->id) {
+    case FIRN_ICE_BOOLEAN: v->u.b = vals[i] != 0; break;
+    case FIRN_ICE_INT: case FIRN_ICE_DATE: memcpy(&v->u.i32, vals + 4 * i, 4); break;
+    case FIRN_ICE_FLOAT: memcpy(&v->u.f32, vals + 4 * i, 4); break;
+    case FIRN_ICE_DOUBLE: memcpy(&v->u.f64, vals + 8 * i, 8); break;
+    case FIRN_ICE_DECIMAL:
+        v->scale = t->scale;
+        if (t->precision <= 9) {
+            int32_t x;
+            memcpy(&x, vals + 4 * i, 4);
+            v->u.dec = x;
+        } else if (t->precision <= 18) {
+            int64_t x;
+            memcpy(&x, vals + 8 * i, 8);
+            v->u.dec = x;
+        } else {
+            size_t w = (size_t)firn_pq_decimal_width(t->precision);
+            const uint8_t *p = vals + w * i;
+            firn_ice_int128 x = (p[0] & 0x80) ? -1 : 0;
+            for (size_t k = 0; k < w; k++) x = (firn_ice_int128)((unsigned __int128)x << 8) | p[k];
+            v->u.dec = x;
+        }
+        break;
+    case FIRN_ICE_UUID: memcpy(v->u.uuid, vals + 16 * i, 16); break;
+    case FIRN_ICE_FIXED:
+        v->u.bin.ptr = vals + (size_t)t->length * i;
+        v->u.bin.len = (size_t)t->length;
+        break;
+    case FIRN_ICE_STRING: case FIRN_ICE_BINARY:
+        v->u.bin.ptr = c->data + c->offsets[i];
+        v->u.bin.len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
+        break;
+    default: memcpy(&v->u.i64, vals + 8 * i, 8); break;
+    }
 }

@@ -71,50 +71,6 @@ static void url_encode(const char *s, firn_buf *out) {
 
 /* ------------------------------------------------------------ values */
 
-static void cell_value(const firn_ice_type *t, const firn_pq_column_data *c, size_t i,
-                       firn_ice_value *v) {
-    memset(v, 0, sizeof *v);
-    v->type = t->id;
-    if (c->validity && !c->validity[i]) {
-        v->is_null = true;
-        return;
-    }
-    const uint8_t *vals = c->values;
-    switch (t->id) {
-    case FIRN_ICE_BOOLEAN: v->u.b = vals[i] != 0; break;
-    case FIRN_ICE_INT: case FIRN_ICE_DATE: memcpy(&v->u.i32, vals + 4 * i, 4); break;
-    case FIRN_ICE_FLOAT: memcpy(&v->u.f32, vals + 4 * i, 4); break;
-    case FIRN_ICE_DOUBLE: memcpy(&v->u.f64, vals + 8 * i, 8); break;
-    case FIRN_ICE_DECIMAL:
-        v->scale = t->scale;
-        if (t->precision <= 9) {
-            int32_t x;
-            memcpy(&x, vals + 4 * i, 4);
-            v->u.dec = x;
-        } else if (t->precision <= 18) {
-            int64_t x;
-            memcpy(&x, vals + 8 * i, 8);
-            v->u.dec = x;
-        } else {
-            size_t w = (size_t)firn_pq_decimal_width(t->precision);
-            const uint8_t *p = vals + w * i;
-            firn_ice_int128 x = (p[0] & 0x80) ? -1 : 0;
-            for (size_t k = 0; k < w; k++) x = (firn_ice_int128)((unsigned __int128)x << 8) | p[k];
-            v->u.dec = x;
-        }
-        break;
-    case FIRN_ICE_UUID: memcpy(v->u.uuid, vals + 16 * i, 16); break;
-    case FIRN_ICE_FIXED:
-        v->u.bin.ptr = vals + (size_t)t->length * i;
-        v->u.bin.len = (size_t)t->length;
-        break;
-    case FIRN_ICE_STRING: case FIRN_ICE_BINARY:
-        v->u.bin.ptr = c->data + c->offsets[i];
-        v->u.bin.len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
-        break;
-    default: memcpy(&v->u.i64, vals + 8 * i, 8); break; /* long, time, timestamps */
-    }
-}
 
 static json_t *value_json(const firn_ice_type *t, const firn_ice_value *v) {
     if (v->is_null) return json_null();
@@ -593,13 +549,13 @@ static void rows(const firn_request *q, const firn_ice_table *t, const char *ful
             json_t *row = json_object();
             firn_ice_value v;
             for (size_t c = 0; c < b.ncolumns; c++) {
-                cell_value(b.fields[c]->type, &b.columns[c], i, &v);
+                firn_ice_value_from_column(b.fields[c]->type, &b.columns[c], i, &v);
                 json_object_set_new(row, b.fields[c]->name, value_json(b.fields[c]->type, &v));
             }
             for (size_t k = 0; k < nbins; k++) {
                 json_t *url = json_null();
                 if (rc.id_col >= 0) {
-                    cell_value(b.fields[rc.id_col]->type, &b.columns[rc.id_col], i, &v);
+                    firn_ice_value_from_column(b.fields[rc.id_col]->type, &b.columns[rc.id_col], i, &v);
                     if (!v.is_null) url = image_url(&rc, bins[k], (const char *)v.u.bin.ptr, v.u.bin.len);
                 }
                 json_object_set_new(row, bins[k], url);
@@ -680,7 +636,7 @@ static void image(const firn_request *q, const firn_ice_table *t, firn_reply *r)
     while (!found && (got = firn_ice_scan_next_batch(sc, &b, &err)) == 1) {
         for (size_t i = 0; i < b.nrows; i++) {
             firn_ice_value v;
-            cell_value(b.fields[0]->type, &b.columns[0], i, &v);
+            firn_ice_value_from_column(b.fields[0]->type, &b.columns[0], i, &v);
             if (v.is_null) continue;
             firn_reply_text(r, 200, image_type(v.u.bin.ptr, v.u.bin.len), v.u.bin.ptr, v.u.bin.len);
             if (o.snapshot_id >= 0) r->cache_control = "public, max-age=31536000, immutable";
@@ -718,7 +674,7 @@ static int scan_all(const firn_ice_table *t, const char *const *cols, size_t nco
 
 static json_t *cell_json(const firn_ice_scan_batch *b, size_t c, size_t i) {
     firn_ice_value v;
-    cell_value(b->fields[c]->type, &b->columns[c], i, &v);
+    firn_ice_value_from_column(b->fields[c]->type, &b->columns[c], i, &v);
     return value_json(b->fields[c]->type, &v);
 }
 
@@ -728,7 +684,7 @@ static void commit_row(void *ctx, const firn_ice_scan_batch *b, size_t i) {
     for (size_t c = 0; c < b->ncolumns; c++) {
         if (!strcmp(b->fields[c]->name, "committed_at")) {
             firn_ice_value v;
-            cell_value(b->fields[c]->type, &b->columns[c], i, &v);
+            firn_ice_value_from_column(b->fields[c]->type, &b->columns[c], i, &v);
             json_object_set_new(row, "committed_at_ms", json_integer(v.is_null ? 0 : v.u.i64 / 1000));
         }
         json_object_set_new(row, b->fields[c]->name, cell_json(b, c, i));
@@ -876,7 +832,7 @@ static void untrusted_row(void *ctx, const firn_ice_scan_batch *b, size_t i) {
     size_t rules_len = 0;
     for (size_t c = 0; c < b->ncolumns; c++) {
         firn_ice_value v;
-        cell_value(b->fields[c]->type, &b->columns[c], i, &v);
+        firn_ice_value_from_column(b->fields[c]->type, &b->columns[c], i, &v);
         if (!strcmp(b->fields[c]->name, "failed_rules") && !v.is_null)
             rules = (const char *)v.u.bin.ptr, rules_len = v.u.bin.len;
         json_object_set_new(row, b->fields[c]->name, value_json(b->fields[c]->type, &v));
