@@ -98,6 +98,17 @@ check "--rate paces the events" bash -c "
     e=\$(date +%s%N); [ \$(( (e - s) / 1000000 )) -ge 360 ]"
 check "--duration bounds the run" bash -c "
     '$FIRN' sim --rate 100 --duration 0.3 --size 64x48 --ndjson --quiet | wc -l | awk '{ exit !(\$1 >= 20 && \$1 <= 31) }'"
+interrupted() { # SIGINT: the events so far are whole lines, and the summary is printed
+    "$FIRN" sim --count 0 --rate 200 --size 64x48 --ndjson >"$WORK/int.nd" 2>"$WORK/int.err" &
+    local pid=$!
+    sleep 0.5
+    kill -INT "$pid"
+    wait "$pid" || { echo "exit $?"; return 1; }
+    [ -s "$WORK/int.nd" ] && [ "$(tail -c 1 "$WORK/int.nd" | od -An -c | tr -d ' ')" = '\n' ] &&
+        "$PY" -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$WORK/int.nd" &&
+        grep -q "^firn sim: $(wc -l <"$WORK/int.nd") events" "$WORK/int.err"
+}
+check "Ctrl-C ends --count 0 cleanly" interrupted
 check "live clock without --start" bash -c "
     '$FIRN' sim --count 1 --size 64x48 --ndjson --quiet | grep -q \"\\\"timeStamp\\\":\\\"\$(date -u +%Y-%m-%d)T\""
 finish
