@@ -214,7 +214,7 @@ static const char *const field_keys[] = {
 static const char *const type_keys[] = {"topic", "table", "untrusted-table", "partition",
                                         "fields", NULL};
 static const char *const field_type_names[] = {"string", "int", "long", "double",
-                                               "boolean", "timestamp", "image"};
+                                               "boolean", "timestamp", "image", "json"};
 
 const char *firn_field_type_name(firn_field_type t) {
     return (unsigned)t < sizeof field_type_names / sizeof field_type_names[0]
@@ -507,7 +507,7 @@ static int set_field_key(firn_config_field *f, const char *key, const char *v,
             }
         }
         snprintf(msg, msgn,
-                 "'%s' is not a field type (string, int, long, double, boolean, timestamp, image)", v);
+                 "'%s' is not a field type (string, int, long, double, boolean, timestamp, image, json)", v);
         return -1;
     }
     if (strcmp(key, "required") == 0 || strcmp(key, "unique") == 0) {
@@ -1190,7 +1190,8 @@ void firn_config_write_docs(firn_buf *o) {
         "| Key | Applies to | Default | Rule | Meaning |\n|---|---|---|---|---|\n"
         "| `type` | all | `string` | `type:<f>` | `string`, `int` (32-bit), `long`, `double`, "
         "`boolean`, `timestamp` (ISO-8601 with a zone, stored as timestamptz in microseconds), "
-        "`image` |\n"
+        "`image`, `json` (any value but null, kept as text: a string as itself, anything else as "
+        "its JSON text) |\n"
         "| `required` | all | `false` | `required:<f>` | the field must be present and not null |\n"
         "| `unique` | string, int, long | `false` | `duplicate:<f>` | no two events with this "
         "value and different payloads within `pipeline.dedupe-window`; at most one per type |\n"

@@ -52,7 +52,11 @@
  *   boolean   -> boolean
  *   timestamp -> timestamptz (ISO-8601 text with a zone, parsed to microseconds)
  *   image     -> binary plus <name>_format (string), <name>_width (int),
- *                <name>_height (int), <name>_sha256 (string, hex) */
+ *                <name>_height (int), <name>_sha256 (string, hex)
+ *   json      -> string: any JSON value but null; a string as its text,
+ *                anything else (numbers, booleans, objects, arrays) as its
+ *                JSON text (the type of nested and mixed-kind fields of
+ *                types created at run time) */
 typedef enum firn_field_type {
     FIRN_FIELD_STRING = 0,
     FIRN_FIELD_INT,
@@ -61,6 +65,7 @@ typedef enum firn_field_type {
     FIRN_FIELD_BOOLEAN,
     FIRN_FIELD_TIMESTAMP,
     FIRN_FIELD_IMAGE,
+    FIRN_FIELD_JSON,
 } firn_field_type;
 
 const char *firn_field_type_name(firn_field_type t);

@@ -99,6 +99,17 @@ static int split_ident(const char *full, char *ns, size_t nsn, char *name, size_
     return 0;
 }
 
+char *firn_events_json_fields(const firn_config_type *t) {
+    firn_buf b;
+    firn_buf_init(&b);
+    for (size_t i = 0; i < t->nfields; i++)
+        if (t->fields[i].type == FIRN_FIELD_JSON)
+            firn_buf_appendf(&b, "%s%s", b.len ? "," : "", t->fields[i].name);
+    char *out = firn_xstrdup(firn_buf_cstr(&b));
+    firn_buf_release(&b);
+    return out;
+}
+
 static const firn_ice_kv *g_defaults;
 static size_t g_ndefaults;
 
@@ -188,6 +199,7 @@ int firn_events_open_type_tables(firn_catalog *cat, const firn_config *cfg,
         if (t->fields[i].type == FIRN_FIELD_IMAGE)
             snprintf(media + strlen(media), sizeof media - strlen(media), "%s%s",
                      *media ? "," : "", t->fields[i].name);
+    char *json = firn_events_json_fields(t);
     firn_ice_kv props[] = {
         {"write.parquet.compression-level", "1"}, /* zstd 1: small events are CPU-bound */
         {"write.parquet.media-columns", media},
@@ -195,10 +207,12 @@ int firn_events_open_type_tables(firn_catalog *cat, const firn_config *cfg,
         {"firn.event-type", t->name},
         {"firn.rules-version", cfg->tag_rules_version ? cfg->tag_rules_version : "1"},
         {"firn.owner", cfg->tag_owner ? cfg->tag_owner : "firn"},
+        {FIRN_JSON_FIELDS_PROPERTY, json},
     };
     char *ps = firn_events_prod_schema(v);
-    int rc = ensure_table(cat, t->table, ps, t->partition, props, 6, prod, err);
+    int rc = ensure_table(cat, t->table, ps, t->partition, props, *json ? 7 : 6, prod, err);
     free(ps);
+    free(json);
     if (rc) return rc;
     firn_ice_kv uprops[] = {{"write.parquet.media-columns", "image"},
                             {"firn.source.topic", t->topic},
@@ -232,7 +246,9 @@ int firn_events_open_history_table(firn_catalog *cat, firn_ice_table **out, firn
 
 struct firn_type_handler {
     firn_validator *v;
+    const firn_config *cfg;
     const firn_config_type *type;
+    bool evolving;      /* new top-level fields make the tables evolve */
     firn_event ev;
     firn_event_limits lim;
     firn_dedupe *dd;
@@ -258,6 +274,7 @@ int firn_type_handler_new(const firn_config *cfg, const firn_config_type *t,
     *out = NULL;
     firn_type_handler *h = firn_xcalloc(1, sizeof *h);
     h->type = t;
+    h->cfg = cfg;
     h->v = firn_validator_new(t, err);
     if (!h->v) {
         free(h);
@@ -367,6 +384,230 @@ static void untrusted_row(firn_type_handler *h, const firn_record *raw, const fi
     firn_rows_end_row(u);
 }
 
+/* ------------------------------------------------------------- evolution */
+
+/* Columns of the untrusted table that are not the type's fields. */
+static const char *const untrusted_reserved[] = {"image", "payload", "failed_rules",
+                                                 "source_topic", "source_partition",
+                                                 "source_offset", "received_at", NULL};
+#define MAX_EVOLVED_FIELDS 1000
+
+static bool type_has_field(const firn_config_type *t, const char *name, size_t len) {
+    for (size_t i = 0; i < t->nfields; i++)
+        if (strlen(t->fields[i].name) == len && !memcmp(t->fields[i].name, name, len)) return true;
+    return false;
+}
+
+/* A field the type may take as a new column: a usable name that collides
+ * with neither the untrusted table's own columns nor an image field's
+ * derived columns (<image>_format, ...), and a value that says its kind. */
+static bool can_add(const firn_config_type *t, const firn_event_field *f) {
+    if (f->kind == FIRN_JSON_NULL || !f->name_len || f->name_len > 200 ||
+        memchr(f->name, 0, f->name_len) || memchr(f->name, '.', f->name_len))
+        return false;
+    if (t->nfields >= MAX_EVOLVED_FIELDS || type_has_field(t, f->name, f->name_len)) return false;
+    for (size_t i = 0; untrusted_reserved[i]; i++)
+        if (strlen(untrusted_reserved[i]) == f->name_len &&
+            !memcmp(untrusted_reserved[i], f->name, f->name_len))
+            return false;
+    static const char *const derived[] = {"_format", "_width", "_height", "_sha256", NULL};
+    for (size_t i = 0; i < t->nfields; i++) {
+        if (t->fields[i].type != FIRN_FIELD_IMAGE) continue;
+        size_t nl = strlen(t->fields[i].name);
+        for (size_t k = 0; derived[k]; k++)
+            if (nl + strlen(derived[k]) == f->name_len && !memcmp(f->name, t->fields[i].name, nl) &&
+                !memcmp(f->name + nl, derived[k], f->name_len - nl))
+                return false;
+    }
+    return true;
+}
+
+static bool has_new_field(const firn_type_handler *h) {
+    for (size_t i = 0; i < h->ev.nfields; i++)
+        if (can_add(h->type, &h->ev.fields[i])) return true;
+    return false;
+}
+
+void firn_type_handler_set_evolving(firn_type_handler *h, bool on) { h->evolving = on; }
+
+static firn_field_type kind_type(const firn_event_field *f) {
+    int64_t us;
+    switch (f->kind) {
+    case FIRN_JSON_NUMBER:
+        return memchr(f->value, '.', f->value_len) || memchr(f->value, 'e', f->value_len) ||
+                       memchr(f->value, 'E', f->value_len)
+                   ? FIRN_FIELD_DOUBLE
+                   : FIRN_FIELD_LONG;
+    case FIRN_JSON_STRING:
+        return firn_parse_timestamp(f->value, f->value_len, &us) ? FIRN_FIELD_STRING
+                                                                 : FIRN_FIELD_TIMESTAMP;
+    case FIRN_JSON_TRUE:
+    case FIRN_JSON_FALSE: return FIRN_FIELD_BOOLEAN;
+    default: return FIRN_FIELD_JSON;
+    }
+}
+
+void firn_events_init_field(firn_config_field *f, const char *name, firn_field_type type) {
+    memset(f, 0, sizeof *f);
+    f->name = firn_xstrdup(name);
+    f->type = type;
+    f->max_future_us = -1;
+    f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
+    f->min_width = f->min_height = 1;
+    f->max_width = f->max_height = 65535;
+    f->max_bytes = 16 << 20;
+}
+
+/* The field type that stores values in an existing column of type id, or -1. */
+static int column_field_type(firn_ice_type_id id, firn_field_type want) {
+    switch (id) {
+    case FIRN_ICE_STRING: return want == FIRN_FIELD_JSON ? FIRN_FIELD_JSON : FIRN_FIELD_STRING;
+    case FIRN_ICE_INT: return FIRN_FIELD_INT;
+    case FIRN_ICE_LONG: return FIRN_FIELD_LONG;
+    case FIRN_ICE_DOUBLE: return FIRN_FIELD_DOUBLE;
+    case FIRN_ICE_BOOLEAN: return FIRN_FIELD_BOOLEAN;
+    case FIRN_ICE_TIMESTAMPTZ: return FIRN_FIELD_TIMESTAMP;
+    default: return -1;
+    }
+}
+
+typedef struct add_columns {
+    const char *const *names;
+    const firn_ice_type_id *types;
+    size_t n;
+    const char *json_fields; /* FIRN_JSON_FIELDS_PROPERTY's value, or NULL */
+} add_columns;
+
+/* One commit's update: add the columns the current schema lacks (at every
+ * attempt, so a concurrent writer that added some first is respected). */
+static int apply_add_columns(void *ctx, firn_ice_metadata *md, firn_error *err) {
+    const add_columns *ac = ctx;
+    const firn_ice_schema *base = firn_ice_metadata_current_schema(md);
+    firn_ice_schema_update *u = firn_ice_schema_update_new(base, md->last_column_id);
+    int rc = 0;
+    size_t added = 0;
+    for (size_t i = 0; i < ac->n && rc == 0; i++) {
+        if (firn_ice_schema_find_by_name(base, ac->names[i], true)) continue;
+        firn_ice_type ty;
+        rc = firn_ice_type_parse_primitive(ice_type_name(ac->types[i]), &ty, err);
+        if (rc == 0) rc = firn_ice_schema_update_add_column(u, NULL, ac->names[i], &ty, NULL, err);
+        added++;
+    }
+    const char *had = firn_ice_metadata_property(md, FIRN_JSON_FIELDS_PROPERTY);
+    if (rc == 0 && ac->json_fields && strcmp(had ? had : "", ac->json_fields)) {
+        firn_ice_kv kv = {FIRN_JSON_FIELDS_PROPERTY, ac->json_fields};
+        rc = firn_ice_metadata_set_properties(md, &kv, 1, err);
+    }
+    if (rc == 0 && added) {
+        firn_arena a;
+        firn_arena_init(&a, 0);
+        int32_t last = md->last_column_id, max_id = -1, sid;
+        for (size_t i = 0; i < md->nschemas; i++)
+            if (md->schemas[i]->schema_id > max_id) max_id = md->schemas[i]->schema_id;
+        firn_ice_schema *ns = firn_ice_schema_update_apply(u, &a, max_id + 1, &last, err);
+        rc = !ns ? -1 : firn_ice_metadata_add_schema(md, ns, &sid, err);
+        if (rc == 0) rc = firn_ice_metadata_set_current_schema(md, sid, err);
+        firn_arena_release(&a);
+    }
+    firn_ice_schema_update_free(u);
+    return rc;
+}
+
+static int ensure_columns(firn_ice_table *t, const char *const *names,
+                          const firn_ice_type_id *types, size_t n, const char *json_fields,
+                          firn_error *err) {
+    if (firn_ice_table_refresh(t, err)) return -1;
+    const firn_ice_schema *s = firn_ice_metadata_current_schema(t->metadata);
+    size_t missing = 0;
+    for (size_t i = 0; i < n; i++) missing += !firn_ice_schema_find_by_name(s, names[i], true);
+    const char *had = firn_ice_metadata_property(t->metadata, FIRN_JSON_FIELDS_PROPERTY);
+    if (!missing && (!json_fields || !strcmp(had ? had : "", json_fields))) return 0;
+    add_columns ac = {names, types, n, json_fields};
+    firn_ice_update up = {.apply = apply_add_columns, .ctx = &ac};
+    if (firn_ice_table_commit(t, &up, 1, NULL, err))
+        return FIRN_WRAP(err, err->kind, "adding columns to %s.%s", t->ns, t->name);
+    return 0;
+}
+
+int firn_events_evolve_tables(firn_config_type *t, firn_ice_table *prod,
+                              firn_ice_table *untrusted, firn_error *err) {
+    if (firn_ice_table_refresh(prod, err)) return -1;
+    /* fields whose column exists take its type (it may have been added by an
+     * earlier run from other values) */
+    const firn_ice_schema *ps = firn_ice_metadata_current_schema(prod->metadata);
+    for (size_t i = 0; i < t->nfields; i++) {
+        firn_config_field *f = &t->fields[i];
+        if (f->type == FIRN_FIELD_IMAGE) continue;
+        const firn_ice_field *c = firn_ice_schema_find_by_name(ps, f->name, true);
+        if (!c) continue;
+        int ft = column_field_type(c->type->id, f->type);
+        if (ft < 0)
+            return FIRN_RAISE(err, FIRN_ERR_INVALID, "table %s: column %s cannot hold field %s "
+                              "of type %s", t->table, f->name, f->name,
+                              firn_field_type_name(f->type));
+        f->type = (firn_field_type)ft;
+    }
+    firn_validator *v = firn_validator_new(t, err);
+    if (!v) return FIRN_WRAP(err, err->kind, "type %s", t->name);
+    size_t ncols;
+    const firn_column_desc *cols = firn_validator_columns(v, &ncols);
+    const char **names = firn_xcalloc(ncols + t->nfields + 1, sizeof *names);
+    firn_ice_type_id *types = firn_xcalloc(ncols + t->nfields + 1, sizeof *types);
+    for (size_t i = 0; i < ncols; i++) {
+        names[i] = cols[i].name;
+        types[i] = cols[i].type;
+    }
+    char *json = firn_events_json_fields(t);
+    int rc = ensure_columns(prod, names, types, ncols, json, err);
+    free(json);
+    size_t n = 0;
+    for (size_t i = 0; i < t->nfields; i++)
+        if (t->fields[i].type != FIRN_FIELD_IMAGE) {
+            names[n] = t->fields[i].name;
+            types[n++] = FIRN_ICE_STRING;
+        }
+    if (rc == 0 && untrusted) rc = ensure_columns(untrusted, names, types, n, NULL, err);
+    free(names);
+    free(types);
+    firn_validator_free(v);
+    return rc;
+}
+
+int firn_type_handler_evolve(firn_type_handler **hp, firn_config_type *t, firn_ice_table *prod,
+                             firn_ice_table *untrusted, firn_error *err) {
+    firn_type_handler *h = *hp;
+    if (h->type != t)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "type %s: evolving another type's handler", t->name);
+    size_t added = 0;
+    for (size_t i = 0; i < h->ev.nfields; i++) {
+        const firn_event_field *f = &h->ev.fields[i];
+        if (!can_add(t, f)) continue;
+        char *name = firn_xmalloc(f->name_len + 1);
+        memcpy(name, f->name, f->name_len);
+        name[f->name_len] = 0;
+        t->fields = firn_xrealloc(t->fields, (t->nfields + 1) * sizeof *t->fields);
+        firn_events_init_field(&t->fields[t->nfields++], name, kind_type(f));
+        free(name);
+        added++;
+    }
+    if (!added) return 0;
+    /* the handler keeps pointers into t->fields: from here on only the new
+     * handler may be used */
+    int rc = firn_events_evolve_tables(t, prod, untrusted, err);
+    firn_type_handler *nh = NULL;
+    if (rc == 0) rc = firn_type_handler_new(h->cfg, t, prod, untrusted, &nh, err);
+    if (rc) return rc;
+    /* the dedupe window carries over */
+    firn_dedupe_free(nh->dd);
+    nh->dd = h->dd;
+    h->dd = NULL;
+    nh->evolving = h->evolving;
+    nh->stats = h->stats;
+    firn_type_handler_free(h);
+    *hp = nh;
+    return 0;
+}
+
 int firn_type_handler_event(void *ctx, const firn_record *raw, const firn_record *routed,
                             firn_rows *trusted, firn_rows *untrusted, const char *force,
                             firn_error *err) {
@@ -379,6 +620,7 @@ int firn_type_handler_event(void *ctx, const firn_record *raw, const firn_record
         untrusted_row(h, raw, routed, image, ilen, false, force ? force : reason, untrusted);
         return 0;
     }
+    if (h->evolving && !force && has_new_field(h)) return FIRN_EVENT_EVOLVE;
     firn_validation val;
     if (firn_validate(h->v, &h->ev, image, ilen, raw->timestamp_ms * 1000, force ? NULL : h->dd,
                       &val, err))
@@ -435,4 +677,85 @@ int firn_dead_letter_event(void *ctx, const firn_record *raw, const firn_record 
     firn_rows_set_i64(rows, 6, raw->timestamp_ms * 1000);
     firn_rows_end_row(rows);
     return 1;
+}
+
+/* ------------------------------------------------------------- created types */
+
+void firn_events_free_type(firn_config_type *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->nfields; i++) {
+        free(t->fields[i].name);
+        free(t->fields[i].pattern);
+    }
+    free(t->fields);
+    free(t->name);
+    free(t->topic);
+    free(t->table);
+    free(t->untrusted_table);
+    free(t->partition);
+    free(t);
+}
+
+/* name is an element of the comma-separated list. */
+static bool in_list(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !memcmp(p, name, n)) return true;
+        p = e ? e + 1 : NULL;
+    }
+    return false;
+}
+
+firn_config_type *firn_events_type_from_table(firn_catalog *cat, const char *name,
+                                              const char *topic, const char *table,
+                                              const char *untrusted_table, const char *route_field,
+                                              firn_error *err) {
+    char ns[256], tn[256];
+    if (split_ident(table, ns, sizeof ns, tn, sizeof tn, err)) return NULL;
+    firn_ice_table *prod = NULL;
+    if (firn_ice_table_load(cat, ns, tn, &prod, err)) return NULL;
+    const firn_ice_metadata *md = prod->metadata;
+    const char *et = firn_ice_metadata_property(md, "firn.event-type");
+    if (!et || strcmp(et, name)) {
+        FIRN_RAISE(err, FIRN_ERR_NOT_FOUND, "table %s was not created for event type %s", table,
+                   name);
+        firn_ice_table_free(prod);
+        return NULL;
+    }
+    const char *media = firn_ice_metadata_property(md, "write.parquet.media-columns");
+    const char *json = firn_ice_metadata_property(md, FIRN_JSON_FIELDS_PROPERTY);
+    const firn_ice_schema *s = firn_ice_metadata_current_schema(md);
+    firn_config_type *t = firn_xcalloc(1, sizeof *t);
+    t->name = firn_xstrdup(name);
+    t->topic = firn_xstrdup(topic);
+    t->table = firn_xstrdup(table);
+    t->untrusted_table = firn_xstrdup(untrusted_table);
+    t->partition = firn_xstrdup("");
+    t->fields = firn_xcalloc(s->type->nfields + 1, sizeof *t->fields);
+    static const char *const derived[] = {"_format", "_width", "_height", "_sha256", NULL};
+    for (size_t i = 0; i < s->type->nfields; i++) {
+        const firn_ice_field *c = &s->type->fields[i];
+        bool skip = false;
+        for (size_t k = 0; derived[k] && !skip; k++) {
+            size_t nl = strlen(c->name), dl = strlen(derived[k]);
+            if (nl > dl && !strcmp(c->name + nl - dl, derived[k])) {
+                char base[256];
+                snprintf(base, sizeof base, "%.*s", (int)(nl - dl), c->name);
+                skip = in_list(media, base);
+            }
+        }
+        if (skip) continue;
+        int ft = in_list(media, c->name) ? FIRN_FIELD_IMAGE
+                 : column_field_type(c->type->id, in_list(json, c->name) ? FIRN_FIELD_JSON
+                                                                         : FIRN_FIELD_STRING);
+        if (ft < 0) continue; /* not a column this pipeline writes */
+        firn_config_field *f = &t->fields[t->nfields++];
+        firn_events_init_field(f, c->name, (firn_field_type)ft);
+        f->required = c->required || !strcmp(c->name, route_field);
+        f->unique = (ft == FIRN_FIELD_STRING || ft == FIRN_FIELD_LONG) && !strcmp(c->name, "eventId");
+    }
+    firn_ice_table_free(prod);
+    return t;
 }

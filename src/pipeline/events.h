@@ -64,6 +64,57 @@ void firn_type_handler_forget_all(firn_type_handler *h);
 int firn_type_handler_event(void *ctx, const struct firn_record *raw,
                             const struct firn_record *routed, firn_rows *trusted,
                             firn_rows *untrusted, const char *force, firn_error *err);
+/*
+ * Types created at run time (pipeline.unknown-types = create) evolve. With
+ * evolving on, an event carrying a top-level field the type lacks (not null,
+ * a name that is neither an untrusted-table column nor an image field's
+ * derived column, at most 1000 fields per type) makes the handler answer
+ * FIRN_EVENT_EVOLVE; the processor publishes the batch before it and calls
+ * its on_evolve, which calls firn_type_handler_evolve.
+ */
+void firn_type_handler_set_evolving(firn_type_handler *h, bool on);
+/*
+ * Append the new fields of the handler's last event to t (the handler's own
+ * type, owned by the caller), typed from their values (a number: long when
+ * integral, else double; a string: timestamp when it parses as one, else
+ * string; true/false: boolean; objects, arrays: json), add their columns to
+ * the tables (firn_events_evolve_tables) and replace *hp by a handler for the
+ * evolved type that keeps the dedupe window and counters. On error the old
+ * handler must not be used again (t's fields moved).
+ */
+int firn_type_handler_evolve(firn_type_handler **hp, firn_config_type *t, firn_ice_table *prod,
+                             firn_ice_table *untrusted, firn_error *err);
+/*
+ * Make the tables hold every field of t: a field whose production column
+ * exists takes the column's type (an earlier run may have added it from other
+ * values); missing columns are added, optional (production: the validator's
+ * columns; untrusted: one string column per field), each table in one commit
+ * re-applied on a newer base if another writer commits first. No commit
+ * when nothing is missing.
+ */
+int firn_events_evolve_tables(firn_config_type *t, firn_ice_table *prod,
+                              firn_ice_table *untrusted, firn_error *err);
+/* The production table property listing a type's json fields (comma
+ * separated), so a restarted run tells them from string fields. */
+#define FIRN_JSON_FIELDS_PROPERTY "firn.json-fields"
+/* That list for t (caller frees; "" when none). */
+char *firn_events_json_fields(const firn_config_type *t);
+/*
+ * The type a production table was created for at run time (the
+ * "firn.event-type" property equals name): a field per column, images from
+ * write.parquet.media-columns (their derived columns skipped), json fields
+ * from FIRN_JSON_FIELDS_PROPERTY, required as the columns are, eventId
+ * unique. NULL (and err NOT_FOUND) when the table does not exist or was not
+ * made for this type. Caller frees with firn_events_free_type.
+ */
+firn_config_type *firn_events_type_from_table(struct firn_catalog *cat, const char *name,
+                                              const char *topic, const char *table,
+                                              const char *untrusted_table, const char *route_field,
+                                              firn_error *err);
+void firn_events_free_type(firn_config_type *t);
+/* A field of a type created at run time: no rules but its type (name copied). */
+void firn_events_init_field(firn_config_field *f, const char *name, firn_field_type type);
+
 /* firn_event_fn for dead letters (ctx unused): rows of staging.dead_letter. */
 int firn_dead_letter_event(void *ctx, const struct firn_record *raw,
                            const struct firn_record *routed, firn_rows *rows,

@@ -251,8 +251,14 @@ const void *firn_record_header(const struct firn_record *rec, const char *key, s
  * the record read from the type topic (its topic/partition/offset are the
  * event's source). With force_reason set, the event goes to untrusted with
  * that reason (a quarantined batch). Returns 1 for trusted, 0 for
- * untrusted, negative on error.
+ * untrusted, negative on error, or FIRN_EVENT_EVOLVE (only when the
+ * processor has on_evolve, and never with force_reason) when the event
+ * carries fields the tables' schemas have no column for: the row is not
+ * added; the processor publishes the batch before the event, calls
+ * on_evolve, rebuilds its row buffers from the tables' new schemas and hands
+ * the event again.
  */
+#define FIRN_EVENT_EVOLVE 2
 typedef int (*firn_event_fn)(void *ctx, const struct firn_record *raw,
                              const struct firn_record *routed, firn_rows *trusted,
                              firn_rows *untrusted, const char *force_reason, firn_error *err);
@@ -273,6 +279,10 @@ typedef struct firn_processor_options {
     /* Called (with event_ctx) when a batch is abandoned and will be read again:
      * the handler drops what it learned from it. May be NULL. */
     int (*on_abandon)(void *ctx, firn_error *err);
+    /* Called (with event_ctx) after on_event answered FIRN_EVENT_EVOLVE and
+     * the batch before that event was published: evolve the tables (prod and
+     * untrusted, which stay the same handles) and the handler. May be NULL. */
+    int (*on_evolve)(void *ctx, firn_error *err);
     const firn_ice_kv *summary; /* extra summary properties on every snapshot */
     size_t nsummary;
     /* Scale-out: join this consumer group (NULL: read every partition, by
@@ -285,6 +295,7 @@ typedef struct firn_processor_stats {
     uint64_t batches, published, cherry_picked, rejected, fenced, errors;
     uint64_t rebalances;          /* group mode: assignments and revocations seen */
     uint64_t abandoned;           /* open batches dropped by a rebalance */
+    uint64_t evolutions;          /* schema changes made for new fields */
     int32_t assigned;             /* partitions read now */
     uint64_t rows_trusted, rows_untrusted;
     int64_t last_commit_ms;       /* duration of the last WAP */

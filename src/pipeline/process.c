@@ -301,7 +301,39 @@ static int handle(firn_processor *p, const firn_record *r, const char *force, fi
     int rc = p->o.on_event(p->o.event_ctx, raw, r, &p->trusted,
                            p->has_untrusted ? &p->untrusted : NULL, force, err);
     if (owned) firn_stream_record_release(owned);
-    return rc < 0 ? rc : 0;
+    if (rc == FIRN_EVENT_EVOLVE && force)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "%s offset %lld: a schema change asked for "
+                          "a quarantined event", r->topic, (long long)r->offset);
+    return rc < 0 ? rc : rc == FIRN_EVENT_EVOLVE ? FIRN_EVENT_EVOLVE : 0;
+}
+
+static int commit_batch(firn_processor *p, firn_error *err);
+
+/* The handler needs columns the tables lack: publish the batch before the
+ * event, let the handler evolve the tables, and rebuild the row buffers from
+ * the new schemas. 1: the batch did not publish (it is read again from
+ * main's offsets, the consumer already repositioned), so the caller drops
+ * the rest of its poll. */
+static int evolve(firn_processor *p, firn_error *err) {
+    if (!p->o.on_evolve)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "%s: the handler asked for a schema change "
+                          "and the processor has no on_evolve", p->topic);
+    uint64_t failed = p->stats.errors + p->stats.fenced;
+    if (commit_batch(p, err)) return -1;
+    if (p->stats.errors + p->stats.fenced != failed) return 1;
+    if (p->o.on_evolve(p->o.event_ctx, err))
+        return FIRN_WRAP(err, err->kind, "%s: evolving the tables' schemas", p->topic);
+    firn_rows_release(&p->trusted);
+    int rc = firn_rows_init(&p->trusted, firn_ice_metadata_current_schema(p->o.prod->metadata), err);
+    if (rc == 0 && p->has_untrusted) {
+        firn_rows_release(&p->untrusted);
+        rc = firn_rows_init(&p->untrusted,
+                            firn_ice_metadata_current_schema(p->o.untrusted->metadata), err);
+        if (rc) p->has_untrusted = false;
+    }
+    if (rc) return FIRN_WRAP(err, err->kind, "%s: rows for the evolved schema", p->topic);
+    p->stats.evolutions++;
+    return 0;
 }
 
 /* Add the records of one poll to the batch. */
@@ -319,7 +351,19 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
             ps->next = r->offset + 1;
         }
         if (r->offset < ps->end) continue; /* already in the batch */
-        if (handle(p, r, NULL, err)) return -1;
+        int hr = handle(p, r, NULL, err);
+        /* a few times at most: publishing the batch may re-read a rejected batch
+         * through the handler, which then evolves for another event first */
+        for (int tries = 0; hr == FIRN_EVENT_EVOLVE; tries++) {
+            if (tries == 3)
+                return FIRN_RAISE(err, FIRN_ERR_INVALID, "%s offset %lld: the evolved schema "
+                                  "still lacks a field of the event", r->topic, (long long)r->offset);
+            int er = evolve(p, err);
+            if (er < 0) return -1;
+            if (er > 0) return 0; /* the batch is read again */
+            hr = handle(p, r, NULL, err);
+        }
+        if (hr) return -1;
         ps->end = r->offset + 1;
         if (!p->batch_events) p->batch_started_ms = now_ms();
         if (!p->oldest_ts_ms || (r->timestamp_ms && r->timestamp_ms < p->oldest_ts_ms))

@@ -751,7 +751,8 @@ firn_validator *firn_validator_new(const firn_config_type *t, firn_error *err) {
         if (cf->unique) v->unique_field = (int)i;
         f->col = v->ncols;
         switch (cf->type) {
-        case FIRN_FIELD_STRING: add_col(v, cf->name, "", FIRN_ICE_STRING, cf->required); break;
+        case FIRN_FIELD_STRING:
+        case FIRN_FIELD_JSON: add_col(v, cf->name, "", FIRN_ICE_STRING, cf->required); break;
         case FIRN_FIELD_INT: add_col(v, cf->name, "", FIRN_ICE_INT, cf->required); break;
         case FIRN_FIELD_LONG: add_col(v, cf->name, "", FIRN_ICE_LONG, cf->required); break;
         case FIRN_FIELD_DOUBLE: add_col(v, cf->name, "", FIRN_ICE_DOUBLE, cf->required); break;
@@ -1055,6 +1056,17 @@ int firn_validate(firn_validator *v, const firn_event *ev, const void *image, si
             *val = firn_ice_value_i64(FIRN_ICE_TIMESTAMPTZ, ts);
             break;
         }
+        case FIRN_FIELD_JSON:
+            /* a string as its text, anything else as its JSON text */
+            val->is_null = false;
+            if (ef->kind == FIRN_JSON_TRUE || ef->kind == FIRN_JSON_FALSE) {
+                val->u.bin.ptr = (const uint8_t *)(ef->kind == FIRN_JSON_TRUE ? "true" : "false");
+                val->u.bin.len = ef->kind == FIRN_JSON_TRUE ? 4 : 5;
+            } else {
+                val->u.bin.ptr = (const uint8_t *)ef->value;
+                val->u.bin.len = ef->value_len;
+            }
+            break;
         case FIRN_FIELD_IMAGE:
             break;
         }

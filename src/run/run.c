@@ -214,6 +214,7 @@ out:
 typedef struct proc_arg {
     struct run_ctx *r;
     const firn_config_type *type; /* NULL: dead letters */
+    firn_config_type *created;    /* == type for a type created at run time: it evolves */
     pthread_t th;
 } proc_arg;
 
@@ -258,7 +259,8 @@ static int warm_dedupe(firn_type_handler *h, firn_ice_table *prod, int id_col, f
 
 typedef struct type_ctx {
     firn_type_handler *h;
-    firn_ice_table *prod;
+    firn_ice_table *prod, *untrusted;
+    firn_config_type *created; /* a type created at run time, or NULL */
     int id_col;
 } type_ctx;
 
@@ -267,6 +269,19 @@ static int type_event(void *ctx, const firn_record *raw, const firn_record *rout
                       firn_error *err) {
     type_ctx *tc = ctx;
     return firn_type_handler_event(tc->h, raw, routed, trusted, untrusted, force, err);
+}
+
+/* The type created at run time met a new field: its tables get columns. */
+static int type_evolve(void *ctx, firn_error *err) {
+    type_ctx *tc = ctx;
+    size_t before = tc->created->nfields;
+    if (firn_type_handler_evolve(&tc->h, tc->created, tc->prod, tc->untrusted, err)) return -1;
+    for (size_t i = before; i < tc->created->nfields; i++)
+        fprintf(stderr, "firn: type %s: new field %s (%s): tables %s and %s evolved\n",
+                tc->created->name, tc->created->fields[i].name,
+                firn_field_type_name(tc->created->fields[i].type), tc->created->table,
+                tc->created->untrusted_table);
+    return 0;
 }
 
 /* A batch was abandoned: the window goes back to the ids main holds. */
@@ -340,14 +355,19 @@ static void *process_thread(void *arg) {
     if (pa->type) {
         if (!(v = firn_validator_new(pa->type, &err))) goto out;
         if (firn_events_open_type_tables(cat, cfg, pa->type, v, &prod, &untrusted, &err)) goto out;
+        /* a created type: columns an earlier run added keep their types, and
+         * fields the inference found that the tables lack get columns */
+        if (pa->created && firn_events_evolve_tables(pa->created, prod, untrusted, &err)) goto out;
         if (firn_type_handler_new(cfg, pa->type, prod, untrusted, &h, &err)) goto out;
+        if (pa->created) firn_type_handler_set_evolving(h, true);
         po.event_id_col = firn_type_handler_event_id_col(h, prod);
         if (warm_dedupe(h, prod, po.event_id_col, &err)) goto out;
         po.prod = prod;
         po.untrusted = untrusted;
-        tctx = (type_ctx){h, prod, po.event_id_col};
+        tctx = (type_ctx){h, prod, untrusted, pa->created, po.event_id_col};
         po.on_event = type_event;
         po.on_abandon = type_abandon;
+        if (pa->created) po.on_evolve = type_evolve;
         po.event_ctx = &tctx;
     } else {
         if (firn_events_open_dead_letter_table(cat, cfg, &prod, &err)) goto out;
@@ -402,7 +422,7 @@ out:
         pthread_mutex_unlock(&r->mu);
     }
     firn_processor_free(p);
-    firn_type_handler_free(h);
+    firn_type_handler_free(tctx.h ? tctx.h : h); /* evolution replaces the handler */
     firn_validator_free(v);
     firn_ice_table_free(prod);
     firn_ice_table_free(untrusted);
@@ -423,12 +443,13 @@ out:
  * its own topic; this thread notices the topic, infers the type's fields from
  * its first records (JSON kinds: integer numbers long, others double, strings
  * that are ISO timestamps everywhere seen timestamp, else string; booleans;
- * nested values as their JSON text; an `image` header an image field), and
- * starts a processor for it with the tables production.<type> and
- * staging.<type>_untrusted (dashes become underscores), partitioned by day
- * of the first timestamp field. Not yet: fields that appear only later are
- * not added (the schema does not evolve), and nested objects/arrays or fields
- * whose JSON kind varies get no column - trusted rows do not carry them.
+ * nested values and fields whose kind varies json, kept as their JSON text;
+ * an `image` header an image field), and starts a processor for it with the
+ * tables production.<type> and staging.<type>_untrusted (dashes become
+ * underscores), partitioned by day of the first timestamp field. The schema
+ * evolves: a field first seen later gets a column (events.h,
+ * firn_type_handler_evolve) before the event that carries it is written, and
+ * a restarted run takes the types of columns added earlier from the tables.
  */
 typedef struct infer_field {
     char name[128];
@@ -436,19 +457,27 @@ typedef struct infer_field {
     size_t seen;
 } infer_field;
 
-static void free_type(firn_config_type *t) {
-    if (!t) return;
-    for (size_t i = 0; i < t->nfields; i++) {
-        free(t->fields[i].name);
-        free(t->fields[i].pattern);
-    }
-    free(t->fields);
-    free(t->name);
-    free(t->topic);
-    free(t->table);
-    free(t->untrusted_table);
-    free(t->partition);
-    free(t);
+/* production.<type> and staging.<type>_untrusted, dashes and dots as underscores. */
+static void created_table_names(const char *topic, char table[300], char untrusted[300]) {
+    char base[128];
+    snprintf(base, sizeof base, "%s", topic);
+    for (char *q = base; *q; q++)
+        if (*q == '-' || *q == '.') *q = '_';
+    snprintf(table, 300, "production.%s", base);
+    snprintf(untrusted, 300, "staging.%s_untrusted", base);
+}
+
+/* A type an earlier run created: its tables say what it is (its columns,
+ * including those evolution added). NULL with err NOT_FOUND when new. */
+static firn_config_type *known_type(run_ctx *r, const char *topic, firn_error *err) {
+    firn_catalog *cat = NULL;
+    if (open_catalog(r->cfg, &cat, err)) return NULL;
+    char table[300], untrusted[300];
+    created_table_names(topic, table, untrusted);
+    firn_config_type *t = firn_events_type_from_table(cat, topic, topic, table, untrusted,
+                                                      r->cfg->route_field, err);
+    firn_cat_free(cat);
+    return t;
 }
 
 static firn_config_type *infer_type(run_ctx *r, const char *topic, firn_error *err) {
@@ -530,52 +559,34 @@ static firn_config_type *infer_type(run_ctx *r, const char *topic, firn_error *e
     firn_config_type *t = firn_xcalloc(1, sizeof *t);
     t->name = firn_xstrdup(topic);
     t->topic = firn_xstrdup(topic);
-    char base[128];
-    snprintf(base, sizeof base, "%s", topic);
-    for (char *q = base; *q; q++)
-        if (*q == '-' || *q == '.') *q = '_';
-    char buf[300];
-    snprintf(buf, sizeof buf, "production.%s", base);
-    t->table = firn_xstrdup(buf);
-    snprintf(buf, sizeof buf, "staging.%s_untrusted", base);
-    t->untrusted_table = firn_xstrdup(buf);
+    char table[300], untrusted[300], buf[300];
+    created_table_names(topic, table, untrusted);
+    t->table = firn_xstrdup(table);
+    t->untrusted_table = firn_xstrdup(untrusted);
     t->partition = firn_xstrdup("");
     t->fields = firn_xcalloc(nf + 2, sizeof *t->fields);
     for (size_t j = 0; j < nf; j++) {
         infer_field *x = &fields[j];
         if (!strcmp(x->name, "image") && image) continue; /* the header wins */
-        /* nested values and fields whose kind changes between events get no
-         * column: the validator would refuse every such event */
-        if (x->nested || (x->number + x->string + x->boolean) != 1) continue;
+        /* nested values and fields whose kind changes between events are
+         * kept as their JSON text */
+        bool mixed = x->nested || (x->number + x->string + x->boolean) != 1;
+        firn_field_type ty = mixed                ? FIRN_FIELD_JSON
+                             : x->number          ? (x->integer_only ? FIRN_FIELD_LONG : FIRN_FIELD_DOUBLE)
+                             : x->boolean         ? FIRN_FIELD_BOOLEAN
+                             : x->timestamp_only  ? FIRN_FIELD_TIMESTAMP
+                                                  : FIRN_FIELD_STRING;
         firn_config_field *f = &t->fields[t->nfields++];
-        f->name = firn_xstrdup(x->name);
-        f->type = x->number                 ? (x->integer_only ? FIRN_FIELD_LONG : FIRN_FIELD_DOUBLE)
-                  : x->boolean              ? FIRN_FIELD_BOOLEAN
-                  : x->timestamp_only       ? FIRN_FIELD_TIMESTAMP
-                                            : FIRN_FIELD_STRING;
+        firn_events_init_field(f, x->name, ty);
         f->required = !strcmp(x->name, cfg->route_field);
-        f->unique = !strcmp(x->name, "eventId");
-        f->max_future_us = -1;
-        f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
-        f->min_width = f->min_height = 1;
-        f->max_width = f->max_height = 65535;
-        f->max_bytes = 16 << 20;
+        f->unique = (ty == FIRN_FIELD_STRING || ty == FIRN_FIELD_LONG) && !strcmp(x->name, "eventId");
         if (f->type == FIRN_FIELD_TIMESTAMP && !*t->partition) {
             free(t->partition);
             snprintf(buf, sizeof buf, "day(%s)", f->name);
             t->partition = firn_xstrdup(buf);
         }
     }
-    if (image) {
-        firn_config_field *f = &t->fields[t->nfields++];
-        f->name = firn_xstrdup("image");
-        f->type = FIRN_FIELD_IMAGE;
-        f->max_future_us = -1;
-        f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
-        f->min_width = f->min_height = 1;
-        f->max_width = f->max_height = 65535;
-        f->max_bytes = 16 << 20;
-    }
+    if (image) firn_events_init_field(&t->fields[t->nfields++], "image", FIRN_FIELD_IMAGE);
     return t;
 }
 
@@ -610,18 +621,26 @@ static void *discover_thread(void *arg) {
         if (firn_stream_topics(r->stream, &topics, &n, &err) == 0) {
             for (size_t i = 0; i < n; i++) {
                 if (known_topic(r, topics[i])) continue;
-                firn_config_type *t = infer_type(r, topics[i], &err);
-                if (!t) { /* no event yet: try again later */
+                firn_config_type *t = known_type(r, topics[i], &err);
+                bool inferred = false;
+                if (!t && err.kind == FIRN_ERR_NOT_FOUND) {
+                    firn_error_release(&err);
+                    firn_error_init(&err);
+                    t = infer_type(r, topics[i], &err);
+                    inferred = true;
+                }
+                if (!t) { /* no event yet (or the catalog failed): try again later */
                     firn_error_release(&err);
                     firn_error_init(&err);
                     continue;
                 }
                 if (!r->o->quiet)
-                    fprintf(stderr, "firn: new event type %s: %zu fields inferred, tables %s and %s\n",
-                            t->name, t->nfields, t->table, t->untrusted_table);
+                    fprintf(stderr, "firn: %s event type %s: %zu fields %s, tables %s and %s\n",
+                            inferred ? "new" : "created", t->name, t->nfields,
+                            inferred ? "inferred" : "from its tables", t->table, t->untrusted_table);
                 struct proc_arg *pa = firn_xcalloc(1, sizeof *pa);
                 pa->r = r;
-                pa->type = t;
+                pa->type = pa->created = t;
                 pthread_mutex_lock(&r->mu);
                 r->disc = firn_xrealloc(r->disc, (r->ndisc + 1) * sizeof *r->disc);
                 r->disc[r->ndisc++] = (discovered){t, pa};
@@ -910,7 +929,7 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
             const firn_config_type *t = i < cfg->ntypes ? &cfg->types[i] : NULL;
             const char *topic = t ? t->topic : cfg->stream_dead_letter_topic;
             if (o->only_topic && strcmp(o->only_topic, topic) != 0) continue;
-            pas[np] = (proc_arg){&r, t, 0};
+            pas[np] = (proc_arg){&r, t, NULL, 0};
             pthread_create(&pas[np].th, NULL, process_thread, &pas[np]);
             np++;
         }
@@ -930,7 +949,7 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
     if (mt_on) pthread_join(mt_th, NULL);
     free(pas);
     for (size_t i = 0; i < r.ndisc; i++) {
-        free_type(r.disc[i].type);
+        firn_events_free_type(r.disc[i].type);
         free(r.disc[i].pa);
     }
     free(r.disc);

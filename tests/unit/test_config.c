@@ -243,7 +243,7 @@ FIRN_TEST(config_errors_name_file_line_key) {
                      "'types.parking-entry.table'?)");
     CHECK_LOAD_ERROR("types:\n  parking-entry:\n    fields:\n      x: {type: float}\n",
                      "firn.yaml:4: types.parking-entry.fields.x.type: 'float' is not a field type "
-                     "(string, int, long, double, boolean, timestamp, image)");
+                     "(string, int, long, double, boolean, timestamp, image, json)");
     CHECK_LOAD_ERROR("types:\n  parking-entry:\n    fields:\n      image: {formats: [jpeg, gif]}\n",
                      "firn.yaml:4: types.parking-entry.fields.image.formats: 'gif' is not an "
                      "image format firn decodes (jpeg, png)");
