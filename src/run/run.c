@@ -342,6 +342,8 @@ static void *process_thread(void *arg) {
         if (firn_events_open_type_tables(cat, cfg, pa->type, v, &prod, &untrusted, &err)) goto out;
         if (firn_type_handler_new(cfg, pa->type, prod, untrusted, &h, &err)) goto out;
         po.event_id_col = firn_type_handler_event_id_col(h, prod);
+        /* a publish a crash left half done lands first: its ids belong in the window */
+        if (firn_wap_roll_forward(prod, untrusted, history, NULL, &err)) goto out;
         if (warm_dedupe(h, prod, po.event_id_col, &err)) goto out;
         po.prod = prod;
         po.untrusted = untrusted;
