@@ -90,4 +90,26 @@ for p in wap.after-intent:2 wap.after-table-commit:1 wap.after-table-commit:2 \
     check "crash at $p, restart rolls the intent forward: exactly once" crash_then_drain "$p"
     cleanup; PIDS=()
 done
+
+# a second worker races firn run on parking-entry (as fencing.test.sh, through the
+# REST catalog without transactions): the loser's intent is fenced at its production
+# commit and completes as "aborted", nothing of it applied; exactly once
+race() {
+    local dir=$WORK/race run_pid proc_pid rc
+    server "$dir" --no-transactions
+    "$FIRN" --catalog "$URL" --warehouse "$dir/wh" run --set stream.uri="spool:$dir/spool" \
+        "${SIM[@]}" --sim-events "$N" --until-drained >"$dir/run.log" 2>&1 & run_pid=$!
+    sleep 0.3
+    "$FIRN" --catalog "$URL" --warehouse "$dir/wh" process --topic parking-entry \
+        --set stream.uri="spool:$dir/spool" --set pipeline.commit-interval=50ms \
+        --until-drained >"$dir/proc.log" 2>&1 & proc_pid=$!
+    wait "$run_pid"; rc=$?
+    sleep 0.5
+    kill "$proc_pid" 2>/dev/null; wait "$proc_pid"
+    [ "$rc" = 0 ] || { echo "firn run exited $rc"; tail -5 "$dir/run.log"; return 1; }
+    grep -q 'fenced: main of production.parking_entry' "$dir/proc.log" "$dir/run.log" ||
+        { echo "no worker was fenced"; tail -n 3 "$dir/run.log" "$dir/proc.log"; return 1; }
+    verify "$dir" && has_outcome "$dir" aborted
+}
+check "two workers race without transactions: the fenced intent is aborted, exactly once" race
 finish
