@@ -433,6 +433,10 @@ int firn_cat_commit_table(firn_catalog *cat, const firn_cat_ident *id, const cha
 
 bool firn_cat_takes_changes(const firn_catalog *cat) { return cat->ops->commit_changes != NULL; }
 
+bool firn_cat_atomic_multi(const firn_catalog *cat) {
+    return cat->ops->atomic_multi ? cat->ops->atomic_multi(cat) : true;
+}
+
 int firn_cat_commit_changes(firn_catalog *cat, firn_cat_change *changes, size_t n,
                             firn_cat_outcome *outcome, firn_error *err) {
     firn_cat_outcome ignored;

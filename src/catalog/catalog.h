@@ -259,13 +259,28 @@ typedef struct firn_cat_change {
  * firn_cat_commit_tables with FIRN_ERR_UNSUPPORTED). */
 bool firn_cat_takes_changes(const firn_catalog *cat);
 /*
+ * Whether a commit of several tables is atomic (all or none). SQL catalogs:
+ * always (one transaction). REST: when GET /v1/config's "endpoints" lists
+ * "POST /v1/{prefix}/transactions/commit", or has no "endpoints" (the spec's
+ * default set includes it) - until the server answers transactions/commit
+ * with 404/405/406/501, which turns it false for the rest of the handle's
+ * life. Callers that need atomicity (the pipeline's publish) ask before each
+ * multi-table commit and, when false, commit table by table themselves with
+ * a recorded intent (pipeline/wap.c).
+ */
+bool firn_cat_atomic_multi(const firn_catalog *cat);
+/*
  * Commit changes to n tables, all or none when the catalog can (REST:
  * transactions/commit). A failed requirement is FIRN_ERR_CONFLICT, retriable:
- * reload, rebuild the change, retry. When the server lacks multi-table
- * commits, the tables are committed one by one in the order given; a failure
- * after the first landed returns the error with outcome
- * FIRN_CAT_OUTCOME_UNKNOWN and a message naming the tables that landed - the
- * caller must roll forward (see rest_client.c on the intent record).
+ * reload, rebuild the change, retry.
+ * When firn_cat_atomic_multi() was already false, the tables are committed one
+ * by one in the order given; a failure after the first landed returns the
+ * error with outcome FIRN_CAT_OUTCOME_UNKNOWN and a message naming the tables
+ * that landed - the caller must roll forward. When the server turns out to
+ * lack transactions/commit (it answers 404/405/406/501 although it was
+ * assumed to have it), nothing is committed: FIRN_ERR_UNSUPPORTED, outcome
+ * FIRN_CAT_NOT_COMMITTED, and firn_cat_atomic_multi() is false from then on;
+ * the caller decides how to commit (calling again commits one by one).
  */
 int firn_cat_commit_changes(firn_catalog *cat, firn_cat_change *changes, size_t n,
                             firn_cat_outcome *outcome, firn_error *err);

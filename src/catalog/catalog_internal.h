@@ -44,6 +44,8 @@ typedef struct firn_cat_ops {
     /* NULL for catalogs that swap metadata locations (SQL). */
     int (*commit_changes)(firn_catalog *cat, firn_cat_change *changes, size_t n,
                           firn_cat_outcome *outcome, firn_error *err);
+    /* optional (NULL: multi-table commits are atomic); see firn_cat_atomic_multi */
+    bool (*atomic_multi)(const firn_catalog *cat);
     /* optional (NULL: no commit lock); see firn_cat_commit_lock */
     int (*commit_lock)(firn_catalog *cat, firn_error *err);
     void (*commit_unlock)(firn_catalog *cat);

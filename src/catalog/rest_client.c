@@ -32,19 +32,17 @@
  * FIRN_ERR_IO, and for a commit an unknown outcome (Java treats 500, 502, 504
  * the same way: CommitStateUnknownException).
  *
- * Without transactions/commit (absent from "endpoints", or answered 404/405/
- * 406/501), a multi-table commit commits the tables one by one in the order
- * given. A failure of the first is an ordinary failure; a failure after some
- * landed leaves the commit half done: the error names the tables that landed
- * and the outcome is FIRN_CAT_OUTCOME_UNKNOWN, so no file is deleted and
- * nothing is retried. Intent-record design (for the pipeline's publish, not
- * done here): before the first table, publish writes the whole change set -
- * each table's branch and the snapshot it moves to - as a row of
- * firn.commits marked "intent"; after the last it marks the row "done". On
- * restart an intent row without "done" is rolled forward: every table whose
- * ref does not yet point at its snapshot gets the same fast-forward again
- * (idempotent, since a fast-forward to the snapshot a ref already holds is a
- * no-op), then the row is marked "done".
+ * Without transactions/commit (absent from "endpoints"), a multi-table commit
+ * commits the tables one by one in the order given (firn_cat_atomic_multi
+ * says false, so the pipeline records an intent first and rolls it forward
+ * after a crash: pipeline/wap.c). A failure of the first is an ordinary
+ * failure; a failure after some landed leaves the commit half done: the
+ * error names the tables that landed and the outcome is
+ * FIRN_CAT_OUTCOME_UNKNOWN, so no file is deleted and nothing is retried.
+ * A server that announced (or defaulted to) transactions/commit but answers
+ * it with 404/405/406/501 gets FIRN_ERR_UNSUPPORTED back to the caller,
+ * nothing committed, and the capability turns false: a caller that needs
+ * atomicity must not find its commit silently split.
  */
 #include "catalog/catalog_internal.h"
 
@@ -678,7 +676,13 @@ static int rest_commit_changes(firn_catalog *cat, firn_cat_change *changes, size
         rc = http(c, "POST", "transactions/commit", true, body, &status, &resp, err);
         json_decref(body);
         if (rc == 0 && (status == 404 || status == 405 || status == 406 || status == 501)) {
-            c->transactions = false; /* fall through to one by one */
+            c->transactions = false;
+            json_decref(resp);
+            *outcome = FIRN_CAT_NOT_COMMITTED;
+            return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
+                              "the REST catalog answered HTTP %ld to transactions/commit: it cannot "
+                              "commit several tables atomically (nothing was committed)",
+                              status);
         } else if (rc || (status != 204 && status != 200)) {
             *outcome = failed_outcome(rc, status);
             if (rc == 0) rc = status_error(status, resp, "commit transaction", "", err);
@@ -732,6 +736,10 @@ static int rest_commit_changes(firn_catalog *cat, firn_cat_change *changes, size
     return 0;
 }
 
+static bool rest_atomic_multi(const firn_catalog *cat) {
+    return ((const rest_catalog *)cat)->transactions;
+}
+
 static void rest_free(firn_catalog *cat) {
     rest_catalog *c = (rest_catalog *)cat;
     if (c->curl) curl_easy_cleanup(c->curl);
@@ -761,6 +769,7 @@ static const firn_cat_ops rest_ops = {
     .drop_table = rest_drop_table,
     .commit_tables = rest_commit_tables,
     .commit_changes = rest_commit_changes,
+    .atomic_multi = rest_atomic_multi,
 };
 
 /* ------------------------------------------------------------ open */

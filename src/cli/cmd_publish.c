@@ -61,7 +61,17 @@ int firn_cmd_publish(int argc, char **argv) {
         changes[nch] = (firn_ice_table_change){tables[i], &updates[nch], 1};
         nch++;
     }
-    if (rc == 0 && nch && !dry) rc = firn_ice_table_commit_multi(changes, nch, NULL, &err);
+    if (rc == 0 && nch && !dry) {
+        rc = firn_ice_table_commit_multi(changes, nch, NULL, &err);
+        /* a REST server that lacks transactions/commit after all: table by table */
+        if (rc && err.kind == FIRN_ERR_UNSUPPORTED && !firn_cat_atomic_multi(env.cat)) {
+            fprintf(stderr, "firn publish: no multi-table commits on this catalog: publishing "
+                            "table by table\n");
+            firn_error_release(&err);
+            firn_error_init(&err);
+            rc = firn_ice_table_commit_multi(changes, nch, NULL, &err);
+        }
+    }
     if (rc == 0)
         printf("%s %zu table%s of %s\n", dry ? "would publish" : "published", nch,
                nch == 1 ? "" : "s", ns);

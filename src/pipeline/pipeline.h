@@ -149,6 +149,15 @@ typedef struct firn_wap_result {
  * the caller retries the batch from its start offsets).
  * Crash points: wap.after-data-files, wap.after-branch-commit,
  * wap.after-publish.
+ *
+ * When the catalog cannot commit several tables atomically
+ * (firn_cat_atomic_multi: a REST server without transactions/commit), the
+ * publish records an intent in b->history first (a row with outcome
+ * "intent"; required then), commits the production table (fenced), then
+ * the untrusted table, then the usual history row marking the intent done
+ * (wap.c explains the order). A crash in between leaves an open intent that
+ * firn_wap_roll_forward completes. Extra crash points: wap.after-intent,
+ * wap.after-table-commit.
  */
 int firn_wap_run(const firn_wap_batch *b, firn_wap_result *res, firn_error *err);
 
@@ -161,7 +170,24 @@ int firn_wap_run(const firn_wap_batch *b, firn_wap_result *res, firn_error *err)
  */
 int firn_wap_quarantine(const firn_wap_batch *b, firn_wap_result *res, firn_error *err);
 
-/* Schema JSON of the history table firn.commits: one row per publish. */
+/*
+ * Complete the open intents (publishes without atomic multi-table commits
+ * that stopped between their single-table commits) of production table prod
+ * recorded in history: each step not yet applied is applied - the production
+ * commit only if main's offsets are still the batch's start (otherwise
+ * another worker published those records and the intent completes as
+ * "aborted", nothing applied) - then the completion row is written. Safe
+ * against a concurrent roll-forward or publish of the same intent (every
+ * step is guarded inside its commit). Call before reading offsets from prod.
+ * untrusted may be NULL (then an intent naming one fails). *rolled (may be
+ * NULL) gets the number of intents completed.
+ */
+int firn_wap_roll_forward(firn_ice_table *prod, firn_ice_table *untrusted, firn_ice_table *history,
+                          int *rolled, firn_error *err);
+
+/* Schema JSON of the history table firn.commits: one row per publish
+ * (bookkeeping rows of publishes without atomic multi-table commits have
+ * outcome "intent" or "aborted" and no row counts). */
 const char *firn_wap_history_schema_json(void);
 
 /* --------------------------------------------------------------- classify */

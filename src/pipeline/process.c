@@ -192,6 +192,9 @@ int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_pro
                             firn_ice_metadata_current_schema(o->untrusted->metadata), err);
         p->has_untrusted = rc == 0;
     }
+    /* publishes a crash left half done (no atomic multi-table commits) first:
+     * they may move main's offsets */
+    if (rc == 0) rc = firn_wap_roll_forward(o->prod, o->untrusted, o->history, NULL, err);
     if (rc == 0) rc = recover(p, err);
     firn_consumer_options co;
     firn_consumer_options_init(&co);
@@ -497,6 +500,14 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     firn_error local;
     firn_error_init(&local);
     reset_batch(p);
+    /* a publish that stopped between its single-table commits: complete it now
+     * (otherwise at the next start) */
+    if (firn_wap_roll_forward(p->o.prod, p->o.untrusted, p->o.history, NULL, &local)) {
+        firn_error_format(&local, msg, sizeof msg);
+        fprintf(stderr, "firn: %s: %s\n", p->topic, msg);
+        firn_error_release(&local);
+        firn_error_init(&local);
+    }
     int r2 = recover(p, &local);
     /* state the handler built from the abandoned batch (its dedupe window)
      * goes back to what main holds */

@@ -21,6 +21,7 @@
  *   POST /v1/namespaces/{ns}/tables/{t}/metrics  accepted and dropped (204)
  *   POST /v1/tables/rename
  *   POST /v1/transactions/commit                 several tables, all or none
+ *                                                (406 with no_transactions)
  * Namespaces are firn's dotted names ("a.b"); on the wire they are arrays of
  * levels (["a","b"]) and in paths levels joined by the unit separator (%1F).
  * A level containing '.' cannot be represented and is refused (400).
@@ -64,6 +65,11 @@ typedef struct firn_rest_server_config {
     /* A path prefix clients put after /v1/ (announced as the "prefix"
      * override); NULL: none (paths without a prefix are always accepted). */
     const char *prefix;
+    /* Do not offer POST /v1/transactions/commit: it is left out of the
+     * config's "endpoints" and answers 406 UnsupportedOperationException (a
+     * server without the optional endpoint, for tests of clients that then
+     * commit table by table). */
+    bool no_transactions;
 } firn_rest_server_config;
 
 /* cat is borrowed and must outlive the server; cfg may be NULL. */

@@ -20,6 +20,7 @@ struct firn_rest_server {
     firn_catalog *cat;
     char *warehouse;
     char *prefix;
+    bool no_transactions;
     pthread_mutex_t mu;
 };
 
@@ -31,6 +32,7 @@ int firn_rest_server_new(firn_catalog *cat, const firn_rest_server_config *cfg,
     s->cat = cat;
     if (cfg && cfg->warehouse) s->warehouse = firn_xstrdup(cfg->warehouse);
     if (cfg && cfg->prefix && *cfg->prefix) s->prefix = firn_xstrdup(cfg->prefix);
+    s->no_transactions = cfg && cfg->no_transactions;
     pthread_mutex_init(&s->mu, NULL);
     *out = s;
     return 0;
@@ -298,7 +300,8 @@ static void h_config(firn_rest_server *s, firn_rest_response *out) {
     };
     json_t *ep = json_array();
     for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
-        json_array_append_new(ep, json_string(endpoints[i]));
+        if (!s->no_transactions || !strstr(endpoints[i], "/transactions/commit"))
+            json_array_append_new(ep, json_string(endpoints[i]));
     respond_json(out, 200,
                  json_pack("{s:o, s:o, s:o}", "defaults", defaults, "overrides", overrides,
                            "endpoints", ep));
@@ -1064,6 +1067,12 @@ static void route(firn_rest_server *s, firn_arena *a, const char *method, const 
     }
     if (m == 2 && strcmp(r[0], "transactions") == 0 && strcmp(r[1], "commit") == 0) {
         if (!post) goto bad_method;
+        if (s->no_transactions) {
+            respond_error(out, 406, "UnsupportedOperationException",
+                          "this server does not offer multi-table transactions "
+                          "(transactions/commit is not in its endpoints)");
+            return;
+        }
         h_commit_transaction(s, a, body, len, out);
         return;
     }

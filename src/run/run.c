@@ -361,6 +361,8 @@ static void *process_thread(void *arg) {
         if (firn_type_handler_new(cfg, pa->type, prod, untrusted, &h, &err)) goto out;
         if (pa->created) firn_type_handler_set_evolving(h, true);
         po.event_id_col = firn_type_handler_event_id_col(h, prod);
+        /* a publish a crash left half done lands first: its ids belong in the window */
+        if (firn_wap_roll_forward(prod, untrusted, history, NULL, &err)) goto out;
         if (warm_dedupe(h, prod, po.event_id_col, &err)) goto out;
         po.prod = prod;
         po.untrusted = untrusted;

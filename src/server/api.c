@@ -698,7 +698,10 @@ static int cmp_commit(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* firn.commits' rows sorted by committed_at, or NULL when the table is absent. */
+/* firn.commits' rows sorted by committed_at, or NULL when the table is absent.
+ * Bookkeeping rows of publishes without atomic multi-table commits (outcome
+ * "intent", and "aborted" for an intent that was fenced out) are left out:
+ * they published nothing, and the publish's own row follows its intent. */
 static json_t *commits_json(firn_catalog *cat, firn_error *err) {
     firn_ice_table *t;
     if (load_table(cat, HISTORY_TABLE, &t, err)) {
@@ -720,7 +723,14 @@ static json_t *commits_json(firn_catalog *cat, firn_error *err) {
     if (arr) {
         size_t n = json_array_size(arr);
         json_t **v = firn_xmalloc((n ? n : 1) * sizeof *v);
-        for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(arr, i));
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *c = json_array_get(arr, i);
+            const char *oc = json_string_value(json_object_get(c, "outcome"));
+            if (oc && (!strcmp(oc, "intent") || !strcmp(oc, "aborted"))) continue;
+            v[k++] = json_incref(c);
+        }
+        n = k;
         qsort(v, n, sizeof *v, cmp_commit);
         json_array_clear(arr);
         for (size_t i = 0; i < n; i++) json_array_append_new(arr, v[i]);

@@ -91,7 +91,7 @@ check "publish went through transactions/commit" \
     grep -q '"path":"/v1/firn/transactions/commit","status":204' "$WORK/main.log"
 
 # ------------------------------------------------- a server without transactions
-start_server notx --no-transactions
+start_server notx --transactions-404
 NOTX=http://127.0.0.1:$PORT/iceberg
 fn() { "$FIRN" --catalog "$NOTX" --warehouse "$WH" "$@"; }
 for t in p1 p2; do check "append to $t on dev again" fn append db.$t "$WORK/one.csv" --branch dev; done
@@ -101,6 +101,19 @@ check "... p2 moved" eq "$(fn scan db.p2 | wc -l)" 5
 check "... after transactions/commit answered 404" \
     grep -q '"path":"/v1/transactions/commit","status":404' "$WORK/notx.log"
 check "... table by table" grep -q '"method":"POST","path":"/v1/namespaces/db/tables/p2","status":200' "$WORK/notx.log"
+
+# a server that does not offer transactions/commit: not in its endpoints, 406 if called
+start_server notx2 --no-transactions
+NOTX2=http://127.0.0.1:$PORT/iceberg
+check "--no-transactions leaves transactions/commit out of the endpoints" \
+    eq "$(json "$NOTX2/v1/config" '[e for e in j["endpoints"] if "transactions" in e]')" "[]"
+fn2() { "$FIRN" --catalog "$NOTX2" --warehouse "$WH" "$@"; }
+for t in p1 p2; do check "append to $t on dev (server without transactions)" fn2 append db.$t "$WORK/one.csv" --branch dev; done
+check "publish on a server without transactions/commit" fn2 publish --branch dev --namespace db
+check "... p1 and p2 moved" eq "$(fn2 scan db.p1 | wc -l) $(fn2 scan db.p2 | wc -l)" "6 6"
+check "... without calling transactions/commit" bash -c "! grep -q 'transactions/commit' '$WORK/notx2.log'"
+check "... which answers 406 when called" eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' -d '{"table-changes":[]}' "$NOTX2/v1/transactions/commit")" 406
 
 # ------------------------------------------------------------ protocol checks
 check "protocol: requirements, transactions, metrics, register, purge, errors" \

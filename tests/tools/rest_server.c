@@ -3,7 +3,7 @@
  * standalone, for tests until `firn serve` mounts it:
  *
  *   build/tools/rest_server --catalog sqlite:W/catalog.db --warehouse W
- *       [--port N] [--port-file F] [--log F] [--no-transactions]
+ *       [--port N] [--port-file F] [--log F] [--no-transactions] [--transactions-404]
  *       [--token T] [--oauth CLIENT_ID:SECRET] [--prefix P]
  *
  * Serves the catalog at http://127.0.0.1:PORT/iceberg (port 0 or absent: a
@@ -11,8 +11,11 @@
  *   --log F            one JSON line per request: method, path (below
  *                      /iceberg, with its query), status, response body
  *                      (for validating responses against the OpenAPI document)
- *   --no-transactions  POST /v1/transactions/commit answers 404, as a server
- *                      without the optional endpoint does
+ *   --no-transactions  the server does not offer transactions/commit: left out
+ *                      of the config's "endpoints", answered 406
+ *   --transactions-404 POST /v1/transactions/commit answers 404 although the
+ *                      config announces it (a server that lacks the optional
+ *                      endpoint and says nothing: clients must fall back)
  *   --token T          every /iceberg request must carry "Authorization: Bearer T"
  *   --oauth ID:SECRET  POST /oauth/tokens grants T to the client credentials
  *                      (grant_type=client_credentials, form body), as an
@@ -37,7 +40,7 @@
 static firn_rest_server *g_server;
 static FILE *g_log;
 static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
-static int g_no_tx;
+static int g_no_tx, g_tx_404;
 static const char *g_token;
 static const char *g_oauth;
 static volatile sig_atomic_t g_stop;
@@ -189,7 +192,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &qa);
     const char *query = qa.q.len ? firn_buf_cstr(&qa.q) : NULL;
     firn_rest_response r;
-    if (g_no_tx && strstr(path, "/transactions/commit")) {
+    if (g_tx_404 && strstr(path, "/transactions/commit")) {
         const char *e = "{\"error\":{\"message\":\"transactions are not supported\","
                         "\"type\":\"NotFoundException\",\"code\":404}}";
         r.status = 404;
@@ -229,6 +232,10 @@ int main(int argc, char **argv) {
             g_no_tx = 1;
             continue;
         }
+        if (strcmp(a, "--transactions-404") == 0) {
+            g_tx_404 = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "rest_server: %s needs a value\n", a);
             return 2;
@@ -261,7 +268,8 @@ int main(int argc, char **argv) {
     firn_cat_config cfg = {.warehouse = warehouse};
     char buf[1024];
     if (firn_cat_open(catalog, &cfg, &cat, &err) ||
-        firn_rest_server_new(cat, &(firn_rest_server_config){.warehouse = warehouse, .prefix = prefix}, &g_server,
+        firn_rest_server_new(cat, &(firn_rest_server_config){.warehouse = warehouse, .prefix = prefix,
+                                                 .no_transactions = g_no_tx != 0}, &g_server,
                              &err)) {
         fprintf(stderr, "rest_server: %s\n", firn_error_format(&err, buf, sizeof buf));
         return 1;
