@@ -33,7 +33,8 @@ void firn_reply_error(firn_reply *r, int status, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     json_t *j = json_object();
-    json_object_set_new(j, "error", json_string(msg) ? json_string(msg) : json_string("(bad text)"));
+    json_t *text = json_string(msg); /* NULL when msg is not UTF-8 */
+    json_object_set_new(j, "error", text ? text : json_string("(bad text)"));
     json_object_set_new(j, "status", json_integer(status));
     firn_reply_json(r, status, j);
 }
