@@ -218,16 +218,14 @@ static json_t *merged(const char *const (*metrics)[2], size_t nmetrics, const ch
     json_object_foreach(by, labels, o) {
         json_t *x = json_object();
         char v[256];
-        for (size_t k = 0; k < nkeys; k++)
-        {
-            char *end;
-            if (!label_value(labels, keys[k], v, sizeof v)) {
-                json_object_set_new(x, keys[k], json_null());
-            } else if (!strcmp(keys[k], "partition") && *v && (strtol(v, &end, 10), !*end)) {
-                json_object_set_new(x, keys[k], json_integer(strtol(v, NULL, 10)));
-            } else {
-                json_object_set_new(x, keys[k], json_string(v));
-            }
+        for (size_t k = 0; k < nkeys; k++) {
+            char *end = NULL;
+            long num = 0;
+            bool has = label_value(labels, keys[k], v, sizeof v);
+            if (has && !strcmp(keys[k], "partition") && *v) num = strtol(v, &end, 10);
+            json_object_set_new(x, keys[k], !has              ? json_null()
+                                            : end && !*end    ? json_integer(num)
+                                                              : json_string(v));
         }
         json_object_update(x, o);
         json_array_append_new(arr, x);
