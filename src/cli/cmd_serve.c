@@ -4,8 +4,8 @@
  *   firn serve [--listen HOST:PORT] [--config firn.yaml] [--set KEY=VALUE]...
  *
  * The global --catalog and --warehouse override catalog.uri and warehouse.
- * Prints "firn serve: listening on http://HOST:PORT/" once bound (port 0 binds
- * a free port). SIGTERM and SIGINT stop it after the requests in flight.
+ * Prints "firn serve: listening on http://HOST:PORT/" once bound (https:// with
+ * server.tls-cert; port 0 binds a free port). SIGTERM and SIGINT stop it after the requests in flight.
  */
 #include "cli/cli.h"
 #include "config/config.h"
@@ -91,8 +91,8 @@ int firn_cmd_serve(int argc, char **argv) {
     if (firn_server_start(&o, &srv, &err)) goto fail;
     const char *addr = listen ? listen : cfg->server_listen;
     const char *colon = strrchr(addr, ':');
-    printf("firn serve: listening on http://%.*s:%d/\n", (int)(colon - addr), addr,
-           firn_server_port(srv));
+    printf("firn serve: listening on %s://%.*s:%d/\n", firn_server_tls(srv) ? "https" : "http",
+           (int)(colon - addr), addr, firn_server_port(srv));
     fflush(stdout);
     while (!stop_flag) pause();
     firn_server_stop(srv);

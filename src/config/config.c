@@ -87,8 +87,17 @@ static const firn_config_key keys[] = {
     {"server.listen", FIRN_CFG_STRING, OFF(server_listen), "127.0.0.1:8080", NULL, NOLIM,
      "Address and port the HTTP server listens on."},
     {"server.tokens", FIRN_CFG_STRING, OFF(server_tokens), "", NULL, NOLIM,
-     "Bearer tokens for ingest and admin endpoints, comma-separated (the environment variable "
-     "`FIRN_SERVER_TOKENS` adds more). Empty: no token is asked for."},
+     "Bearer tokens for ingest (and reads with `server.read-auth`), comma-separated (the "
+     "environment variable `FIRN_SERVER_TOKENS` adds more). Empty: no token is asked for."},
+    {"server.admin-tokens", FIRN_CFG_STRING, OFF(server_admin_tokens), "", NULL, NOLIM,
+     "Bearer tokens for the admin endpoints (`/api/v1/admin/...`: maintenance, publish), "
+     "comma-separated (`FIRN_SERVER_ADMIN_TOKENS` adds more); an admin token may also ingest "
+     "and read. Empty: the admin endpoints answer 403."},
+    {"server.tls-cert", FIRN_CFG_STRING, OFF(server_tls_cert), "", NULL, NOLIM,
+     "PEM certificate file (chain) for HTTPS; with `server.tls-key` the server speaks only TLS. "
+     "Empty: plain HTTP."},
+    {"server.tls-key", FIRN_CFG_STRING, OFF(server_tls_key), "", NULL, NOLIM,
+     "PEM private key file of `server.tls-cert` (unencrypted)."},
     {"server.read-auth", FIRN_CFG_BOOL, OFF(server_read_auth), "false", NULL, NOLIM,
      "Ask for a token on the read-only API and `/metrics` too (the dashboard's own files stay "
      "public)."},

@@ -156,6 +156,9 @@ typedef struct firn_config {
     bool server_enabled;
     char *server_listen;
     char *server_tokens;
+    char *server_admin_tokens;
+    char *server_tls_cert;
+    char *server_tls_key;
     bool server_read_auth;
     int64_t server_max_body;
     double server_rate_limit;

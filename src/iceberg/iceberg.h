@@ -1759,4 +1759,29 @@ int64_t firn_ice_producer_snapshot_id(const firn_ice_producer *p);
 void firn_ice_producer_free(firn_ice_producer *p);
 /* ============================================== end of SNAPSHOT PRODUCERS */
 
+/* ============================================== PUBLISH (publish.c)
+ *
+ * The catalog-wide merge (`firn publish`, POST /api/v1/admin/publish): every
+ * table of namespace ns whose branch is ahead of main is fast-forwarded, in one
+ * multi-table catalog commit: all or none. A table whose main is not an
+ * ancestor of the branch fails the whole publish (FIRN_ERR_CONFLICT) and
+ * nothing is published. dry_run plans only. out->tables lists each table
+ * moved (or that would move), malloc'd; free with firn_ice_publish_release. */
+typedef struct firn_ice_publish_table {
+    char *name; /* "ns.table" */
+    int64_t from_snapshot_id; /* main before (-1: none) */
+    int64_t to_snapshot_id;   /* the branch head */
+} firn_ice_publish_table;
+
+typedef struct firn_ice_publish_result {
+    firn_ice_publish_table *tables;
+    size_t ntables;
+    size_t tables_seen; /* tables of the namespace */
+} firn_ice_publish_result;
+
+int firn_ice_publish(struct firn_catalog *cat, const char *ns, const char *branch, bool dry_run,
+                     firn_ice_publish_result *out, firn_error *err);
+void firn_ice_publish_release(firn_ice_publish_result *r);
+/* ============================================== end of PUBLISH */
+
 #endif

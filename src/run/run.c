@@ -723,16 +723,7 @@ typedef struct maint_op {
 } maint_op;
 
 static void record_run(const char *table, const char *op, const firn_maintain_result *res) {
-    char l[700];
-    snprintf(l, sizeof l, "table=\"%s\",op=\"%s\"", table, op);
-    firn_metrics_counter_add("firn_maintenance_runs_total", l, 1);
-    firn_metrics_counter_add("firn_maintenance_bytes_reclaimed_total", l, (double)res->bytes_reclaimed);
-    firn_metrics_counter_add("firn_maintenance_files_removed_total", l,
-                             (double)(res->data_files_deleted + res->manifests_deleted +
-                                      res->manifest_lists_deleted + res->metadata_files_deleted +
-                                      res->orphans_deleted));
-    firn_metrics_counter_add("firn_maintenance_files_rewritten_total", l, (double)res->files_rewritten);
-    firn_metrics_gauge_set("firn_maintenance_last_duration_seconds", l, (double)res->duration_ms / 1e3);
+    firn_server_record_maintenance(table, op, res); /* metrics and the dashboard's list */
 }
 
 /* Source lag: per topic/partition, the log's end minus what main records. */
@@ -915,8 +906,8 @@ int firn_run(const firn_run_options *o, firn_run_stats *st, firn_error *err) {
             return FIRN_WRAP(err, err->kind, "server on %s", o->listen);
         }
         if (!o->quiet)
-            fprintf(stderr, "firn: serving the dashboard on http://%s/ (port %d)\n", o->listen,
-                    firn_server_port(server));
+            fprintf(stderr, "firn: serving the dashboard on %s://%s/ (port %d)\n",
+                    firn_server_tls(server) ? "https" : "http", o->listen, firn_server_port(server));
     }
     pthread_t sim_th, cls_th;
     bool sim_on = o->sim_events > 0, cls_on = o->classify;

@@ -962,6 +962,8 @@ void firn_api_handle(firn_server *s, const firn_request *q, const char *path, fi
         }
     } else if (!strcmp(path, "/overview")) {
         overview(s, cat, r);
+    } else if (!strcmp(path, "/pipeline")) {
+        firn_status_handle(s, cat, r);
     } else if (!strcmp(path, "/untrusted")) {
         untrusted(q, cat, r);
     } else if (!strcmp(path, "/commits")) {
@@ -1017,6 +1019,20 @@ void firn_api_handle(firn_server *s, const firn_request *q, const char *path, fi
     firn_cat_free(cat);
 }
 
+int firn_api_open_catalog(firn_server *s, firn_catalog **cat, firn_error *err) {
+    return open_catalog(s, cat, err);
+}
+
+int firn_api_all_tables(firn_catalog *cat, firn_arena *a, const char ***names, size_t *n,
+                        firn_error *err) {
+    size_t cap = 0;
+    *names = NULL;
+    *n = 0;
+    return all_tables(cat, NULL, a, names, n, &cap, err);
+}
+
+json_t *firn_api_commits(firn_catalog *cat, firn_error *err) { return commits_json(cat, err); }
+
 int firn_api_check_catalog(firn_server *s, firn_error *err) {
     firn_catalog *cat;
     if (open_catalog(s, &cat, err)) return -1;
@@ -1035,6 +1051,19 @@ int firn_api_check_catalog(firn_server *s, firn_error *err) {
 static void metric_line(firn_buf *out, const char *name, const char *table, double v) {
     if (v == floor(v) && fabs(v) < 1e15) firn_buf_appendf(out, "%s{table=\"%s\"} %.0f\n", name, table, v);
     else firn_buf_appendf(out, "%s{table=\"%s\"} %.3f\n", name, table, v);
+}
+
+static void count_series(void *ctx, const char *labels, double v, uint64_t count) {
+    (void)labels, (void)v, (void)count;
+    ++*(size_t *)ctx;
+}
+
+/* True when something in the process (firn run) feeds metric name: then
+ * firn.commits' version is left out, so that no family is printed twice. */
+static bool in_registry(const char *name) {
+    size_t n = 0;
+    firn_metrics_each(name, count_series, &n);
+    return n > 0;
 }
 
 void firn_api_table_metrics(firn_server *s, firn_buf *out) {
@@ -1096,17 +1125,22 @@ void firn_api_table_metrics(firn_server *s, firn_buf *out) {
             if (at > json_integer_value(json_array_get(pt, 4))) json_array_set_new(pt, 4, json_integer(at));
             if (at > last_ms) last_ms = at;
         }
-        firn_buf_append_str(out, "# HELP firn_rows_committed_total Rows published, by table and trust "
-                                 "level (from firn.commits)\n# TYPE firn_rows_committed_total counter\n");
         const char *tn;
         json_t *pt;
         static const char *const trust[] = {"trusted", "untrusted", "dead-letter"};
-        json_object_foreach(per, tn, pt) for (size_t k = 0; k < 3; k++)
+        bool rows_fed = in_registry("firn_rows_committed_total");
+        bool audits_fed = in_registry("firn_audit_failures_total");
+        if (!rows_fed)
+            firn_buf_append_str(out, "# HELP firn_rows_committed_total Rows published, by table and "
+                                     "trust level (from firn.commits)\n# TYPE "
+                                     "firn_rows_committed_total counter\n");
+        if (!rows_fed) json_object_foreach(per, tn, pt) for (size_t k = 0; k < 3; k++)
             firn_buf_appendf(out, "firn_rows_committed_total{table=\"%s\",trust=\"%s\"} %lld\n", tn,
                              trust[k], (long long)json_integer_value(json_array_get(pt, k)));
-        firn_buf_append_str(out, "# HELP firn_audit_failures_total Batches whose audit failed "
-                                 "(from firn.commits)\n# TYPE firn_audit_failures_total counter\n");
-        json_object_foreach(per, tn, pt)
+        if (!audits_fed)
+            firn_buf_append_str(out, "# HELP firn_audit_failures_total Batches whose audit failed "
+                                     "(from firn.commits)\n# TYPE firn_audit_failures_total counter\n");
+        if (!audits_fed) json_object_foreach(per, tn, pt)
             metric_line(out, "firn_audit_failures_total", tn, (double)json_integer_value(json_array_get(pt, 3)));
         firn_buf_append_str(out, "# HELP firn_last_commit_timestamp_seconds When each table last "
                                  "published (from firn.commits)\n# TYPE "
@@ -1114,7 +1148,7 @@ void firn_api_table_metrics(firn_server *s, firn_buf *out) {
         json_object_foreach(per, tn, pt)
             metric_line(out, "firn_last_commit_timestamp_seconds", tn,
                         (double)json_integer_value(json_array_get(pt, 4)) / 1e3);
-        if (last_ms)
+        if (last_ms && !in_registry("firn_freshness_seconds"))
             firn_buf_appendf(out, "# HELP firn_freshness_seconds Seconds since the last publish of "
                                   "any table\n# TYPE firn_freshness_seconds gauge\n"
                                   "firn_freshness_seconds %.3f\n",

@@ -243,3 +243,16 @@ void firn_metrics_reset(void) {
     ndescs = cap_descs = 0;
     pthread_mutex_unlock(&mu);
 }
+
+void firn_metrics_each(const char *name, firn_metrics_fn fn, void *ctx) {
+    pthread_mutex_lock(&mu);
+    series **all = firn_xmalloc((nseries ? nseries : 1) * sizeof *all);
+    size_t n = 0;
+    for (size_t i = 0; i < NSLOTS; i++)
+        for (series *s = slots[i]; s; s = s->next)
+            if (!strcmp(s->name, name)) all[n++] = s;
+    qsort(all, n, sizeof *all, cmp_series);
+    for (size_t i = 0; i < n; i++) fn(ctx, all[i]->labels, all[i]->value, all[i]->count);
+    free(all);
+    pthread_mutex_unlock(&mu);
+}

@@ -33,7 +33,8 @@ void firn_reply_error(firn_reply *r, int status, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     json_t *j = json_object();
-    json_object_set_new(j, "error", json_string(msg) ? json_string(msg) : json_string("(bad text)"));
+    json_t *text = json_string(msg); /* NULL when msg is not UTF-8 */
+    json_object_set_new(j, "error", text ? text : json_string("(bad text)"));
     json_object_set_new(j, "status", json_integer(status));
     firn_reply_json(r, status, j);
 }
@@ -70,13 +71,13 @@ typedef struct conn_state {
 
 /* ------------------------------------------------------------ auth */
 
-/* Constant time in the candidate's length against every token. */
-static bool token_ok(const firn_server *s, const char *given) {
+/* Constant time in the candidate's length against every token of the list. */
+static bool token_ok(char *const *tokens, size_t ntokens, const char *given) {
     if (!given) return false;
     size_t glen = strlen(given);
     bool ok = false;
-    for (size_t i = 0; i < s->ntokens; i++) {
-        const char *t = s->tokens[i];
+    for (size_t i = 0; i < ntokens; i++) {
+        const char *t = tokens[i];
         size_t tlen = strlen(t);
         unsigned diff = (unsigned)(tlen ^ glen);
         for (size_t k = 0; k < glen; k++) diff |= (unsigned char)given[k] ^ (unsigned char)t[k < tlen ? k : 0];
@@ -85,16 +86,22 @@ static bool token_ok(const firn_server *s, const char *given) {
     return ok;
 }
 
-static bool authorized(const firn_server *s, struct MHD_Connection *c) {
-    if (s->ntokens == 0) return true;
+/* What the request's bearer token grants: an admin token everything, an
+ * ingest token ingest and reads, none or an unknown one nothing. Both lists
+ * are always compared (no early exit on which one matched). */
+enum { GRANT_NONE, GRANT_INGEST, GRANT_ADMIN };
+
+static int token_grant(const firn_server *s, struct MHD_Connection *c) {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return GRANT_NONE;
     h += 7;
     while (*h == ' ') h++;
-    return token_ok(s, h);
+    bool admin = token_ok(s->admin_tokens, s->nadmin, h);
+    bool ingest = token_ok(s->tokens, s->ntokens, h);
+    return admin ? GRANT_ADMIN : ingest ? GRANT_INGEST : GRANT_NONE;
 }
 
-static void add_tokens(firn_server *s, const char *list) {
+static void add_tokens(char ***tokens, size_t *ntokens, const char *list) {
     if (!list) return;
     const char *p = list;
     while (*p) {
@@ -104,11 +111,11 @@ static void add_tokens(firn_server *s, const char *list) {
         const char *t = e;
         while (t > p && t[-1] == ' ') t--;
         if (t > p) {
-            s->tokens = firn_xrealloc(s->tokens, (s->ntokens + 1) * sizeof *s->tokens);
-            s->tokens[s->ntokens] = firn_xmalloc((size_t)(t - p) + 1);
-            memcpy(s->tokens[s->ntokens], p, (size_t)(t - p));
-            s->tokens[s->ntokens][t - p] = 0;
-            s->ntokens++;
+            *tokens = firn_xrealloc(*tokens, (*ntokens + 1) * sizeof **tokens);
+            (*tokens)[*ntokens] = firn_xmalloc((size_t)(t - p) + 1);
+            memcpy((*tokens)[*ntokens], p, (size_t)(t - p));
+            (*tokens)[*ntokens][t - p] = 0;
+            (*ntokens)++;
         }
         p = e;
     }
@@ -179,15 +186,21 @@ static void handle_readyz(firn_server *s, firn_reply *r) {
     firn_reply_json(r, 200, j);
 }
 
-/* Which routes need a token: ingest always (when tokens exist), reads with
- * server.read-auth; probes and the dashboard's files never. */
-static bool needs_token(const firn_server *s, const char *method, const char *url) {
-    if (s->ntokens == 0) return false;
-    if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) return false;
-    if (!strcmp(url, "/v1/events")) return true;
-    if (!strncmp(url, "/api/", 5) || !strcmp(url, "/metrics")) return s->cfg->server_read_auth;
-    (void)method;
-    return false;
+static bool is_admin_path(const char *url) {
+    return !strncmp(url, "/api/v1/admin", 13) && (url[13] == 0 || url[13] == '/');
+}
+
+/* The grant a route needs: admin routes an admin token, always; ingest an
+ * ingest token (when tokens exist), reads one with server.read-auth; probes
+ * and the dashboard's files nothing. */
+static int needed_grant(const firn_server *s, const char *url) {
+    if (is_admin_path(url)) return GRANT_ADMIN;
+    if (s->ntokens == 0) return GRANT_NONE;
+    if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) return GRANT_NONE;
+    if (!strcmp(url, "/v1/events")) return GRANT_INGEST;
+    if (!strncmp(url, "/api/", 5) || !strcmp(url, "/metrics"))
+        return s->cfg->server_read_auth ? GRANT_INGEST : GRANT_NONE;
+    return GRANT_NONE;
 }
 
 static void route(firn_server *s, const firn_request *q, firn_reply *r) {
@@ -196,6 +209,10 @@ static void route(firn_server *s, const firn_request *q, firn_reply *r) {
     if (!strcmp(url, "/v1/events")) {
         if (strcmp(q->method, "POST")) return firn_reply_error(r, 405, "/v1/events takes POST");
         return firn_ingest_handle(s, q, r);
+    }
+    if (is_admin_path(url)) {
+        if (strcmp(q->method, "POST")) return firn_reply_error(r, 405, "%s takes POST", url);
+        return firn_admin_handle(s, q, url + 13, r);
     }
     if (!get) return firn_reply_error(r, 405, "%s takes GET", url);
     if (!strcmp(url, "/healthz")) return firn_reply_text(r, 200, "text/plain", "ok\n", 3);
@@ -273,6 +290,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                           st->client, sizeof st->client);
         }
         *con_cls = st;
+        int need = GRANT_NONE, have = GRANT_NONE;
         firn_reply r = {0};
         firn_buf_init(&r.body);
         if (bad_path(url)) firn_reply_error(&r, 400, "bad path");
@@ -280,8 +298,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             firn_reply_error(&r, 429, "rate limit: over %g requests/s from %s",
                              s->cfg->server_rate_limit, st->client);
             r.retry_after = "1";
-        } else if (needs_token(s, method, url) && !authorized(s, c)) {
+        } else if ((need = needed_grant(s, url)) == GRANT_ADMIN && s->nadmin == 0) {
+            firn_reply_error(&r, 403, "%s: the admin endpoints are off (no server.admin-tokens)", url);
+        } else if (need && (have = token_grant(s, c)) == GRANT_NONE) {
             firn_reply_error(&r, 401, "%s needs a bearer token (Authorization: Bearer ...)", url);
+        } else if (have < need) {
+            firn_reply_error(&r, 403, "%s needs an admin token (server.admin-tokens)", url);
         } else {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
             unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
@@ -429,8 +451,11 @@ int firn_server_start(const firn_server_options *o, firn_server **out, firn_erro
     pthread_mutex_init(&s->rate_mu, NULL);
     s->nbuckets = 4096;
     s->buckets = firn_xcalloc(s->nbuckets, sizeof *s->buckets);
-    add_tokens(s, cfg->server_tokens);
-    add_tokens(s, getenv("FIRN_SERVER_TOKENS"));
+    add_tokens(&s->tokens, &s->ntokens, cfg->server_tokens);
+    add_tokens(&s->tokens, &s->ntokens, getenv("FIRN_SERVER_TOKENS"));
+    add_tokens(&s->admin_tokens, &s->nadmin, cfg->server_admin_tokens);
+    add_tokens(&s->admin_tokens, &s->nadmin, getenv("FIRN_SERVER_ADMIN_TOKENS"));
+    if (firn_server_tls_load(s, err)) goto fail;
     describe_metrics();
     const char *listen = o->listen ? o->listen : cfg->server_listen;
     struct sockaddr_storage ss;
@@ -465,18 +490,27 @@ int firn_server_start(const firn_server_options *o, firn_server **out, firn_erro
     }
     if (firn_dedupe_open(s, err)) goto fail;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) | (s->tls_cert ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+                                   {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+                                   {MHD_OPTION_END, 0, NULL}};
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->server_max_connections,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_ARRAY,
+        s->tls_cert ? tls : tls + 2, MHD_OPTION_END);
     if (!s->daemon) {
-        FIRN_RAISE(err, FIRN_ERR_IO, "cannot listen on %s: %s", listen, strerror(errno));
+        if (s->tls_cert)
+            FIRN_RAISE(err, FIRN_ERR_IO, "cannot listen on %s with TLS: %s (is server.tls-key the "
+                       "unencrypted key of server.tls-cert?)", listen, strerror(errno));
+        else
+            FIRN_RAISE(err, FIRN_ERR_IO, "cannot listen on %s: %s", listen, strerror(errno));
         goto fail;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
+    if (firn_status_start(s, err)) goto fail;
     *out = s;
     return 0;
 fail:
@@ -489,10 +523,15 @@ int firn_server_port(const firn_server *s) { return s->port; }
 void firn_server_stop(firn_server *s) {
     if (!s) return;
     if (s->daemon) MHD_stop_daemon(s->daemon);
+    firn_status_stop(s);
     firn_dedupe_close(s->dedupe);
     if (s->own_stream) firn_stream_close(s->stream);
     for (size_t i = 0; i < s->ntokens; i++) free(s->tokens[i]);
     free(s->tokens);
+    for (size_t i = 0; i < s->nadmin; i++) free(s->admin_tokens[i]);
+    free(s->admin_tokens);
+    free(s->tls_cert);
+    free(s->tls_key);
     free(s->buckets);
     pthread_mutex_destroy(&s->log_mu);
     pthread_mutex_destroy(&s->rate_mu);

@@ -7,11 +7,19 @@
  *   GET  /metrics                   Prometheus text format
  *   GET  /api/v1/...                JSON API (tables, snapshots, files, refs, partitions,
  *                                   history, rows, images, overview, untrusted)
+ *   GET  /api/v1/pipeline           ingest rate, freshness, source lag, maintenance runs,
+ *                                   failed audits (the overview's operations panels)
+ *   POST /api/v1/admin/maintain     run the maintenance policy now (admin token)
+ *   POST /api/v1/admin/publish      the catalog-wide fast-forward of `firn publish` (admin token)
  *   POST /v1/events                 ingest: one JSON event, NDJSON, or multipart JSON + image
  *   GET  /, /app.js, /app.css       the dashboard, embedded in the binary
  *
  * Security: bearer tokens (server.tokens and $FIRN_SERVER_TOKENS, compared in
- * constant time) for ingest; for reads too with server.read-auth. URLs never
+ * constant time) for ingest; for reads too with server.read-auth. Admin routes
+ * need an admin token (server.admin-tokens, $FIRN_SERVER_ADMIN_TOKENS; 401
+ * without a known token, 403 with an ingest token or when none is configured);
+ * an admin token also ingests and reads. With server.tls-cert and
+ * server.tls-key the server speaks HTTPS only (libmicrohttpd with GnuTLS). URLs never
  * name files: the dashboard's files are an embedded table matched exactly and
  * tables are catalog identifiers, so no URL reaches the file system. Bodies
  * over server.max-body answer 413, clients over server.rate-limit 429. Every
@@ -65,6 +73,8 @@ void firn_server_options_init(firn_server_options *o);
 int firn_server_start(const firn_server_options *o, firn_server **out, firn_error *err);
 /* The port actually bound (when listen asked for port 0). */
 int firn_server_port(const firn_server *s);
+/* True when the server speaks HTTPS (server.tls-cert). */
+bool firn_server_tls(const firn_server *s);
 /* Stop accepting, finish the requests in flight, free everything. NULL-safe. */
 void firn_server_stop(firn_server *s);
 
@@ -97,5 +107,21 @@ double firn_metrics_value(const char *name, const char *labels);
 void firn_metrics_write(firn_buf *out);
 /* Forget every series (tests). */
 void firn_metrics_reset(void);
+/* Call fn for each series of metric name, sorted by label text: a counter's or
+ * gauge's value (count 0), a histogram's sum and count. fn runs under the
+ * registry's lock: it must not call firn_metrics_*. */
+typedef void (*firn_metrics_fn)(void *ctx, const char *labels, double value, uint64_t count);
+void firn_metrics_each(const char *name, firn_metrics_fn fn, void *ctx);
+
+/* ------------------------------------------------------------ maintenance runs
+ *
+ * Record one maintenance run (firn run's schedule, the admin endpoint): the
+ * firn_maintenance_* series (runs, bytes reclaimed, files removed and
+ * rewritten, last duration, last run time; labels table and op) and an entry
+ * in a process-wide list of the last runs that /api/v1/pipeline shows.
+ * Thread-safe. */
+struct firn_maintain_result;
+void firn_server_record_maintenance(const char *table, const char *op,
+                                    const struct firn_maintain_result *res);
 
 #endif

@@ -10,6 +10,8 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
+struct firn_catalog;
+
 /* One request as the handlers see it. */
 typedef struct firn_request {
     struct MHD_Connection *conn;
@@ -41,8 +43,12 @@ struct firn_server {
     bool no_log;
     pthread_mutex_t log_mu;
     int port;
-    char **tokens;
+    char **tokens; /* ingest (and read) tokens */
     size_t ntokens;
+    char **admin_tokens; /* admin tokens: admin, ingest and read */
+    size_t nadmin;
+    char *tls_cert, *tls_key; /* PEM text when serving HTTPS (tls.c) */
+    struct firn_status *status; /* the rate sampler (status.c) */
     /* rate limit: token buckets per client address */
     pthread_mutex_t rate_mu;
     struct rate_bucket *buckets;
@@ -72,6 +78,29 @@ void firn_api_table_metrics(firn_server *s, firn_buf *out);
 int firn_dedupe_open(firn_server *s, firn_error *err);
 void firn_dedupe_close(firn_dedupe *d);
 void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r);
+
+/* api.c: every table of the catalog as "ns.name" (allocated in a). */
+int firn_api_all_tables(struct firn_catalog *cat, firn_arena *a, const char ***names, size_t *n,
+                        firn_error *err);
+/* api.c: firn.commits' rows sorted by committed_at (committed_at_ms added), or
+ * NULL (err unset when the table does not exist). */
+json_t *firn_api_commits(struct firn_catalog *cat, firn_error *err);
+/* api.c: open the configured catalog. */
+int firn_api_open_catalog(firn_server *s, struct firn_catalog **cat, firn_error *err);
+
+/* tls.c: read server.tls-cert and server.tls-key into s->tls_cert / tls_key
+ * (nothing when neither is set); a clear error when one is missing, a file is
+ * unreadable or not PEM, or libmicrohttpd lacks TLS. */
+int firn_server_tls_load(firn_server *s, firn_error *err);
+
+/* admin.c: POST /api/v1/admin/... (path after "/api/v1/admin"); the caller
+ * checked the admin token. */
+void firn_admin_handle(firn_server *s, const firn_request *q, const char *path, firn_reply *r);
+
+/* status.c: GET /api/v1/pipeline; the sampler thread behind its rates. */
+void firn_status_handle(firn_server *s, struct firn_catalog *cat, firn_reply *r);
+int firn_status_start(firn_server *s, firn_error *err);
+void firn_status_stop(firn_server *s);
 
 /* dashboard.c: the embedded file for a path ("/", "/app.js", ...), or -1. */
 int firn_dashboard_file(const char *path, const void **data, size_t *len, const char **type);

@@ -98,7 +98,7 @@ function grid(headers, rows, attrs) {
 // Rows over time: one line per table, one point per commit (firn.commits) or
 // per snapshot where no history exists.
 function lineChart(series, opts) {
-  const W = 760, H = 260, L = 58, R = 12, T = 12, B = 30;
+  const W = 760, H = opts.height || 260, L = 58, R = 12, T = 12, B = 30;
   let xmin = Infinity, xmax = -Infinity, ymax = 0;
   for (const sr of series) for (const [x, y] of sr.points) {
     xmin = Math.min(xmin, x); xmax = Math.max(xmax, x); ymax = Math.max(ymax, y);
@@ -106,7 +106,7 @@ function lineChart(series, opts) {
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img',
                          'aria-label': opts.label, 'data-chart': opts.id });
   if (!isFinite(xmin)) {
-    svg.append(s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no commits yet'));
+    svg.append(s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, opts.empty || 'no commits yet'));
     return svg;
   }
   if (xmax === xmin) { xmin -= 1000; xmax += 1000; }
@@ -116,7 +116,7 @@ function lineChart(series, opts) {
   for (let i = 0; i <= 4; i++) {
     const v = ymax * i / 4, y = Y(v);
     svg.append(s('line', { x1: L, x2: W - R, y1: y, y2: y, stroke: '#e2e8f0' }));
-    svg.append(s('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, fmt(Math.round(v))));
+    svg.append(s('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, ymax < 10 ? v.toFixed(1) : fmt(Math.round(v))));
   }
   svg.append(s('text', { x: L, y: H - 8 }, when(xmin)));
   svg.append(s('text', { x: W - R, y: H - 8, 'text-anchor': 'end' }, when(xmax)));
@@ -124,7 +124,7 @@ function lineChart(series, opts) {
     const color = palette[i % palette.length];
     const d = sr.points.map(([x, y], k) => (k ? 'L' : 'M') + X(x).toFixed(1) + ' ' + Y(y).toFixed(1)).join(' ');
     svg.append(s('path', { d, fill: 'none', stroke: color, 'stroke-width': 2 }));
-    for (const [x, y] of sr.points)
+    if (opts.dots !== false) for (const [x, y] of sr.points)
       svg.append(s('circle', { class: 'pt', cx: X(x).toFixed(1), cy: Y(y).toFixed(1), r: 3, fill: color,
                                'data-table': sr.name, 'data-rows': y },
                    s('title', {}, `${sr.name}: ${fmt(y)} rows at ${when(x)}`)));
@@ -140,7 +140,7 @@ function legend(series) {
 // ---------------------------------------------------------------- overview
 
 async function overview(gen) {
-  const o = await api('/overview');
+  const [o, p] = await Promise.all([api('/overview'), api('/pipeline')]);
   if (gen !== generation) return;
   const series = [];
   if (o.commits) {
@@ -165,6 +165,8 @@ async function overview(gen) {
     card('failed audits', fmt(t.failed_audits), 'failed_audits'),
     card('freshness', ago(o.freshness_s), 'freshness'),
     card('ingested over HTTP', fmt(o.ingest.accepted), 'ingested'),
+    card('rows committed / s', rate(p.ingest.rows_per_s), 'rows_rate'),
+    card('HTTP events / s', rate(p.ingest.http_events_per_s), 'http_rate'),
     card('commits', fmt(o.commits ? o.commits.length : 0), 'commits'));
   const per = Object.entries(o.per_table).sort();
   const trust = grid(['table', { label: 'trusted', num: 1 }, { label: 'untrusted', num: 1 },
@@ -187,8 +189,74 @@ async function overview(gen) {
       h('p', { class: 'muted' }, o.commits ? 'One point per publish, from firn.commits.' :
         'One point per snapshot (no firn.commits table).')),
     h('h2', {}, 'Trusted, untrusted and dead-letter rows per table'), h('div', { class: 'panel' }, trust),
+    ...operations(p),
     h('h2', {}, 'Tables'), h('div', { class: 'panel' }, tables));
   setStatus('updated ' + new Date().toLocaleTimeString());
+}
+
+const rate = v => (v === null || v === undefined) ? '–' : Number(v).toFixed(Number(v) >= 100 ? 0 : 1);
+const secs = v => (v === null || v === undefined) ? '–' : Number(v).toFixed(3) + ' s';
+const none = text => h('p', { class: 'muted' }, text);
+
+// The operations panels of the overview, from /api/v1/pipeline (the metrics
+// registry that firn run feeds): ingest rate, freshness, source lag,
+// maintenance runs, failed audits.
+function operations(p) {
+  const ing = p.ingest;
+  const rateSeries = [
+    { name: 'rows committed / s', points: ing.series.map(([t, , r]) => [Number(t), r]) },
+    { name: 'HTTP events / s', points: ing.series.map(([t, hh]) => [Number(t), hh]) }];
+  const ratePanel = h('div', { class: 'panel', id: 'ingest-rate', 'data-rows-total': ing.rows_committed_total,
+                               'data-http-total': ing.http_events_total },
+    legend(rateSeries), lineChart(ing.series.length ? rateSeries : [], { id: 'ingest-rate', label: 'ingest rate', dots: false, height: 180, empty: 'collecting samples…' }),
+    h('p', { class: 'muted' }, `Now: ${rate(ing.rows_per_s)} rows/s committed, ${rate(ing.http_events_per_s)} events/s over ` +
+      `HTTP (last ${rate(ing.window_s)} s); in total ${fmt(ing.rows_committed_total)} rows and ` +
+      `${fmt(ing.http_events_total)} HTTP events since this process started.`));
+  const fresh = p.freshness.length ? grid(['table', { label: 'append → visible', num: 1 },
+      { label: 'mean commit', num: 1 }, { label: 'commits', num: 1 }],
+    p.freshness.map(f => h('tr', { 'data-fresh-table': f.table, 'data-seconds': f.seconds },
+      h('td', {}, f.table ? tableLink(f.table) : '–'), h('td', { class: 'num' }, secs(f.seconds)),
+      h('td', { class: 'num' }, secs(f.mean_s)), h('td', { class: 'num' }, fmt(f.commits)))), { id: 'freshness' })
+    : none('No publish by this process yet (firn run feeds freshness).');
+  const lag = p.source_lag.length ? grid(['topic', { label: 'partition', num: 1 }, { label: 'records behind', num: 1 }],
+    p.source_lag.map(l => h('tr', { 'data-lag-topic': l.topic, 'data-lag-partition': l.partition, 'data-lag': l.records,
+                                    class: l.records > 0 ? 'behind' : null },
+      h('td', {}, l.topic), h('td', { class: 'num' }, l.partition), h('td', { class: 'num' }, fmt(l.records)))), { id: 'source-lag' })
+    : none('No source lag measured (firn run measures it every 2 s).');
+  const m = p.maintenance;
+  const totals = m.totals.length ? grid(['table', 'operation', { label: 'runs', num: 1 }, { label: 'failures', num: 1 },
+      { label: 'reclaimed', num: 1 }, { label: 'files removed', num: 1 }, { label: 'files rewritten', num: 1 },
+      { label: 'last run', num: 0 }, { label: 'took', num: 1 }],
+    m.totals.map(x => h('tr', { 'data-maint-table': x.table, 'data-maint-op': x.op, 'data-runs': x.runs ?? 0,
+                                'data-bytes': x.bytes_reclaimed ?? 0, 'data-files-removed': x.files_removed ?? 0 },
+      h('td', {}, x.table ? tableLink(x.table) : '–'), h('td', {}, x.op), h('td', { class: 'num' }, fmt(x.runs ?? 0)),
+      h('td', { class: 'num' }, fmt(x.failures ?? 0)), h('td', { class: 'num' }, bytes(x.bytes_reclaimed)),
+      h('td', { class: 'num' }, fmt(x.files_removed ?? 0)), h('td', { class: 'num' }, fmt(x.files_rewritten ?? 0)),
+      h('td', {}, x.last_run_s ? when(x.last_run_s * 1000) : '–'), h('td', { class: 'num' }, secs(x.last_duration_s)))),
+    { id: 'maintenance' }) : none('No maintenance run by this process yet.');
+  const recent = m.recent.length ? grid(['when', 'table', 'operation', { label: 'reclaimed', num: 1 },
+      { label: 'files removed', num: 1 }, { label: 'snapshots expired', num: 1 }, { label: 'rewritten', num: 1 },
+      { label: 'took', num: 1 }],
+    m.recent.slice(0, 12).map(x => h('tr', { 'data-run-table': x.table, 'data-run-op': x.op },
+      h('td', {}, when(x.at_ms)), h('td', {}, tableLink(x.table)), h('td', {}, x.op),
+      h('td', { class: 'num' }, bytes(x.bytes_reclaimed)), h('td', { class: 'num' }, fmt(x.files_removed)),
+      h('td', { class: 'num' }, fmt(x.snapshots_expired)), h('td', { class: 'num' }, fmt(x.files_rewritten)),
+      h('td', { class: 'num' }, x.duration_ms + ' ms'))), { id: 'maintenance-runs' }) : null;
+  const a = p.audits;
+  const audits = h('div', { class: 'panel', id: 'audits', 'data-failed': a.failed_total },
+    h('p', {}, `${fmt(a.failed_total)} failed audit${a.failed_total === 1 ? '' : 's'} in firn.commits` +
+      (a.by_table.length ? '; counted by this process: ' + a.by_table.map(x => `${x.table} ${fmt(x.failures)}`).join(', ') : '.')),
+    a.failed.length ? grid(['when', 'table', 'outcome', 'audit', { label: 'rows', num: 1 }],
+      a.failed.map(f => h('tr', { 'data-failed-table': f.table_name },
+        h('td', {}, when(f.committed_at_ms)), h('td', {}, f.table_name ? tableLink(f.table_name) : '–'),
+        h('td', {}, f.outcome), h('td', { class: 'wrap' }, f.audit ?? ''), h('td', { class: 'num' }, fmt(f.rows_trusted))))) : null);
+  return [
+    h('h2', {}, 'Ingest rate'), ratePanel,
+    h('div', { class: 'cols' },
+      h('div', {}, h('h2', {}, 'Freshness (append to visible on main)'), h('div', { class: 'panel' }, fresh)),
+      h('div', {}, h('h2', {}, 'Source lag per topic and partition'), h('div', { class: 'panel' }, lag))),
+    h('h2', {}, 'Maintenance'), h('div', { class: 'panel' }, totals, recent ? h('h3', {}, 'Last runs') : null, recent),
+    h('h2', {}, 'Failed audits'), audits];
 }
 
 function card(k, v, id) {
