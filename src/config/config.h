@@ -152,6 +152,8 @@ typedef struct firn_config {
     char *server_listen;
     char *server_tokens;
     bool server_read_auth;
+    char *server_read_tokens;
+    int64_t server_iceberg_max_body;
     int64_t server_max_body;
     double server_rate_limit;
     int64_t server_rate_burst;
