@@ -132,6 +132,8 @@ kill "$SPID"; wait "$SPID" 2>/dev/null
 check "every /iceberg answer is valid per the OpenAPI document" \
     python3 "$INTEROP/rest_openapi.py" "$SPEC" "$D/main.jsonl" "$D/ro.jsonl"
 
+check "firn help serve prints docs/cli/serve.md" bash -c "'$FIRN' help serve | cmp - docs/cli/serve.md"
+
 # ------------------------------------------------ garbage
 serve fz --set server.tokens="$WTOK"
 check "firn serve for the fuzz loop" started fz
