@@ -44,7 +44,8 @@ RPORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$D/run.log" | head -1)
 check "firn run --listen serves" test -n "$RPORT"
 check "while firn run commits, /iceberg shows the SQL catalog's snapshot of production.parking_entry" \
     "${CHECK[@]}" live "http://127.0.0.1:$RPORT/iceberg" "$DB" "$RPID"
-check "firn run drains" wait "$RPID"
+wait "$RPID"; RRC=$?
+check "firn run drains" test "$RRC" -eq 0
 check "firn run's request log has the /iceberg requests" \
     grep -qE '^firn serve: 127\.0\.0\.1 GET /iceberg/v1/namespaces/production/tables/parking_entry 200 ' "$D/run.log"
 
