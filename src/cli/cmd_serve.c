@@ -2,10 +2,13 @@
  * ingest over the configured catalog and stream (src/server/).
  *
  *   firn serve [--listen HOST:PORT] [--config firn.yaml] [--set KEY=VALUE]...
+ *              [--quiet] [--iceberg-log FILE]
  *
  * The global --catalog and --warehouse override catalog.uri and warehouse.
  * Prints "firn serve: listening on http://HOST:PORT/" once bound (https:// with
- * server.tls-cert; port 0 binds a free port). SIGTERM and SIGINT stop it after the requests in flight.
+ * server.tls-cert; port 0 binds a free port). SIGTERM and SIGINT stop it after
+ * the requests in flight. --iceberg-log appends one JSON line per Iceberg REST
+ * catalog exchange (method, path, status, answer body) to FILE.
  */
 #include "cli/cli.h"
 #include "config/config.h"
@@ -28,12 +31,13 @@ static void on_signal(int sig) {
 }
 
 static const char usage[] =
-    "usage: firn serve [--listen HOST:PORT] [--config FILE] [--set KEY=VALUE]... [--quiet]\n";
+    "usage: firn serve [--listen HOST:PORT] [--config FILE] [--set KEY=VALUE]... [--quiet]\n"
+    "                  [--iceberg-log FILE]\n";
 
 int firn_cmd_serve(int argc, char **argv) {
     const char *config = "firn.yaml";
     bool config_given = false, quiet = false;
-    const char *listen = NULL;
+    const char *listen = NULL, *iceberg_log = NULL;
     const char *sets[64];
     int nsets = 0;
     for (int i = 1; i < argc; i++) {
@@ -44,12 +48,14 @@ int firn_cmd_serve(int argc, char **argv) {
         else if (!strncmp(a, "--listen=", 9)) listen = a + 9;
         else if (!strcmp(a, "--set") && v && nsets < 64) sets[nsets++] = argv[++i];
         else if (!strcmp(a, "--quiet")) quiet = true;
+        else if (!strcmp(a, "--iceberg-log") && v) iceberg_log = argv[++i];
         else return firn_cli_usage(usage);
     }
     firn_error err;
     firn_error_init(&err);
     firn_config *cfg = NULL;
     firn_server *srv = NULL;
+    FILE *ilog = NULL;
     if (firn_config_load(config, config_given, &cfg, &err)) return firn_cli_fail("serve", &err);
     const char *cat = firn_cli_global_catalog(), *wh = firn_cli_global_warehouse();
     if (wh && firn_config_set(cfg, "warehouse", wh, &err)) goto fail;
@@ -88,6 +94,11 @@ int firn_cmd_serve(int argc, char **argv) {
     o.cfg = cfg;
     o.listen = listen;
     o.no_log = quiet;
+    if (iceberg_log && !(ilog = fopen(iceberg_log, "a"))) {
+        FIRN_RAISE(&err, FIRN_ERR_IO, "%s: %s", iceberg_log, strerror(errno));
+        goto fail;
+    }
+    o.iceberg_log = ilog;
     if (firn_server_start(&o, &srv, &err)) goto fail;
     const char *addr = listen ? listen : cfg->server_listen;
     const char *colon = strrchr(addr, ':');
@@ -96,10 +107,12 @@ int firn_cmd_serve(int argc, char **argv) {
     fflush(stdout);
     while (!stop_flag) pause();
     firn_server_stop(srv);
+    if (ilog) fclose(ilog);
     firn_config_free(cfg);
     return 0;
 fail:
     firn_server_stop(srv);
+    if (ilog) fclose(ilog);
     firn_config_free(cfg);
     return firn_cli_fail("serve", &err);
 }

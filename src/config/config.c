@@ -87,8 +87,13 @@ static const firn_config_key keys[] = {
     {"server.listen", FIRN_CFG_STRING, OFF(server_listen), "127.0.0.1:8080", NULL, NOLIM,
      "Address and port the HTTP server listens on."},
     {"server.tokens", FIRN_CFG_STRING, OFF(server_tokens), "", NULL, NOLIM,
-     "Bearer tokens for ingest (and reads with `server.read-auth`), comma-separated (the "
-     "environment variable `FIRN_SERVER_TOKENS` adds more). Empty: no token is asked for."},
+     "Bearer tokens with write rights (ingest, the Iceberg REST catalog's writes) and read "
+     "rights, comma-separated (the environment variable `FIRN_SERVER_TOKENS` adds more). No "
+     "token here nor in `server.read-tokens`: no token is asked for."},
+    {"server.read-tokens", FIRN_CFG_STRING, OFF(server_read_tokens), "", NULL, NOLIM,
+     "Read-only bearer tokens, comma-separated (`FIRN_SERVER_READ_TOKENS` adds more): they "
+     "open what `server.read-auth` guards and the Iceberg REST catalog's reads; a write with "
+     "one answers 403."},
     {"server.admin-tokens", FIRN_CFG_STRING, OFF(server_admin_tokens), "", NULL, NOLIM,
      "Bearer tokens for the admin endpoints (`/api/v1/admin/...`: maintenance, publish), "
      "comma-separated (`FIRN_SERVER_ADMIN_TOKENS` adds more); an admin token may also ingest "
@@ -103,6 +108,9 @@ static const firn_config_key keys[] = {
      "public)."},
     {"server.max-body", FIRN_CFG_SIZE, OFF(server_max_body), "64MiB", NULL, 1024, 0,
      "Largest request body; larger ones answer 413."},
+    {"server.iceberg-max-body", FIRN_CFG_SIZE, OFF(server_iceberg_max_body), "16MiB", NULL, 1024,
+     0, "Largest request body on the Iceberg REST catalog (`/iceberg/...`: table creates and "
+     "metadata commits); larger ones answer 413."},
     {"server.rate-limit", FIRN_CFG_DOUBLE, OFF(server_rate_limit), "0", NULL, 0, 1e9,
      "Requests per second per client address (token bucket; 0 = unlimited); over it: 429."},
     {"server.rate-burst", FIRN_CFG_INT, OFF(server_rate_burst), "100", NULL, 1, 1000000000,

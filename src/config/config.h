@@ -160,6 +160,8 @@ typedef struct firn_config {
     char *server_tls_cert;
     char *server_tls_key;
     bool server_read_auth;
+    char *server_read_tokens;
+    int64_t server_iceberg_max_body;
     int64_t server_max_body;
     double server_rate_limit;
     int64_t server_rate_burst;

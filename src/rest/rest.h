@@ -4,8 +4,9 @@
  * firn_rest_handle() answers one HTTP request of the Iceberg REST catalog
  * OpenAPI document (apache/iceberg open-api/rest-catalog-open-api.yaml) from
  * a firn catalog (catalog/catalog.h) and the table layer (iceberg/iceberg.h).
- * It knows nothing of sockets: an HTTP server (`firn serve`, the test tool
- * tests/tools/rest_server.c) passes the method, the path below its mount
+ * It knows nothing of sockets: an HTTP server (`firn serve` and `firn run
+ * --listen` mount it at /iceberg, src/server/iceberg_mount.c; the test tool
+ * tests/tools/rest_server.c serves it alone) passes the method, the path below its mount
  * point ("/v1/config", "/v1/namespaces/a%1Fb/tables/t", ...), the raw query
  * string and the body, and sends back the status, body and content type.
  *
@@ -24,7 +25,9 @@
  *                                                (406 with no_transactions)
  * Namespaces are firn's dotted names ("a.b"); on the wire they are arrays of
  * levels (["a","b"]) and in paths levels joined by the unit separator (%1F).
- * A level containing '.' cannot be represented and is refused (400).
+ * A level containing '.' cannot be represented and is refused (400), as is a
+ * path segment that is not UTF-8 or holds %00, and a pageToken or pageSize
+ * that is not a whole number (pageSize at least 1).
  *
  * Commits: the table is loaded, then - at each attempt of firn's commit loop,
  * so also after losing a race to another writer - the requirements are

@@ -78,7 +78,13 @@ static void respond_error(firn_rest_response *out, int status, const char *type,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *e = json_pack("{s:s, s:s, s:i}", "message", msg, "type", type, "code", status);
+    json_t *m = json_string(msg);
+    if (!m) { /* a name from the request that is not UTF-8: show its bytes as '?' */
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p >= 0x80) *p = '?';
+        m = json_string(msg);
+    }
+    json_t *e = json_pack("{s:o, s:s, s:i}", "message", m, "type", type, "code", status);
     respond_json(out, status, json_pack("{s:o}", "error", e));
 }
 
@@ -260,17 +266,34 @@ static json_t *parse_body(const uint8_t *body, size_t len, firn_rest_response *o
     return j;
 }
 
+/* A decimal count in [lo, 2^53) (the whole text), or -1. */
+static int64_t parse_count(const char *t, int64_t lo) {
+    if (!t || *t < '0' || *t > '9' || strlen(t) > 15) return -1;
+    char *end;
+    long long v = strtoll(t, &end, 10);
+    return *end || v < lo ? -1 : (int64_t)v;
+}
+
 /* Offset pagination over a sorted list: pageToken is the decimal offset of
- * the first item, pageSize the most items to return. */
-static void page_bounds(firn_arena *a, const char *query, size_t n, size_t *from, size_t *to,
-                        bool *more) {
+ * the first item (as this server hands it out), pageSize the most items to
+ * return (at least 1). Anything else answers 400 (-1 returned). */
+static int page_bounds(firn_arena *a, const char *query, size_t n, size_t *from, size_t *to,
+                       bool *more, firn_rest_response *out) {
     const char *tok = query_get(a, query, "pageToken");
     const char *size = query_get(a, query, "pageSize");
-    *from = tok && *tok ? (size_t)strtoull(tok, NULL, 10) : 0;
+    int64_t f = tok && *tok ? parse_count(tok, 0) : 0;
+    int64_t max = size ? parse_count(size, 1) : 0;
+    if (f < 0 || max < 0) {
+        respond_error(out, 400, "BadRequestException", "%s",
+                      f < 0 ? "pageToken is not one this server handed out"
+                            : "pageSize must be a whole number of at least 1");
+        return -1;
+    }
+    *from = (size_t)f;
     if (*from > n) *from = n;
-    size_t max = size && *size ? (size_t)strtoull(size, NULL, 10) : 0;
-    *to = max && *from + max < n ? *from + max : n;
+    *to = max && *from + (size_t)max < n ? *from + (size_t)max : n;
     *more = *to < n;
+    return 0;
 }
 
 /* ------------------------------------------------------------ config */
@@ -327,7 +350,7 @@ static void h_list_namespaces(firn_rest_server *s, firn_arena *a, const char *qu
     }
     size_t from, to;
     bool more;
-    page_bounds(a, query, n, &from, &to, &more);
+    if (page_bounds(a, query, n, &from, &to, &more, out)) return;
     json_t *arr = json_array();
     for (size_t i = from; i < to; i++) json_array_append_new(arr, ns_to_json(names[i]));
     json_t *res = json_pack("{s:o}", "namespaces", arr);
@@ -469,7 +492,7 @@ static void h_list_tables(firn_rest_server *s, firn_arena *a, const char *ns, co
     }
     size_t from, to;
     bool more;
-    page_bounds(a, query, n, &from, &to, &more);
+    if (page_bounds(a, query, n, &from, &to, &more, out)) return;
     json_t *arr = json_array();
     for (size_t i = from; i < to; i++)
         json_array_append_new(arr, json_pack("{s:o, s:s}", "namespace", ns_to_json(ns), "name",
@@ -993,8 +1016,18 @@ static void route(firn_rest_server *s, firn_arena *a, const char *method, const 
             respond_error(out, 404, "NotFoundException", "no route for %s", path);
             return;
         }
+        if (memmem(p, l, "%00", 3)) {
+            respond_error(out, 400, "BadRequestException", "a path segment holds a NUL byte");
+            return;
+        }
         segs[n++] = url_decode(a, p, l, false);
         p += l;
+        json_t *utf8 = json_string(segs[n - 1]); /* NULL: not UTF-8 */
+        if (!utf8) {
+            respond_error(out, 400, "BadRequestException", "a path segment is not UTF-8");
+            return;
+        }
+        json_decref(utf8);
     }
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0,
          head = strcmp(method, "HEAD") == 0, del = strcmp(method, "DELETE") == 0;

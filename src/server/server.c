@@ -58,6 +58,9 @@ const char *firn_request_header(const firn_request *q, const char *name) {
 /* ------------------------------------------------------------ per connection */
 
 typedef struct conn_state {
+    bool started; /* the access handler saw this request's headers */
+    char *raw;    /* the request target as sent (escapes kept), with its query */
+    bool iceberg; /* below /iceberg: the Iceberg REST catalog */
     uint64_t start_ns;
     firn_buf body;
     bool too_large;
@@ -86,19 +89,25 @@ static bool token_ok(char *const *tokens, size_t ntokens, const char *given) {
     return ok;
 }
 
-/* What the request's bearer token grants: an admin token everything, an
- * ingest token ingest and reads, none or an unknown one nothing. Both lists
- * are always compared (no early exit on which one matched). */
-enum { GRANT_NONE, GRANT_INGEST, GRANT_ADMIN };
+/* What a request may do: nothing, read, write (and read), or administer
+ * (and write and read). */
+enum { ACCESS_NONE, ACCESS_READ, ACCESS_WRITE, ACCESS_ADMIN };
 
-static int token_grant(const firn_server *s, struct MHD_Connection *c) {
+/* Tokens for ingest and reads are configured (admin tokens alone leave them
+ * open: they only guard the admin routes). */
+static bool any_token(const firn_server *s) { return s->ntokens + s->nread_tokens > 0; }
+
+/* The rights of the request's bearer token. Every list is compared, whatever
+ * an earlier one says (constant time). */
+static int access_of(const firn_server *s, struct MHD_Connection *c) {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return GRANT_NONE;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return ACCESS_NONE;
     h += 7;
     while (*h == ' ') h++;
-    bool admin = token_ok(s->admin_tokens, s->nadmin, h);
-    bool ingest = token_ok(s->tokens, s->ntokens, h);
-    return admin ? GRANT_ADMIN : ingest ? GRANT_INGEST : GRANT_NONE;
+    bool a = token_ok(s->admin_tokens, s->nadmin, h);
+    bool w = token_ok(s->tokens, s->ntokens, h);
+    bool rd = token_ok(s->read_tokens, s->nread_tokens, h);
+    return a ? ACCESS_ADMIN : w ? ACCESS_WRITE : rd ? ACCESS_READ : ACCESS_NONE;
 }
 
 static void add_tokens(char ***tokens, size_t *ntokens, const char *list) {
@@ -190,21 +199,56 @@ static bool is_admin_path(const char *url) {
     return !strncmp(url, "/api/v1/admin", 13) && (url[13] == 0 || url[13] == '/');
 }
 
-/* The grant a route needs: admin routes an admin token, always; ingest an
- * ingest token (when tokens exist), reads one with server.read-auth; probes
- * and the dashboard's files nothing. */
-static int needed_grant(const firn_server *s, const char *url) {
-    if (is_admin_path(url)) return GRANT_ADMIN;
-    if (s->ntokens == 0) return GRANT_NONE;
-    if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) return GRANT_NONE;
-    if (!strcmp(url, "/v1/events")) return GRANT_INGEST;
-    if (!strncmp(url, "/api/", 5) || !strcmp(url, "/metrics"))
-        return s->cfg->server_read_auth ? GRANT_INGEST : GRANT_NONE;
-    return GRANT_NONE;
+/* An Iceberg catalog request that changes nothing: GET, HEAD, and the
+ * metrics report a reading client sends after a scan. path is below /iceberg. */
+static bool iceberg_read(const char *method, const char *path) {
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) return true;
+    size_t n = strlen(path);
+    return !strcmp(method, "POST") && n > 8 && !strcmp(path + n - 8, "/metrics") &&
+           strstr(path, "/tables/") != NULL;
 }
 
-static void route(firn_server *s, const firn_request *q, firn_reply *r) {
+/* The rights a route needs: admin routes an admin token, always; ingest and
+ * the catalog's writes need write rights
+ * (when tokens exist), the API, /metrics and the catalog's reads read rights
+ * with server.read-auth; probes and the dashboard's files never a token.
+ * iceberg_path: the path below /iceberg for catalog requests, else NULL. */
+static int access_needed(const firn_server *s, const char *method, const char *url,
+                         const char *iceberg_path) {
+    if (!iceberg_path && is_admin_path(url)) return ACCESS_ADMIN; /* always */
+    if (!any_token(s)) return ACCESS_NONE;
+    bool ra = s->cfg->server_read_auth;
+    if (iceberg_path)
+        return iceberg_read(method, iceberg_path) ? (ra ? ACCESS_READ : ACCESS_NONE) : ACCESS_WRITE;
+    if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) return ACCESS_NONE;
+    if (!strcmp(url, "/v1/events")) return ACCESS_WRITE;
+    if (!strncmp(url, "/api/", 5) || !strcmp(url, "/metrics")) return ra ? ACCESS_READ : ACCESS_NONE;
+    return ACCESS_NONE;
+}
+
+/* The raw path below /iceberg of st->raw ("" for "/iceberg"), and the raw
+ * query (NULL when none), in buf (which must hold strlen(st->raw) + 2). */
+static void iceberg_split(const conn_state *st, char *buf, const char **path, const char **query) {
+    strcpy(buf, st->raw + 8);
+    char *qm = strchr(buf, '?');
+    *query = NULL;
+    if (qm) {
+        *qm = 0;
+        *query = qm + 1;
+    }
+    *path = buf;
+}
+
+static void route(firn_server *s, const conn_state *st, const firn_request *q, firn_reply *r) {
     const char *url = q->url;
+    if (st->iceberg) {
+        char *buf = firn_xmalloc(strlen(st->raw) + 2);
+        const char *path, *query;
+        iceberg_split(st, buf, &path, &query);
+        firn_iceberg_handle(s, q, path, query, r);
+        free(buf);
+        return;
+    }
     bool get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
     if (!strcmp(url, "/v1/events")) {
         if (strcmp(q->method, "POST")) return firn_reply_error(r, 405, "/v1/events takes POST");
@@ -231,7 +275,27 @@ static void route(firn_server *s, const firn_request *q, firn_reply *r) {
     firn_reply_error(r, 404, "no such path: %s", url);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, conn_state *st, firn_reply *r) {
+/* One JSON line per catalog exchange (for validating answers against the
+ * OpenAPI document): method, path below /iceberg with its query, status, body. */
+static void log_iceberg(firn_server *s, const conn_state *st, int status, const uint8_t *body,
+                        size_t len) {
+    json_t *b = len ? json_loadb((const char *)body, len, 0, NULL) : NULL;
+    json_t *path = json_string(st->raw + 8);
+    json_t *j = json_pack("{s:s, s:o, s:i, s:o}", "method", st->method,
+                          "path", path ? path : json_string("(not UTF-8)"), "status", status,
+                          "body", b ? b : json_null());
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) return;
+    pthread_mutex_lock(&s->log_mu);
+    fprintf(s->iceberg_log, "%s\n", text);
+    fflush(s->iceberg_log);
+    pthread_mutex_unlock(&s->log_mu);
+    free(text);
+}
+
+static enum MHD_Result send_reply(firn_server *s, struct MHD_Connection *c, conn_state *st,
+                                  firn_reply *r) {
     size_t len;
     uint8_t *data = firn_buf_steal(&r->body, &len);
     struct MHD_Response *resp =
@@ -248,6 +312,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, conn_state *st, firn
     if (r->status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"firn\"");
     st->status = r->status;
     st->resp_bytes = len;
+    if (st->iceberg && s->iceberg_log) log_iceberg(s, st, r->status, data, len);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -265,18 +330,51 @@ static bool bad_path(const char *url) {
     return false;
 }
 
+/* An error answer: in the Iceberg error model below /iceberg, firn's elsewhere. */
+static void reply_error(const conn_state *st, firn_reply *r, int status, const char *type,
+                        const char *msg) {
+    if (st->iceberg) firn_iceberg_error(r, status, type, "%s", msg);
+    else firn_reply_error(r, status, "%s", msg);
+}
+
+static int64_t body_limit(const firn_server *s, const conn_state *st) {
+    return st->iceberg ? s->cfg->server_iceberg_max_body : s->cfg->server_max_body;
+}
+
+static const char *body_limit_key(const conn_state *st) {
+    return st->iceberg ? "server.iceberg-max-body" : "server.max-body";
+}
+
+static conn_state *conn_state_new(const char *raw) {
+    conn_state *st = firn_xcalloc(1, sizeof *st);
+    st->raw = firn_xstrdup(raw ? raw : "");
+    firn_buf_init(&st->body);
+    return st;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the request target as sent, before MHD
+ * decodes it; the Iceberg catalog needs its escapes (%1F between namespace
+ * levels, %2F inside a name). Its return value is the request's *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+    (void)cls;
+    (void)c;
+    return conn_state_new(uri);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls) {
     (void)version;
     firn_server *s = cls;
     conn_state *st = *con_cls;
-    if (!st) { /* first call: headers are in */
-        st = firn_xcalloc(1, sizeof *st);
+    if (!st) *con_cls = st = conn_state_new(url);
+    if (!st->started) { /* first call: headers are in */
+        st->started = true;
         st->start_ns = firn_now_ns();
-        firn_buf_init(&st->body);
         snprintf(st->method, sizeof st->method, "%s", method);
         st->url = firn_xstrdup(url);
+        st->iceberg = !strncmp(st->raw, "/iceberg", 8) &&
+                      (st->raw[8] == 0 || st->raw[8] == '/' || st->raw[8] == '?');
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         snprintf(st->client, sizeof st->client, "?");
@@ -289,33 +387,58 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                           st->client, sizeof st->client);
         }
-        *con_cls = st;
-        int need = GRANT_NONE, have = GRANT_NONE;
         firn_reply r = {0};
         firn_buf_init(&r.body);
-        if (bad_path(url)) firn_reply_error(&r, 400, "bad path");
-        else if (!rate_take(s, st->client)) {
-            firn_reply_error(&r, 429, "rate limit: over %g requests/s from %s",
-                             s->cfg->server_rate_limit, st->client);
+        char msg[900];
+        /* below /iceberg the raw path is checked (the catalog decodes its
+         * segments itself and a decoded %1F is a control character) */
+        char *ipath = NULL;
+        const char *iquery = NULL, *checked = url;
+        if (st->iceberg) {
+            ipath = firn_xmalloc(strlen(st->raw) + 2);
+            iceberg_split(st, ipath, &checked, &iquery);
+            if (!*checked) checked = "/";
+        }
+        int need = access_needed(s, method, url, st->iceberg ? checked : NULL);
+        int have = need == ACCESS_NONE ? ACCESS_NONE : access_of(s, c);
+        if (bad_path(checked)) {
+            reply_error(st, &r, 400, "BadRequestException", "bad path");
+        } else if (!rate_take(s, st->client)) {
+            snprintf(msg, sizeof msg, "rate limit: over %g requests/s from %s",
+                     s->cfg->server_rate_limit, st->client);
+            reply_error(st, &r, 429, "TooManyRequestsException", msg);
             r.retry_after = "1";
-        } else if ((need = needed_grant(s, url)) == GRANT_ADMIN && s->nadmin == 0) {
-            firn_reply_error(&r, 403, "%s: the admin endpoints are off (no server.admin-tokens)", url);
-        } else if (need && (have = token_grant(s, c)) == GRANT_NONE) {
-            firn_reply_error(&r, 401, "%s needs a bearer token (Authorization: Bearer ...)", url);
+        } else if (need == ACCESS_ADMIN && s->nadmin == 0) {
+            snprintf(msg, sizeof msg, "%.300s: the admin endpoints are off (no server.admin-tokens)", url);
+            reply_error(st, &r, 403, "ForbiddenException", msg);
+        } else if (have < need && have == ACCESS_NONE) {
+            snprintf(msg, sizeof msg, "%s %.300s%.300s needs a bearer token (Authorization: "
+                     "Bearer ...)", method, st->iceberg ? "/iceberg" : url,
+                     st->iceberg ? checked : "");
+            reply_error(st, &r, 401, "NotAuthorizedException", msg);
+        } else if (have < need && need == ACCESS_ADMIN) {
+            snprintf(msg, sizeof msg, "%.300s needs an admin token (server.admin-tokens)", url);
+            reply_error(st, &r, 403, "ForbiddenException", msg);
         } else if (have < need) {
-            firn_reply_error(&r, 403, "%s needs an admin token (server.admin-tokens)", url);
+            snprintf(msg, sizeof msg, "%s %.300s%.300s needs a token with write rights; this one "
+                     "may only read", method, st->iceberg ? "/iceberg" : url,
+                     st->iceberg ? checked : "");
+            reply_error(st, &r, 403, "ForbiddenException", msg);
         } else {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
             unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
-            if (n > (unsigned long long)s->cfg->server_max_body)
-                firn_reply_error(&r, 413, "body of %s bytes is over server.max-body (%lld)", cl,
-                                 (long long)s->cfg->server_max_body);
-            else if (n)
+            if (n > (unsigned long long)body_limit(s, st)) {
+                snprintf(msg, sizeof msg, "body of %s bytes is over %s (%lld)", cl,
+                         body_limit_key(st), (long long)body_limit(s, st));
+                reply_error(st, &r, 413, "BadRequestException", msg);
+            } else if (n) {
                 firn_buf_reserve(&st->body, (size_t)n); /* one allocation for the body */
+            }
         }
+        free(ipath);
         if (r.status) {
             st->answered = true;
-            enum MHD_Result ok = send_reply(c, st, &r);
+            enum MHD_Result ok = send_reply(s, c, st, &r);
             firn_buf_release(&r.body);
             return ok;
         }
@@ -324,7 +447,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (*upload_size) {
         if (!st->answered && !st->too_large) {
-            if (st->body.len + *upload_size > (uint64_t)s->cfg->server_max_body) {
+            if (st->body.len + *upload_size > (uint64_t)body_limit(s, st)) {
                 st->too_large = true;
                 firn_buf_release(&st->body);
                 firn_buf_init(&st->body);
@@ -339,14 +462,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     firn_reply r = {0};
     firn_buf_init(&r.body);
     if (st->too_large) {
-        firn_reply_error(&r, 413, "body over server.max-body (%lld bytes)",
-                         (long long)s->cfg->server_max_body);
+        char msg[256];
+        snprintf(msg, sizeof msg, "body over %s (%lld bytes)", body_limit_key(st),
+                 (long long)body_limit(s, st));
+        reply_error(st, &r, 413, "BadRequestException", msg);
     } else {
         firn_request q = {c, method, st->url, st->body.data, st->body.len, st->client};
-        route(s, &q, &r);
+        route(s, st, &q, &r);
     }
     st->answered = true;
-    enum MHD_Result ok = send_reply(c, st, &r);
+    enum MHD_Result ok = send_reply(s, c, st, &r);
     firn_buf_release(&r.body);
     return ok;
 }
@@ -357,22 +482,37 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     firn_server *s = cls;
     conn_state *st = *con_cls;
     if (!st) return;
+    if (!st->started) { /* the request line came, the headers never did */
+        free(st->raw);
+        firn_buf_release(&st->body);
+        free(st);
+        *con_cls = NULL;
+        return;
+    }
     double secs = (double)(firn_now_ns() - st->start_ns) / 1e9;
     int status = st->status ? st->status : 0;
     char labels[96];
     snprintf(labels, sizeof labels, "code=\"%d\"", status);
     firn_metrics_counter_add("firn_http_requests_total", labels, 1);
     firn_metrics_histogram_observe("firn_http_request_duration_seconds", NULL, secs);
+    if (st->iceberg) {
+        snprintf(labels, sizeof labels, "method=\"%s\",code=\"%d\"", st->method, status);
+        firn_metrics_counter_add("firn_iceberg_requests_total", labels, 1);
+    }
     if (!s->no_log) {
         pthread_mutex_lock(&s->log_mu);
-        fprintf(s->log, "firn serve: %s %s %s %d %zuB %.3fms%s\n", st->client, st->method,
-                st->url ? st->url : "?", status, st->resp_bytes, secs * 1e3,
+        /* catalog paths as sent (escapes kept: %1F between namespace levels) */
+        const char *shown = st->iceberg ? st->raw : st->url ? st->url : "?";
+        int shown_len = (int)(st->iceberg ? strcspn(shown, "?") : strlen(shown));
+        fprintf(s->log, "firn serve: %s %s %.*s %d %zuB %.3fms%s\n", st->client, st->method,
+                shown_len, shown, status, st->resp_bytes, secs * 1e3,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
         fflush(s->log);
         pthread_mutex_unlock(&s->log_mu);
     }
     firn_buf_release(&st->body);
     free(st->url);
+    free(st->raw);
     free(st);
     *con_cls = NULL;
 }
@@ -435,6 +575,9 @@ static void describe_metrics(void) {
                           "Bytes of events (value plus image) appended by HTTP ingest", NULL, 0);
     firn_metrics_describe("firn_ingest_append_seconds", FIRN_METRIC_HISTOGRAM,
                           "Time of one ingest request's durable append", NULL, 0);
+    firn_metrics_describe("firn_iceberg_requests_total", FIRN_METRIC_COUNTER,
+                          "Iceberg REST catalog requests (/iceberg), by method and status code",
+                          NULL, 0);
     firn_metrics_describe("firn_server_uptime_seconds", FIRN_METRIC_GAUGE,
                           "Seconds since the server started", NULL, 0);
 }
@@ -456,6 +599,10 @@ int firn_server_start(const firn_server_options *o, firn_server **out, firn_erro
     add_tokens(&s->admin_tokens, &s->nadmin, cfg->server_admin_tokens);
     add_tokens(&s->admin_tokens, &s->nadmin, getenv("FIRN_SERVER_ADMIN_TOKENS"));
     if (firn_server_tls_load(s, err)) goto fail;
+    add_tokens(&s->read_tokens, &s->nread_tokens, cfg->server_read_tokens);
+    add_tokens(&s->read_tokens, &s->nread_tokens, getenv("FIRN_SERVER_READ_TOKENS"));
+    pthread_mutex_init(&s->rest_mu, NULL);
+    s->iceberg_log = o->iceberg_log;
     describe_metrics();
     const char *listen = o->listen ? o->listen : cfg->server_listen;
     struct sockaddr_storage ss;
@@ -496,7 +643,8 @@ int firn_server_start(const firn_server_options *o, firn_server **out, firn_erro
                                    {MHD_OPTION_END, 0, NULL}};
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->server_max_connections,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_ARRAY,
         s->tls_cert ? tls : tls + 2, MHD_OPTION_END);
@@ -524,6 +672,7 @@ void firn_server_stop(firn_server *s) {
     if (!s) return;
     if (s->daemon) MHD_stop_daemon(s->daemon);
     firn_status_stop(s);
+    firn_iceberg_close(s);
     firn_dedupe_close(s->dedupe);
     if (s->own_stream) firn_stream_close(s->stream);
     for (size_t i = 0; i < s->ntokens; i++) free(s->tokens[i]);
@@ -532,6 +681,9 @@ void firn_server_stop(firn_server *s) {
     free(s->admin_tokens);
     free(s->tls_cert);
     free(s->tls_key);
+    for (size_t i = 0; i < s->nread_tokens; i++) free(s->read_tokens[i]);
+    free(s->read_tokens);
+    pthread_mutex_destroy(&s->rest_mu);
     free(s->buckets);
     pthread_mutex_destroy(&s->log_mu);
     pthread_mutex_destroy(&s->rate_mu);

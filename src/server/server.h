@@ -13,13 +13,21 @@
  *   POST /api/v1/admin/publish      the catalog-wide fast-forward of `firn publish` (admin token)
  *   POST /v1/events                 ingest: one JSON event, NDJSON, or multipart JSON + image
  *   GET  /, /app.js, /app.css       the dashboard, embedded in the binary
+ *   *    /iceberg/v1/...            the Iceberg REST catalog (rest/rest.h) over the
+ *                                   configured catalog: clients use http://HOST:PORT/iceberg
  *
- * Security: bearer tokens (server.tokens and $FIRN_SERVER_TOKENS, compared in
- * constant time) for ingest; for reads too with server.read-auth. Admin routes
- * need an admin token (server.admin-tokens, $FIRN_SERVER_ADMIN_TOKENS; 401
- * without a known token, 403 with an ingest token or when none is configured);
- * an admin token also ingests and reads. With server.tls-cert and
- * server.tls-key the server speaks HTTPS only (libmicrohttpd with GnuTLS). URLs never
+ * Security: bearer tokens, compared in constant time: server.tokens and
+ * $FIRN_SERVER_TOKENS give write and read rights, server.read-tokens and
+ * $FIRN_SERVER_READ_TOKENS read rights only, server.admin-tokens and
+ * $FIRN_SERVER_ADMIN_TOKENS everything. When a write or read token is
+ * configured, ingest and the Iceberg catalog's writes (every /iceberg request
+ * but GET, HEAD and the metrics report) need a write token: none or a wrong
+ * one answers 401, a read-only one 403; with server.read-auth the API,
+ * /metrics and the catalog's reads need a token too. Admin routes always need
+ * an admin token (401 without a known token, 403 with a lesser one or when
+ * none is configured). /iceberg answers its errors (401, 403, 413, 429, 400)
+ * in the Iceberg error model. With server.tls-cert and server.tls-key the
+ * server speaks HTTPS only (libmicrohttpd with GnuTLS). URLs never
  * name files: the dashboard's files are an embedded table matched exactly and
  * tables are catalog identifiers, so no URL reaches the file system. Bodies
  * over server.max-body answer 413, clients over server.rate-limit 429. Every
@@ -40,7 +48,11 @@
  *
  * Threads: one thread per connection (ingest blocks on the append's fsync, and
  * concurrent appends share one fsync). Each API request opens its own catalog
- * handle (catalog handles are per thread).
+ * handle (catalog handles are per thread). The Iceberg REST catalog has one
+ * catalog handle of its own (opened on the first /iceberg request, never
+ * shared with firn run's pipeline threads, which have theirs) used by one
+ * request at a time: its requests are serialized; commits from the pipeline
+ * and from REST clients meet in the catalog's compare-and-swap.
  */
 #ifndef FIRN_SERVER_H
 #define FIRN_SERVER_H
@@ -64,6 +76,9 @@ typedef struct firn_server_options {
                                       opens cfg->stream_uri itself and closes it on stop */
     FILE *log;                     /* request log; NULL: stderr */
     bool no_log;                   /* no request log at all (benchmarks) */
+    FILE *iceberg_log;             /* borrowed; NULL: none. One JSON line per /iceberg request:
+                                      {"method","path" (below /iceberg, with the query),
+                                       "status","body" (the JSON answer or null)} */
 } firn_server_options;
 
 void firn_server_options_init(firn_server_options *o);

@@ -43,12 +43,20 @@ struct firn_server {
     bool no_log;
     pthread_mutex_t log_mu;
     int port;
-    char **tokens; /* ingest (and read) tokens */
-    size_t ntokens;
     char **admin_tokens; /* admin tokens: admin, ingest and read */
     size_t nadmin;
     char *tls_cert, *tls_key; /* PEM text when serving HTTPS (tls.c) */
     struct firn_status *status; /* the rate sampler (status.c) */
+    char **tokens; /* write (ingest, catalog writes) and read rights */
+    size_t ntokens;
+    char **read_tokens; /* read rights only */
+    size_t nread_tokens;
+    /* the Iceberg REST catalog at /iceberg (rest.c): its own catalog handle,
+     * opened on first use; the rest server serializes requests on it */
+    pthread_mutex_t rest_mu;
+    struct firn_catalog *rest_cat;
+    struct firn_rest_server *rest;
+    FILE *iceberg_log; /* JSON line per /iceberg exchange, or NULL */
     /* rate limit: token buckets per client address */
     pthread_mutex_t rate_mu;
     struct rate_bucket *buckets;
@@ -101,6 +109,15 @@ void firn_admin_handle(firn_server *s, const firn_request *q, const char *path, 
 void firn_status_handle(firn_server *s, struct firn_catalog *cat, firn_reply *r);
 int firn_status_start(firn_server *s, firn_error *err);
 void firn_status_stop(firn_server *s);
+/* rest.c: a request below /iceberg. path is the raw path below the mount
+ * point (escapes kept), query the raw query string or NULL. */
+void firn_iceberg_handle(firn_server *s, const firn_request *q, const char *path,
+                         const char *query, firn_reply *r);
+/* An error in the Iceberg REST error model ({"error":{"message","type","code"}}). */
+void firn_iceberg_error(firn_reply *r, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* rest.c: free the REST catalog server and its catalog handle. */
+void firn_iceberg_close(firn_server *s);
 
 /* dashboard.c: the embedded file for a path ("/", "/app.js", ...), or -1. */
 int firn_dashboard_file(const char *path, const void **data, size_t *len, const char **type);

@@ -1,10 +1,10 @@
-// rest_icebergjs.mjs BASE_URL WAREHOUSE: iceberg-js (an independent REST client)
-// against firn's REST catalog. Prints "ok <step>" per step; exits 1 on the first
+// rest_icebergjs.mjs BASE_URL WAREHOUSE [TOKEN]: iceberg-js (an independent REST
+// client) against firn's REST catalog (with a bearer token when given). Prints "ok <step>" per step; exits 1 on the first
 // step whose answer is not what the protocol says.
 import { IcebergRestCatalog, IcebergError } from 'iceberg-js';
 
-const [baseUrl, warehouse] = process.argv.slice(2);
-const cat = new IcebergRestCatalog({ baseUrl, warehouse, auth: { type: 'none' } });
+const [baseUrl, warehouse, token] = process.argv.slice(2);
+const cat = new IcebergRestCatalog({ baseUrl, warehouse: warehouse || undefined, auth: token ? { type: 'bearer', token } : { type: 'none' } });
 const fail = (msg) => { console.error('FAIL ' + msg); process.exit(1); };
 const eq = (a, b, what) => {
   if (JSON.stringify(a) !== JSON.stringify(b)) fail(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);

@@ -3,6 +3,7 @@
 409 CommitFailedException when stale and changes nothing, and passes when
 current; transactions/commit is all or none; metrics 204; register, drop with
 purge, 400/404/422 answers. Prints "ok NAME" lines; exits 1 on the first failure.
+$FIRN_TEST_REST_TOKEN, when set, is sent as the bearer token.
 """
 import json
 import os
@@ -15,8 +16,10 @@ BASE = sys.argv[1].rstrip("/") + "/v1"
 
 def call(method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(BASE + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("FIRN_TEST_REST_TOKEN"):
+        headers["Authorization"] = "Bearer " + os.environ["FIRN_TEST_REST_TOKEN"]
+    req = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req) as r:
             raw = r.read()

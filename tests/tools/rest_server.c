@@ -1,6 +1,8 @@
 /*
  * rest_server - firn's Iceberg REST catalog (src/rest/rest.h) on libmicrohttpd,
- * standalone, for tests until `firn serve` mounts it:
+ * standalone, for rest.test.sh: `firn serve` mounts the same handler at
+ * /iceberg (serve_rest.test.sh), but has no --prefix, --no-transactions or
+ * OAuth2 token endpoint, which rest.test.sh needs for the client's checks:
  *
  *   build/tools/rest_server --catalog sqlite:W/catalog.db --warehouse W
  *       [--port N] [--port-file F] [--log F] [--no-transactions] [--transactions-404]
