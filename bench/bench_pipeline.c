@@ -11,8 +11,10 @@
  *       firn_consumer_poll loop reading the same records (CPU seconds).
  *     - Kafka (librdkafka's mock cluster in this process, topics pre-created:
  *       the mock cannot serve CreateTopics): the same, events/s of wall time,
- *       against an rd_kafka_consumer_poll loop over the same records. Figures
- *       from the mock cluster are not representative of a real broker.
+ *       against an rd_kafka_consumer_poll loop over the same records, both
+ *       in steady state (tables exist: a warm-up run first) and both from
+ *       their client's start; best of 3 interleaved rounds. Figures from the
+ *       mock cluster are not representative of a real broker.
  *  2. image events (the same JSON plus a ~100 KiB 640x480 JPEG in the `image`
  *     header) on the spool, collect to tables: in a child process a producer
  *     thread appends them (calls of 64, fsync batch) while `firn run` (no
@@ -44,7 +46,7 @@
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/run.h"
+#include "run/run.h"
 #include "stream/stream.h"
 
 #include <librdkafka/rdkafka.h>
@@ -368,8 +370,11 @@ static void bench_small_spool(void) {
 
 /* ------------------------------------------------------------- 1b. small, Kafka */
 
-static double kafka_ref_consume(const char *bootstrap, uint64_t n) {
+/* librdkafka consume-only: assign every partition at from[p] and read n
+ * records; wall seconds from rd_kafka_new to the last record. */
+static double kafka_ref_consume(const char *bootstrap, const int64_t *from, uint64_t n) {
     char errstr[512];
+    double t0 = secs();
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "group.id", "bench-ref", errstr, sizeof errstr);
@@ -378,68 +383,104 @@ static double kafka_ref_consume(const char *bootstrap, uint64_t n) {
     if (!rk) die(errstr, NULL);
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTS);
-    for (int p = 0; p < PARTS; p++) rd_kafka_topic_partition_list_add(l, TOPIC_RAW, p)->offset = 0;
-    double t0 = secs();
+    for (int p = 0; p < PARTS; p++)
+        rd_kafka_topic_partition_list_add(l, TOPIC_RAW, p)->offset = from[p];
     rd_kafka_assign(rk, l);
-    uint64_t got = 0;
+    uint64_t got = 0, bytes = 0;
     while (got < n) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
         if (!m) continue;
-        if (!m->err) got++;
+        if (!m->err) {
+            got++;
+            bytes += m->len;
+        }
         rd_kafka_message_destroy(m);
     }
     double t = secs() - t0;
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    if (!bytes) die("reference consumer: no bytes", NULL);
     return t;
 }
 
+/*
+ * Steady state on both sides, same records, same start conditions: each round
+ * has its own mock cluster; WARM events are appended and drained by firn run
+ * first (the tables exist, as they do for a running pipeline), then n events
+ * are appended. Reference: a new librdkafka consumer from the offsets after
+ * the warm-up to the last record. Subject: a new `firn run` (until drained),
+ * which starts at the same offsets (main's), classifies, validates and
+ * publishes them. Both include their client start; rounds interleave the
+ * two and the best of each is kept (the machine is shared).
+ */
 static void bench_small_kafka(void) {
     uint64_t n = (uint64_t)env_long("BENCH_PIPE_KAFKA", 60000);
-    char errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
-    rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    rd_kafka_mock_cluster_t *mc = mrk ? rd_kafka_mock_cluster_new(mrk, 1) : NULL;
-    if (!mc) die("cannot start the mock cluster", NULL);
-    char bootstrap[512], uri[600];
-    snprintf(bootstrap, sizeof bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(mc));
-    rd_kafka_mock_topic_create(mc, TOPIC_RAW, PARTS, 1);
-    rd_kafka_mock_topic_create(mc, TYPE_TOPIC, PARTS, 1);
-    rd_kafka_mock_topic_create(mc, "dead-letter", PARTS, 1);
-    snprintf(uri, sizeof uri, "kafka://%s", bootstrap);
-    firn_stream *s = open_stream(uri);
-    prefill(s, 0, n, NULL, 10000);
-    firn_stream_close(s);
-    double ref = 1e30;
-    for (int i = 0; i < 3; i++) {
-        double t = kafka_ref_consume(bootstrap, n);
+    const uint64_t warm = 2000;
+    const int rounds = 3;
+    double ref = 1e30, best = 1e30, best_cpu = 0;
+    for (int round = 0; round < rounds; round++) {
+        char errstr[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
+        rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        rd_kafka_mock_cluster_t *mc = mrk ? rd_kafka_mock_cluster_new(mrk, 1) : NULL;
+        if (!mc) die("cannot start the mock cluster", NULL);
+        char bootstrap[512], uri[600];
+        snprintf(bootstrap, sizeof bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(mc));
+        rd_kafka_mock_topic_create(mc, TOPIC_RAW, PARTS, 1);
+        rd_kafka_mock_topic_create(mc, TYPE_TOPIC, PARTS, 1);
+        rd_kafka_mock_topic_create(mc, "dead-letter", PARTS, 1);
+        snprintf(uri, sizeof uri, "kafka://%s", bootstrap);
+        char dir[PATH_MAX + 64];
+        snprintf(dir, sizeof dir, "%s/kafka", g_dir);
+        rm_rf(dir);
+        mkdir(dir, 0755);
+        firn_config *cfg = make_config(dir, uri, false, NULL);
+        /* the mock broker answers a fetch that found no data only after
+         * fetch.wait.max.ms (default 500), even when records arrive meanwhile
+         * (a real broker answers as soon as fetch.min.bytes are there): the
+         * processor, whose topic the classifier fills while it waits, would
+         * measure the mock's wait */
+        firn_error cerr;
+        firn_error_init(&cerr);
+        if (firn_config_set(cfg, "kafka.fetch.wait.max.ms", "10", &cerr)) die("config", &cerr);
+        firn_stream *s = open_stream(uri);
+        prefill(s, 0, warm, NULL, 1000);
+        firn_run_stats st;
+        run_drain(cfg, &st); /* warm-up: tables created, offsets on main */
+        int64_t from[PARTS];
+        firn_error err;
+        firn_error_init(&err);
+        for (int p = 0; p < PARTS; p++) {
+            firn_watermarks wm;
+            if (firn_stream_watermarks(s, TOPIC_RAW, p, &wm, &err)) die("watermarks", &err);
+            from[p] = wm.high;
+        }
+        prefill(s, warm, n, NULL, 10000);
+        firn_stream_close(s);
+        double t = kafka_ref_consume(bootstrap, from, n);
         if (t < ref) ref = t;
-    }
-    char dir[PATH_MAX + 64];
-    snprintf(dir, sizeof dir, "%s/kafka", g_dir);
-    rm_rf(dir);
-    mkdir(dir, 0755);
-    firn_config *cfg = make_config(dir, uri, false, NULL);
-    firn_run_stats st;
-    double t0 = secs(), c0 = cpu_secs();
-    run_drain(cfg, &st);
-    double t = secs() - t0, cpu = cpu_secs() - c0;
-    firn_config_free(cfg);
-    if (st.trusted != n) {
-        fprintf(stderr, "bench_pipeline: kafka: %llu trusted rows of %llu\n",
-                (unsigned long long)st.trusted, (unsigned long long)n);
-        exit(1);
+        double t0 = secs(), c0 = cpu_secs();
+        run_drain(cfg, &st);
+        t = secs() - t0;
+        double cpu = cpu_secs() - c0;
+        firn_config_free(cfg);
+        if (st.trusted != n) {
+            fprintf(stderr, "bench_pipeline: kafka: %llu trusted rows of %llu\n",
+                    (unsigned long long)st.trusted, (unsigned long long)n);
+            exit(1);
+        }
+        if (t < best) best = t, best_cpu = cpu;
+        rd_kafka_mock_cluster_destroy(mc);
+        rd_kafka_destroy(mrk);
+        rm_rf(dir);
     }
     printf("small events, Kafka mock cluster (in process; not representative of a real broker): "
-           "%llu events drained in %.2f s wall, %.2f s CPU incl. the mock broker\n",
-           (unsigned long long)n, t, cpu);
+           "%llu events drained in %.2f s wall (best of %d), %.2f s CPU incl. the mock broker; "
+           "consume-only %.3f s\n", (unsigned long long)n, best, rounds, best_cpu, ref);
     printf("bench pipeline-kafka-mock-small: %.0f events/s vs librdkafka-consume-only %.0f "
-           "events/s = %.3fx\n", (double)n / t, (double)n / ref, ref / t);
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(mrk);
-    rm_rf(dir);
+           "events/s = %.3fx\n", (double)n / best, (double)n / ref, ref / best);
 }
 
 /* ------------------------------------------------------------- collect to tables, live */

@@ -324,6 +324,7 @@ typedef struct firn_processor_stats {
     uint64_t evolutions;          /* schema changes made for new fields */
     int32_t assigned;             /* partitions read now */
     uint64_t rows_trusted, rows_untrusted;
+    uint64_t records;             /* records added to batches (a re-read batch counts again) */
     int64_t last_commit_ms;       /* duration of the last WAP */
     int64_t last_freshness_ms;    /* append -> visible on main, oldest event of the last batch */
     char last_error[256];

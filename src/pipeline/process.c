@@ -372,6 +372,7 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
         if (!p->oldest_ts_ms || (r->timestamp_ms && r->timestamp_ms < p->oldest_ts_ms))
             p->oldest_ts_ms = r->timestamp_ms;
         p->batch_events++;
+        p->stats.records++;
     }
     return 0;
 }

@@ -1075,10 +1075,10 @@ int firn_validate(firn_validator *v, const firn_event *ev, const void *image, si
     r->payload_hash = XXH3_64bits(ev->raw, ev->raw_len);
     if (img && img != v->image_buf.data) r->payload_hash ^= XXH3_64bits_withSeed(img, img_len, 1);
     if (dd && v->unique_field >= 0 && unique_val) {
-        firn_dedupe_result d = firn_dedupe_lookup(dd, unique_val, unique_len, r->payload_hash, now_us);
+        firn_dedupe_result d = firn_dedupe_check(dd, unique_val, unique_len, r->payload_hash,
+                                                 now_us, r->nfailed == 0);
         if (d == FIRN_DEDUPE_CONFLICT) fail_rule(r, v->fields[v->unique_field].r_duplicate);
         else if (d == FIRN_DEDUPE_REDELIVERY) r->redelivery = true;
-        else if (r->nfailed == 0) firn_dedupe_insert(dd, unique_val, unique_len, r->payload_hash, now_us);
     }
     return 0;
 }
@@ -1101,10 +1101,15 @@ typedef struct dd_entry {
 struct firn_dedupe {
     dd_entry *ring; /* insertion order: [head, head + count) mod cap */
     size_t cap, head, count;
-    uint32_t *index; /* open addressing: ring slot + 1, 0 = empty */
+    /* open addressing: ring slot + 1 in the low 32 bits (0 = empty), the top
+     * 32 bits of h1 in the high ones, so a probe rarely touches the ring */
+    uint64_t *index;
     size_t mask;
     int64_t window_us;
 };
+
+#define DD_TAG(h1) ((h1) & 0xffffffff00000000ULL)
+#define DD_SLOT(x) ((uint32_t)(x))
 
 firn_dedupe *firn_dedupe_new(size_t max_entries, int64_t window_us) {
     firn_dedupe *d = firn_xcalloc(1, sizeof *d);
@@ -1135,10 +1140,12 @@ void firn_dedupe_clear(firn_dedupe *d) {
 }
 
 static size_t dd_find(const firn_dedupe *d, uint64_t h1, uint64_t h2) {
+    uint64_t tag = DD_TAG(h1);
     for (size_t i = (size_t)h1 & d->mask;; i = (i + 1) & d->mask) {
-        uint32_t s = d->index[i];
-        if (!s) return (size_t)-1;
-        const dd_entry *e = &d->ring[s - 1];
+        uint64_t x = d->index[i];
+        if (!DD_SLOT(x)) return (size_t)-1;
+        if (DD_TAG(x) != tag) continue;
+        const dd_entry *e = &d->ring[DD_SLOT(x) - 1];
         if (e->h1 == h1 && e->h2 == h2) return i;
     }
 }
@@ -1148,12 +1155,12 @@ static void dd_index_remove(firn_dedupe *d, size_t i) {
     size_t j = i;
     for (;;) {
         j = (j + 1) & d->mask;
-        uint32_t s = d->index[j];
-        if (!s) break;
-        size_t home = (size_t)d->ring[s - 1].h1 & d->mask;
+        uint64_t x = d->index[j];
+        if (!DD_SLOT(x)) break;
+        size_t home = (size_t)d->ring[DD_SLOT(x) - 1].h1 & d->mask;
         /* can the entry at j move to i? (its home is not in (i, j]) */
         if (((j - home) & d->mask) >= ((j - i) & d->mask)) {
-            d->index[i] = s;
+            d->index[i] = x;
             i = j;
         }
     }
@@ -1163,24 +1170,21 @@ static void dd_index_remove(firn_dedupe *d, size_t i) {
 static void dd_pop_oldest(firn_dedupe *d) {
     dd_entry *e = &d->ring[d->head];
     size_t i = dd_find(d, e->h1, e->h2);
-    if (i != (size_t)-1 && d->index[i] == d->head + 1) dd_index_remove(d, i);
+    if (i != (size_t)-1 && DD_SLOT(d->index[i]) == d->head + 1) dd_index_remove(d, i);
     d->head = (d->head + 1) % d->cap;
     d->count--;
 }
 
-firn_dedupe_result firn_dedupe_lookup(const firn_dedupe *d, const void *id, size_t len,
-                                      uint64_t payload_hash, int64_t now_us) {
-    XXH128_hash_t h = XXH3_128bits(id, len);
+static firn_dedupe_result dd_lookup(const firn_dedupe *d, XXH128_hash_t h, uint64_t payload_hash,
+                                    int64_t now_us) {
     size_t i = dd_find(d, h.low64, h.high64);
     if (i == (size_t)-1) return FIRN_DEDUPE_NEW;
-    const dd_entry *e = &d->ring[d->index[i] - 1];
+    const dd_entry *e = &d->ring[DD_SLOT(d->index[i]) - 1];
     if (d->window_us > 0 && e->at < now_us - d->window_us) return FIRN_DEDUPE_NEW;
     return e->payload == payload_hash ? FIRN_DEDUPE_REDELIVERY : FIRN_DEDUPE_CONFLICT;
 }
 
-void firn_dedupe_insert(firn_dedupe *d, const void *id, size_t len, uint64_t payload_hash,
-                        int64_t now_us) {
-    XXH128_hash_t h = XXH3_128bits(id, len);
+static void dd_insert(firn_dedupe *d, XXH128_hash_t h, uint64_t payload_hash, int64_t now_us) {
     /* forget what left the window, oldest first */
     while (d->count && d->window_us > 0 && d->ring[d->head].at < now_us - d->window_us)
         dd_pop_oldest(d);
@@ -1190,6 +1194,24 @@ void firn_dedupe_insert(firn_dedupe *d, const void *id, size_t len, uint64_t pay
     size_t slot = (d->head + d->count) % d->cap;
     d->ring[slot] = (dd_entry){h.low64, h.high64, payload_hash, now_us};
     d->count++;
-    for (i = (size_t)h.low64 & d->mask; d->index[i]; i = (i + 1) & d->mask) {}
-    d->index[i] = (uint32_t)(slot + 1);
+    for (i = (size_t)h.low64 & d->mask; DD_SLOT(d->index[i]); i = (i + 1) & d->mask) {}
+    d->index[i] = DD_TAG(h.low64) | (uint32_t)(slot + 1);
+}
+
+firn_dedupe_result firn_dedupe_lookup(const firn_dedupe *d, const void *id, size_t len,
+                                      uint64_t payload_hash, int64_t now_us) {
+    return dd_lookup(d, XXH3_128bits(id, len), payload_hash, now_us);
+}
+
+void firn_dedupe_insert(firn_dedupe *d, const void *id, size_t len, uint64_t payload_hash,
+                        int64_t now_us) {
+    dd_insert(d, XXH3_128bits(id, len), payload_hash, now_us);
+}
+
+firn_dedupe_result firn_dedupe_check(firn_dedupe *d, const void *id, size_t len,
+                                     uint64_t payload_hash, int64_t now_us, bool insert_if_new) {
+    XXH128_hash_t h = XXH3_128bits(id, len);
+    firn_dedupe_result r = dd_lookup(d, h, payload_hash, now_us);
+    if (r == FIRN_DEDUPE_NEW && insert_if_new) dd_insert(d, h, payload_hash, now_us);
+    return r;
 }

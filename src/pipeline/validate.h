@@ -120,7 +120,7 @@ typedef enum firn_dedupe_result {
 
 /* A window of at most max_entries ids, each forgotten window_us after it was
  * inserted (0 = only the entry bound). Ids are kept as 128-bit hashes, about
- * 48 bytes per entry. Caller frees with firn_dedupe_free(). */
+ * 64 bytes per entry (a 32-byte ring entry, two 8-byte index slots). Caller frees with firn_dedupe_free(). */
 firn_dedupe *firn_dedupe_new(size_t max_entries, int64_t window_us);
 void firn_dedupe_free(firn_dedupe *d);
 /* Look an id up as of now_us (entries older than the window do not count). */
@@ -130,6 +130,10 @@ firn_dedupe_result firn_dedupe_lookup(const firn_dedupe *d, const void *id, size
  * left the window or exceed max_entries, oldest first. */
 void firn_dedupe_insert(firn_dedupe *d, const void *id, size_t len, uint64_t payload_hash,
                         int64_t now_us);
+/* firn_dedupe_lookup, then, when the id is NEW and insert_if_new,
+ * firn_dedupe_insert, hashing the id once. */
+firn_dedupe_result firn_dedupe_check(firn_dedupe *d, const void *id, size_t len,
+                                     uint64_t payload_hash, int64_t now_us, bool insert_if_new);
 size_t firn_dedupe_size(const firn_dedupe *d);
 void firn_dedupe_clear(firn_dedupe *d);
 

@@ -188,7 +188,8 @@ static void *classify_thread(void *arg) {
     for (;;) {
         if (stopping(r)) break;
         size_t n;
-        if (firn_classifier_step(c, 100, &n, &err)) goto out;
+        /* draining: an empty poll ends the run, so it waits little */
+        if (firn_classifier_step(c, r->o->until_drained ? 10 : 100, &n, &err)) goto out;
         if (n == 0 && (!r->o->sim_events || atomic_load(&r->sim_done)) && r->o->until_drained) {
             bool drained;
             if (firn_classifier_drained(c, &drained, &err)) goto out;
@@ -397,8 +398,13 @@ static void *process_thread(void *arg) {
             if (!atomic_load(&r->failed)) firn_processor_flush(p, &err); /* SIGTERM: commit */
             break;
         }
-        if (firn_processor_step(p, 100, &err)) goto out;
-        if (r->o->until_drained && atomic_load(&r->classify_done)) {
+        /* draining: once the classifier is done, nothing new arrives; a
+         * batch is committed when a poll finds nothing more (not after every
+         * poll: each commit has a fixed cost), and an empty poll waits little */
+        bool cls_done = r->o->until_drained && atomic_load(&r->classify_done);
+        uint64_t before = firn_processor_get_stats(p)->records;
+        if (firn_processor_step(p, cls_done ? 10 : 100, &err)) goto out;
+        if (cls_done && firn_processor_get_stats(p)->records == before) {
             if (firn_processor_flush(p, &err)) goto out;
             bool drained;
             if (firn_processor_drained(p, &drained, &err)) goto out;
@@ -839,7 +845,10 @@ static void *maintain_thread(void *arg) {
                 firn_error_init(&err);
                 firn_ice_table_free(t);
             }
-        sleep_ms(100);
+        /* 100 ms, in slices: a drained run does not wait for the last one */
+        for (int i = 0; i < 10 && !stopping(r) &&
+                        !(r->o->until_drained && atomic_load(&r->processors_done)); i++)
+            sleep_ms(10);
     }
     firn_cat_free(cat);
     return NULL;

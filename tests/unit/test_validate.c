@@ -525,3 +525,27 @@ FIRN_TEST(validate_bad_event_corpus) {
     CHECK_MSG(cases >= 60 && ok >= 6 && parse >= 18, "corpus too small: %d cases", cases);
     harness_release(&h);
 }
+
+/* firn_dedupe_check: one lookup, an insert only for a new id when asked */
+FIRN_TEST(validate_dedupe_check) {
+    firn_dedupe *d = firn_dedupe_new(100, 0);
+    CHECK(firn_dedupe_check(d, "x", 1, 7, 0, false) == FIRN_DEDUPE_NEW);
+    CHECK_EQ_INT(firn_dedupe_size(d), 0); /* not inserted */
+    CHECK(firn_dedupe_check(d, "x", 1, 7, 1, true) == FIRN_DEDUPE_NEW);
+    CHECK_EQ_INT(firn_dedupe_size(d), 1);
+    CHECK(firn_dedupe_check(d, "x", 1, 7, 2, true) == FIRN_DEDUPE_REDELIVERY);
+    CHECK(firn_dedupe_check(d, "x", 1, 8, 3, true) == FIRN_DEDUPE_CONFLICT);
+    CHECK_EQ_INT(firn_dedupe_size(d), 1); /* a seen id is not inserted again */
+    /* as many ids as the window holds, all found again (the index tags
+     * must not hide an entry) */
+    char id[32];
+    for (int i = 0; i < 99; i++) {
+        snprintf(id, sizeof id, "k%d", i);
+        CHECK(firn_dedupe_check(d, id, strlen(id), (uint64_t)i, 4, true) == FIRN_DEDUPE_NEW);
+    }
+    for (int i = 0; i < 99; i++) {
+        snprintf(id, sizeof id, "k%d", i);
+        CHECK(firn_dedupe_lookup(d, id, strlen(id), (uint64_t)i, 5) == FIRN_DEDUPE_REDELIVERY);
+    }
+    firn_dedupe_free(d);
+}
