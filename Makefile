@@ -94,6 +94,11 @@ $(BUILDDIR)/tools/%: tests/tools/%.c $(BUILDDIR)/libfirn.a $(HDRS)
 
 tests: $(BUILDDIR)/firn-tests $(BUILDDIR)/firn $(TOOLS)
 
+# every benchmark builds (CI builds them, so an API change cannot leave one behind)
+BENCHES := $(patsubst bench/%.c,$(BUILDDIR)/bench/%,$(wildcard bench/*.c))
+benches: $(BENCHES)
+.PHONY: benches
+
 deps:
 	@bash scripts/deps.sh --if-missing
 
