@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# serve_cache.test.sh - firn serve keeps each table's parsed metadata and the
+# pages derived from it (summary, detail, snapshots, history, refs, files,
+# overview series, firn.commits) per metadata location: a commit made while the
+# server runs is seen by the very next request. Checked against the metadata
+# file the catalog points at (read by Python, not by firn): snapshot counts,
+# history, current snapshot, data files and the overview's series, before and
+# after more commits, and again when asked twice (from the cache).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+D=$WORK/serve_cache
+mkdir -p "$D"
+SETS=(--set stream.uri="spool:$D/spool" --set sim.image-width=48 --set sim.image-height=32
+      --set pipeline.commit-interval=100ms)
+SPID=
+trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; wait 2>/dev/null' EXIT
+
+cat >"$D/compare.py" <<'PY'
+import json, sqlite3, sys, urllib.request
+base, db, table = sys.argv[1], sys.argv[2], sys.argv[3]
+ns, name = table.rsplit(".", 1)
+loc = sqlite3.connect(db).execute(
+    "select metadata_location from iceberg_tables where table_namespace=? and table_name=?",
+    (ns, name)).fetchone()[0]
+md = json.load(open(loc[5:] if loc.startswith("file:") else loc))
+def get(path):
+    with urllib.request.urlopen(base + path) as r:
+        return json.load(r)
+for attempt in range(2):  # the second answer comes from the cache
+    t = get("/api/v1/tables/" + table)
+    assert t["metadata_location"] == loc, (t["metadata_location"], loc)
+    cur_id = md.get("current-snapshot-id", -1)
+    assert t["current_snapshot_id"] == (None if cur_id == -1 else cur_id), (t["current_snapshot_id"], cur_id)
+    assert len(md["snapshots"]) > 0, "the table has no snapshot: nothing to compare"
+    assert t["snapshots"] == len(md["snapshots"])
+    s = get("/api/v1/tables/%s/snapshots?limit=3" % table)
+    assert s["total"] == len(md["snapshots"])
+    want = [x["snapshot-id"] for x in md["snapshots"]][::-1][:3]
+    assert [x["snapshot_id"] for x in s["snapshots"]] == want, (s["snapshots"], want)
+    h = get("/api/v1/tables/%s/history" % table)["history"]
+    assert [x["snapshot_id"] for x in h] == [x["snapshot-id"] for x in md["snapshot-log"]]
+    cur = [x for x in md["snapshots"] if x["snapshot-id"] == md["current-snapshot-id"]][0]
+    f = get("/api/v1/tables/%s/files" % table)
+    assert len(f["files"]) == int(cur["summary"]["total-data-files"]), (len(f["files"]), cur["summary"])
+    assert sum(x["record_count"] for x in f["files"]) == int(cur["summary"]["total-records"])
+    o = get("/api/v1/overview")
+    series = o["snapshot_series"][table]
+    assert len(series) == len(md["snapshot-log"]), (len(series), len(md["snapshot-log"]))
+    assert series[-1][1] == int(cur["summary"]["total-records"])
+    tabs = {x["name"]: x for x in o["tables"]}
+    assert tabs[table]["rows"] == int(cur["summary"]["total-records"])
+print(len(md["snapshots"]))
+PY
+
+check "firn run commits 120 simulated events" \
+    "$FIRN" --warehouse "$D/wh" run "${SETS[@]}" --sim-events 120 --seed 3 --until-drained
+"$FIRN" --warehouse "$D/wh" serve --listen 127.0.0.1:0 "${SETS[@]}" --set server.state-dir="$D/state" \
+    >"$D/serve.out" 2>"$D/serve.log" &
+SPID=$!
+for i in $(seq 100); do grep -q listening "$D/serve.out" 2>/dev/null && break; sleep 0.05; done
+BASE=$(sed -n 's/^firn serve: listening on \(http:[^ ]*\)\/$/\1/p' "$D/serve.out")
+check "firn serve starts" test -n "$BASE"
+T=production.parking_entry
+check "pages match the metadata file (twice: cold, then cached)" "$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T"
+N1=$("$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T" 2>/dev/null || echo 0)
+check "firn run commits 120 more events while the server runs" \
+    "$FIRN" --warehouse "$D/wh" run "${SETS[@]}" --sim-events 240 --seed 3 --until-drained
+check "after the commits the pages match the new metadata file" "$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T"
+N2=$("$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T" 2>/dev/null || echo 0)
+check "the table has more snapshots than before ($N1 -> $N2)" test "$N2" -gt "$N1"
+check "firn.commits pages follow too" "$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" firn.commits
+check "the server is still up" kill -0 "$SPID"
+finish
