@@ -3,7 +3,9 @@
  * partitions), rows with a filter and time travel, images of binary columns
  * as their own URLs, the dashboard's overview (from firn.commits) and the
  * untrusted rows grouped by failed rule; and the table-derived series of
- * /metrics. Every request opens its own catalog handle. */
+ * /metrics. Every request opens its own catalog handle and asks it for each
+ * table's current metadata location; the parsed metadata and the pages derived
+ * from it come from a cache keyed by that location (see "metadata cache"). */
 #include "server/server_internal.h"
 
 #include "catalog/catalog.h"
@@ -178,22 +180,27 @@ static meta_entry *cache_get(const char *location, firn_error *err) {
     return e;
 }
 
-/* A derived page of an entry, computed once by fn (which returns malloc'd
- * text). The text stays valid while the caller holds the entry. */
+/* A derived page of an entry, made by fn (which returns malloc'd text) on
+ * the first request that needs it; computed outside the entry's mutex (two
+ * requests may both make it: the first one stored is kept), so a page may ask
+ * for another page of the same entry. The text stays valid while the caller
+ * holds the entry. */
 typedef char *(*page_fn)(meta_entry *e, const firn_ice_table *t, void *ctx, firn_error *err);
 
 static const char *entry_page(meta_entry *e, int page, page_fn fn, const firn_ice_table *t,
                               void *ctx, firn_error *err) {
     pthread_mutex_lock(&e->mu);
     char *text = e->page[page];
-    if (!text) {
-        text = fn(e, t, ctx, err);
-        e->page[page] = text;
-        pthread_mutex_unlock(&e->mu);
-        if (text) entry_grow(e, strlen(text));
-        return text;
-    }
     pthread_mutex_unlock(&e->mu);
+    if (text) return text;
+    char *made = fn(e, t, ctx, err);
+    if (!made) return NULL;
+    pthread_mutex_lock(&e->mu);
+    if (!e->page[page]) e->page[page] = made;
+    text = e->page[page];
+    pthread_mutex_unlock(&e->mu);
+    if (text == made) entry_grow(e, strlen(made));
+    else free(made);
     return text;
 }
 
@@ -1082,7 +1089,7 @@ static char *commits_overview(json_t *commits, int64_t *last_out) {
     return text;
 }
 
-/* ctx: the entry's PAGE_COMMITS text (got before: the entry's mutex is held here). */
+/* ctx: the entry's PAGE_COMMITS text. */
 static char *overview_page(meta_entry *e, const firn_ice_table *t, void *ctx, firn_error *err) {
     (void)t;
     json_t *commits = json_loads(ctx, 0, NULL);
@@ -1090,7 +1097,11 @@ static char *overview_page(meta_entry *e, const firn_ice_table *t, void *ctx, fi
         FIRN_RAISE(err, FIRN_ERR_INTERNAL, "firn.commits: cached rows are not JSON");
         return NULL;
     }
-    char *out = commits_overview(commits, &e->last_commit_ms);
+    int64_t last_ms;
+    char *out = commits_overview(commits, &last_ms);
+    pthread_mutex_lock(&e->mu);
+    e->last_commit_ms = last_ms;
+    pthread_mutex_unlock(&e->mu);
     json_decref(commits);
     return out;
 }
@@ -1148,7 +1159,9 @@ static void overview(firn_server *s, firn_catalog *cat, firn_reply *r) {
             json_decref(tables);
             return reply_err(r, &err);
         }
+        pthread_mutex_lock(&view_entry(hold)->mu);
         last_ms = view_entry(hold)->last_commit_ms;
+        pthread_mutex_unlock(&view_entry(hold)->mu);
     } else {
         part = own_part = commits_overview(NULL, &last_ms);
     }

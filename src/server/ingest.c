@@ -49,7 +49,7 @@ struct firn_dedupe {
  * judges it), and both stay known, so a retry of either is recognised. */
 static dd_entry *dd_find(firn_dedupe *d, const char *id, const uint64_t h[2]) {
     for (dd_entry *e = d->slots[h[0] & (d->nslots - 1)]; e; e = e->chain)
-        if (!e->pending && e->h[0] == h[0] && e->h[1] == h[1] && !strcmp(e->id, id)) return e;
+        if (e->h[0] == h[0] && e->h[1] == h[1] && !e->pending && !strcmp(e->id, id)) return e;
     return NULL;
 }
 
@@ -785,6 +785,15 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
     firn_buf line;
     firn_buf_init(&line);
     pthread_mutex_lock(&d->mu);
+    /* the window is large and its lookups miss the cache: fetch every event's
+     * slot, then the entries they lead to, before looking (the misses overlap) */
+    for (size_t i = 0; i < nev; i++)
+        if (ev[i].id) __builtin_prefetch(&d->slots[ev[i].h[0] & (d->nslots - 1)]);
+    for (size_t i = 0; i < nev; i++)
+        if (ev[i].id) {
+            const dd_entry *x = d->slots[ev[i].h[0] & (d->nslots - 1)];
+            if (x) __builtin_prefetch(x);
+        }
     for (size_t i = 0; i < nev; i++) {
         if (!ev[i].id) continue;
         dd_entry *e = dd_find(d, ev[i].id, ev[i].h);

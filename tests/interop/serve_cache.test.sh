@@ -52,6 +52,35 @@ for attempt in range(2):  # the second answer comes from the cache
 print(len(md["snapshots"]))
 PY
 
+cat >"$D/burst.py" <<'PY'
+# 8 threads fetch every cached page of every table until told to stop (a file
+# appears): each answer must be 200 and JSON; prints how many were made
+import json, os, sys, threading, urllib.request
+base, stop = sys.argv[1], sys.argv[2]
+tables = [t["name"] for t in json.load(urllib.request.urlopen(base + "/api/v1/tables"))["tables"]]
+paths = ["/api/v1/overview", "/api/v1/tables", "/api/v1/commits"]
+for t in tables:
+    paths += ["/api/v1/tables/" + t + s for s in
+              ("", "/snapshots?limit=5", "/history", "/refs", "/files", "/partitions", "/rows?limit=3")]
+bad, done = [], [0]
+def run(k):
+    i = k
+    while not os.path.exists(stop) and not bad:
+        p = paths[i % len(paths)]
+        i += 1
+        try:
+            with urllib.request.urlopen(base + p) as r:
+                json.load(r)
+            done[0] += 1
+        except Exception as e:
+            bad.append("%s: %s" % (p, e))
+th = [threading.Thread(target=run, args=(k,)) for k in range(8)]
+for x in th: x.start()
+for x in th: x.join()
+if bad: sys.exit("\n".join(bad[:5]))
+print(done[0])
+PY
+
 check "firn run commits 120 simulated events" \
     "$FIRN" --warehouse "$D/wh" run "${SETS[@]}" --sim-events 120 --seed 3 --until-drained
 "$FIRN" --warehouse "$D/wh" serve --listen 127.0.0.1:0 "${SETS[@]}" --set server.state-dir="$D/state" \
@@ -63,11 +92,25 @@ check "firn serve starts" test -n "$BASE"
 T=production.parking_entry
 check "pages match the metadata file (twice: cold, then cached)" "$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T"
 N1=$("$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T" 2>/dev/null || echo 0)
+"$PY" "$D/burst.py" "$BASE" "$D/stop" >"$D/burst.out" 2>&1 &
+BURST=$!
 check "firn run commits 120 more events while the server runs" \
     "$FIRN" --warehouse "$D/wh" run "${SETS[@]}" --sim-events 240 --seed 3 --until-drained
+touch "$D/stop"
+wait "$BURST"
+BRC=$?
+check "8 clients reading every page meanwhile got 200s and JSON ($(tail -1 "$D/burst.out") requests)" \
+    test "$BRC" = 0 -a -s "$D/burst.out"
+[ "$BRC" = 0 ] || cat "$D/burst.out"
 check "after the commits the pages match the new metadata file" "$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T"
 N2=$("$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T" 2>/dev/null || echo 0)
 check "the table has more snapshots than before ($N1 -> $N2)" test "$N2" -gt "$N1"
 check "firn.commits pages follow too" "$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" firn.commits
 check "the server is still up" kill -0 "$SPID"
+stop_server() { kill -TERM "$SPID" && wait "$SPID"; }
+stop_server
+SRC=$?
+SPID=
+check "firn serve stops cleanly on SIGTERM (under ASan: no leak report)" test "$SRC" = 0
+check "no sanitizer report in the server's log" bash -c "! grep -E 'Sanitizer|runtime error' '$D/serve.log'"
 finish
