@@ -146,12 +146,14 @@ static char *put_hex16(char *p, uint64_t v) {
     return p + 16;
 }
 
-/* Formatted by hand: this runs for every event, under the window's lock. */
-static void dd_line(firn_buf *b, const dd_entry *e) {
+/* Formatted by hand: this runs for every event, under the window's lock.
+ * at: e->at_us already formatted (the events of one request share it), or NULL. */
+static void dd_line_at(firn_buf *b, const dd_entry *e, const char *at, size_t atlen) {
     size_t idlen = strlen(e->id);
     firn_buf_reserve(b, 100 + idlen);
     char *p = (char *)b->data + b->len;
-    p = put_dec(p, e->at_us);
+    if (at) memcpy(p, at, atlen), p += atlen;
+    else p = put_dec(p, e->at_us);
     *p++ = ' ';
     p = put_hex16(p, e->h[0]);
     p = put_hex16(p, e->h[1]);
@@ -169,6 +171,8 @@ static void dd_line(firn_buf *b, const dd_entry *e) {
     *p++ = '\n';
     b->len = (size_t)(p - (char *)b->data);
 }
+
+static void dd_line(firn_buf *b, const dd_entry *e) { dd_line_at(b, e, NULL, 0); }
 
 /* Write lines to the log (mu held). A failed write leaves the window in memory
  * only: said on stderr. */
@@ -782,6 +786,8 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
      * to the log before the append (see dd_line) */
     firn_dedupe *d = s->dedupe;
     int64_t now = firn_now_us();
+    char now_text[24]; /* every new entry of this request is stamped now */
+    size_t now_len = (size_t)(put_dec(now_text, now) - now_text);
     firn_buf line;
     firn_buf_init(&line);
     pthread_mutex_lock(&d->mu);
@@ -811,7 +817,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             }
         if (ev[i].dup_of >= 0) continue;
         ev[i].dd = dd_insert(d, ev[i].id, ev[i].h, -1, -1, now, true); /* dd_find said no */
-        dd_line(&line, ev[i].dd);
+        dd_line_at(&line, ev[i].dd, now_text, now_len);
     }
     dd_write(d, &line);
     pthread_mutex_unlock(&d->mu);
@@ -877,7 +883,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             e->pending = false;
             e->partition = parts[k];
             e->offset = offs[k];
-            dd_line(&line, e);
+            dd_line_at(&line, e, now_text, now_len); /* e->at_us == now */
             d->file_lines += 2;
         }
         dd_write(d, &line);
