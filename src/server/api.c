@@ -72,12 +72,32 @@ typedef struct meta_entry {
     int64_t last_commit_ms; /* with PAGE_OVERVIEW */
 } meta_entry;
 
+#define INFLIGHT_MAX 16
+
 static struct {
     pthread_mutex_t mu;
     meta_entry *v[CACHE_MAX_ENTRIES];
     size_t n, bytes;
     uint64_t tick, hits, misses;
-} cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    /* locations being read and parsed now: a second request waits for them */
+    char *inflight[INFLIGHT_MAX];
+    size_t ninflight;
+    pthread_cond_t loaded;
+} cache = {.mu = PTHREAD_MUTEX_INITIALIZER, .loaded = PTHREAD_COND_INITIALIZER};
+
+static bool inflight(const char *location) {
+    for (size_t i = 0; i < cache.ninflight; i++)
+        if (!strcmp(cache.inflight[i], location)) return true;
+    return false;
+}
+
+static void inflight_done(char *mine) {
+    if (!mine) return;
+    for (size_t i = 0; i < cache.ninflight; i++)
+        if (cache.inflight[i] == mine) cache.inflight[i] = cache.inflight[--cache.ninflight];
+    free(mine);
+    pthread_cond_broadcast(&cache.loaded);
+}
 
 static void entry_free(meta_entry *e) {
     for (int i = 0; i < NPAGES; i++) free(e->page[i]);
@@ -119,40 +139,63 @@ static void entry_grow(meta_entry *e, size_t n) {
     pthread_mutex_unlock(&cache.mu);
 }
 
-/* The entry of a metadata location (read and parsed on a miss); the caller
- * releases it with entry_release. */
+static meta_entry *cache_put(const char *location, firn_ice_metadata *md, size_t len, char *mine);
+static _Thread_local bool in_refresher; /* this thread is the refresher (for the metrics) */
+
+/* The entry of a metadata location (read and parsed on a miss, or waited for
+ * when another request is reading it); the caller releases it with entry_release. */
 static meta_entry *cache_get(const char *location, firn_error *err) {
     pthread_mutex_lock(&cache.mu);
-    for (size_t i = 0; i < cache.n; i++)
-        if (!strcmp(cache.v[i]->location, location)) {
-            meta_entry *e = cache.v[i];
-            e->refs++;
-            e->used = ++cache.tick;
-            cache.hits++;
-            pthread_mutex_unlock(&cache.mu);
-            return e;
-        }
+    for (;;) {
+        for (size_t i = 0; i < cache.n; i++)
+            if (!strcmp(cache.v[i]->location, location)) {
+                meta_entry *e = cache.v[i];
+                e->refs++;
+                e->used = ++cache.tick;
+                cache.hits++;
+                pthread_mutex_unlock(&cache.mu);
+                return e;
+            }
+        if (!inflight(location)) break;
+        pthread_cond_wait(&cache.loaded, &cache.mu); /* another request is reading it */
+    }
     cache.misses++;
+    char *mine = NULL;
+    if (cache.ninflight < INFLIGHT_MAX) cache.inflight[cache.ninflight++] = mine = firn_xstrdup(location);
     pthread_mutex_unlock(&cache.mu);
-    /* read outside the lock (two requests may both read it: the second one's copy is dropped) */
+    /* read and parse outside the lock */
     firn_io *io;
-    if (firn_io_new_for_uri(location, &io, err)) return NULL;
-    uint8_t *data;
-    size_t len;
-    int rc = firn_io_read_all(io, location, &data, &len, err);
-    firn_io_free(io);
-    if (rc) {
-        FIRN_WRAP(err, err->kind, "cannot read table metadata file");
-        firn_error_context(err, "%s", location);
-        return NULL;
+    firn_ice_metadata *md = NULL;
+    if (firn_io_new_for_uri(location, &io, err) == 0) {
+        uint8_t *data;
+        size_t len;
+        int rc = firn_io_read_all(io, location, &data, &len, err);
+        firn_io_free(io);
+        if (rc) {
+            FIRN_WRAP(err, err->kind, "cannot read table metadata file");
+            firn_error_context(err, "%s", location);
+        } else {
+            md = firn_ice_metadata_parse((const char *)data, len, err);
+            free(data);
+            if (!md) {
+                FIRN_WRAP(err, err->kind, "table metadata file is not valid");
+                firn_error_context(err, "%s", location);
+            } else {
+                meta_entry *e = cache_put(location, md, len, mine);
+                firn_metrics_counter_add("firn_api_metadata_loads_total",
+                                         in_refresher ? "by=\"refresher\"" : "by=\"request\"", 1);
+                return e;
+            }
+        }
     }
-    firn_ice_metadata *md = firn_ice_metadata_parse((const char *)data, len, err);
-    free(data);
-    if (!md) {
-        FIRN_WRAP(err, err->kind, "table metadata file is not valid");
-        firn_error_context(err, "%s", location);
-        return NULL;
-    }
+    pthread_mutex_lock(&cache.mu);
+    inflight_done(mine);
+    pthread_mutex_unlock(&cache.mu);
+    return NULL;
+}
+
+/* Add a parsed metadata file (ends the in-flight mark mine). */
+static meta_entry *cache_put(const char *location, firn_ice_metadata *md, size_t len, char *mine) {
     meta_entry *e = firn_xcalloc(1, sizeof *e);
     e->location = firn_xstrdup(location);
     e->md = md;
@@ -160,6 +203,7 @@ static meta_entry *cache_get(const char *location, firn_error *err) {
     pthread_mutex_init(&e->mu, NULL);
     e->refs = 1;
     pthread_mutex_lock(&cache.mu);
+    inflight_done(mine);
     for (size_t i = 0; i < cache.n; i++)
         if (!strcmp(cache.v[i]->location, location)) { /* another request was faster */
             meta_entry *x = cache.v[i];
@@ -239,6 +283,8 @@ static void table_done(firn_ice_table *t) {
     free(v);
 }
 
+static void note_interest(const char *full);
+
 /* "ns.name" -> loaded table (through the cache). */
 static int load_table(firn_catalog *cat, const char *full, firn_ice_table **out, firn_error *err) {
     *out = NULL;
@@ -269,6 +315,7 @@ static int load_table(firn_catalog *cat, const char *full, firn_ice_table **out,
         v->t.metadata = e->md;
         v->t.io = io;
         *out = &v->t;
+        note_interest(full);
     }
     firn_arena_release(&a);
     return rc;
@@ -1328,11 +1375,166 @@ static void untrusted(const firn_request *q, firn_catalog *cat, firn_reply *r) {
     firn_reply_json(r, 200, j);
 }
 
+/* ------------------------------------------------------------ refresher
+ *
+ * The first request after a commit would parse the table's new metadata file
+ * (about 100 ms at 10,000 snapshots). A background thread keeps the tables
+ * that were asked for in the last INTEREST_US warm instead: every REFRESH_MS it
+ * asks their catalog for the current metadata location and, when it is not
+ * cached, loads it and makes the summary, detail, series and history pages, so
+ * a dashboard that polls finds them made. A request that comes first loads the
+ * file itself as before (the cache keeps one copy): answers never wait for the
+ * refresher and are never older than the catalog. Started by the first API
+ * request; it runs until the process exits and holds nothing of a server
+ * (catalog URI and warehouse are copied). */
+
+#define REFRESH_MS 200
+#define INTEREST_US (60 * 1000000LL)
+#define INTEREST_MAX 256
+
+typedef struct interest {
+    char *cat_uri, *warehouse, *table;
+    int64_t asked_us;
+} interest;
+
+static struct {
+    pthread_mutex_t mu;
+    interest v[INTEREST_MAX];
+    size_t n;
+    pthread_once_t once;
+    uint64_t loads; /* metadata files the refresher loaded */
+} refresh = {.mu = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
+
+/* The server of the API request this thread is answering (for note_interest). */
+static _Thread_local const firn_server *cur_server;
+
+static void note_interest(const char *full) {
+    const firn_server *s = cur_server;
+    if (!s || !s->cfg->catalog_uri) return;
+    const char *wh = s->cfg->warehouse ? s->cfg->warehouse : "";
+    int64_t now = firn_now_us();
+    pthread_mutex_lock(&refresh.mu);
+    size_t i = 0, oldest = 0;
+    for (; i < refresh.n; i++) {
+        interest *x = &refresh.v[i];
+        if (!strcmp(x->table, full) && !strcmp(x->cat_uri, s->cfg->catalog_uri) && !strcmp(x->warehouse, wh))
+            break;
+        if (x->asked_us < refresh.v[oldest].asked_us) oldest = i;
+    }
+    if (i == refresh.n) {
+        if (refresh.n == INTEREST_MAX) { /* full: the least recently asked goes */
+            i = oldest;
+            free(refresh.v[i].cat_uri), free(refresh.v[i].warehouse), free(refresh.v[i].table);
+        } else {
+            refresh.n++;
+        }
+        refresh.v[i] = (interest){firn_xstrdup(s->cfg->catalog_uri), firn_xstrdup(wh), firn_xstrdup(full), 0};
+    }
+    refresh.v[i].asked_us = now;
+    pthread_mutex_unlock(&refresh.mu);
+}
+
+static bool cached(const char *location) {
+    pthread_mutex_lock(&cache.mu);
+    bool found = false;
+    for (size_t i = 0; i < cache.n && !found; i++) found = !strcmp(cache.v[i]->location, location);
+    pthread_mutex_unlock(&cache.mu);
+    return found;
+}
+
+/* Warm one table: its current metadata cached, with the pages every visit asks for. */
+static void refresh_table(firn_catalog *cat, const char *full) {
+    firn_error err;
+    firn_error_init(&err);
+    firn_arena a;
+    firn_arena_init(&a, 0);
+    firn_cat_ident id;
+    firn_cat_table row;
+    if (firn_cat_ident_parse(full, &a, &id, &err) || firn_cat_load_table(cat, &id, &a, &row, &err) ||
+        cached(row.metadata_location))
+        goto done;
+    meta_entry *e = cache_get(row.metadata_location, &err);
+    if (!e) goto done;
+    __atomic_add_fetch(&refresh.loads, 1, __ATOMIC_RELAXED);
+    table_view v;
+    memset(&v, 0, sizeof v);
+    v.e = e;
+    v.t.ns = (char *)id.ns;
+    v.t.name = (char *)id.name;
+    v.t.metadata_location = e->location;
+    v.t.metadata = e->md; /* no io: these pages read no file */
+    entry_page(e, PAGE_SUMMARY, summary_page, &v.t, NULL, &err);
+    entry_page(e, PAGE_DETAIL, detail_page, &v.t, NULL, &err);
+    entry_page(e, PAGE_SERIES, series_page, &v.t, NULL, &err);
+    entry_page(e, PAGE_HISTORY, history_page, &v.t, NULL, &err);
+    entry_release(e);
+done:
+    firn_arena_release(&a);
+    firn_error_release(&err);
+}
+
+static void *refresher(void *arg) {
+    (void)arg;
+    in_refresher = true;
+    for (;;) {
+        struct timespec ts = {0, REFRESH_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        /* this round's work, copied: catalogs are opened without the lock */
+        int64_t now = firn_now_us();
+        interest work[INTEREST_MAX];
+        size_t n = 0;
+        pthread_mutex_lock(&refresh.mu);
+        for (size_t i = 0; i < refresh.n; i++)
+            if (refresh.v[i].asked_us > now - INTEREST_US)
+                work[n++] = (interest){firn_xstrdup(refresh.v[i].cat_uri), firn_xstrdup(refresh.v[i].warehouse),
+                                       firn_xstrdup(refresh.v[i].table), 0};
+        pthread_mutex_unlock(&refresh.mu);
+        for (size_t i = 0; i < n; i++) {
+            if (work[i].cat_uri) {
+                firn_cat_config cc = {.warehouse = *work[i].warehouse ? work[i].warehouse : NULL};
+                firn_catalog *cat = NULL;
+                firn_error err;
+                firn_error_init(&err);
+                if (firn_cat_open(work[i].cat_uri, &cc, &cat, &err) == 0) {
+                    /* every table of this catalog in one visit */
+                    for (size_t k = i; k < n; k++)
+                        if (work[k].cat_uri && !strcmp(work[k].cat_uri, work[i].cat_uri) &&
+                            !strcmp(work[k].warehouse, work[i].warehouse)) {
+                            refresh_table(cat, work[k].table);
+                            if (k != i) free(work[k].cat_uri), work[k].cat_uri = NULL;
+                        }
+                    firn_cat_free(cat);
+                }
+                firn_error_release(&err);
+                free(work[i].cat_uri);
+            }
+            free(work[i].warehouse);
+            free(work[i].table);
+        }
+    }
+    return NULL;
+}
+
+static void start_refresher(void) {
+    firn_metrics_describe("firn_api_metadata_loads_total", FIRN_METRIC_COUNTER,
+                          "Table metadata files read and parsed by the API, by who needed them "
+                          "(request: a request waited; refresher: loaded ahead after a commit)", NULL, 0);
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &at, refresher, NULL) != 0)
+        fprintf(stderr, "firn serve: no metadata refresher thread (pages load on request)\n");
+    pthread_attr_destroy(&at);
+}
+
 /* ------------------------------------------------------------ routing */
 
 void firn_api_handle(firn_server *s, const firn_request *q, const char *path, firn_reply *r) {
     firn_error err;
     firn_error_init(&err);
+    if (!getenv("FIRN_SERVE_NO_REFRESH")) pthread_once(&refresh.once, start_refresher);
+    cur_server = s;
     firn_catalog *cat = NULL;
     if (open_catalog(s, &cat, &err)) {
         char buf[512];
@@ -1401,6 +1603,7 @@ void firn_api_handle(firn_server *s, const firn_request *q, const char *path, fi
         firn_reply_error(r, 404, "no such path: /api/v1%s", path);
     }
     firn_cat_free(cat);
+    cur_server = NULL;
 }
 
 int firn_api_check_catalog(firn_server *s, firn_error *err) {

@@ -5,7 +5,8 @@
 # server runs is seen by the very next request. Checked against the metadata
 # file the catalog points at (read by Python, not by firn): snapshot counts,
 # history, current snapshot, data files and the overview's series, before and
-# after more commits, and again when asked twice (from the cache).
+# after more commits, and again when asked twice (from the cache); 8 readers
+# during the commits; the background refresher loads new metadata ahead.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 D=$WORK/serve_cache
@@ -102,6 +103,25 @@ BRC=$?
 check "8 clients reading every page meanwhile got 200s and JSON ($(tail -1 "$D/burst.out") requests)" \
     test "$BRC" = 0 -a -s "$D/burst.out"
 [ "$BRC" = 0 ] || cat "$D/burst.out"
+# the refresher: tables asked for in the last minute are loaded ahead after a
+# commit (a counter in /metrics); no request comes between these commits and the check
+loads() { curl -s "$BASE/metrics" | sed -n 's/^firn_api_metadata_loads_total{by="refresher"} \([0-9]*\).*/\1/p'; }
+R0=$(loads); R0=${R0:-0}
+check "firn run commits 120 more events, no request meanwhile" \
+    "$FIRN" --warehouse "$D/wh" run "${SETS[@]}" --sim-events 360 --seed 3 --until-drained
+refreshed() {
+    # /metrics itself loads every table's metadata (as a request): give the
+    # refresher (every 200 ms) 2 s to come first before asking
+    sleep 2
+    local i n
+    for i in $(seq 150); do
+        n=$(loads)
+        [ "${n:-0}" -gt "$R0" ] && return 0
+        sleep 0.2
+    done
+    curl -s "$BASE/metrics" | grep firn_api_metadata_loads; return 1
+}
+check "the refresher loaded committed metadata ahead of requests" refreshed
 check "after the commits the pages match the new metadata file" "$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T"
 N2=$("$PY" "$D/compare.py" "$BASE" "$D/wh/catalog.db" "$T" 2>/dev/null || echo 0)
 check "the table has more snapshots than before ($N1 -> $N2)" test "$N2" -gt "$N1"
