@@ -16,6 +16,7 @@
 #   make bench-s3        S3 FileIO upload/download against `aws s3 cp` (moto_server)
 #   make bench-ingest    HTTP ingest (32 keep-alive clients) against direct spool appends
 #   make bench-pipeline  the pipeline end to end: small events/core, images MB/s, freshness, RSS
+#   make bench-dashboard dashboard pages/API on a 10,000-snapshot table, cold and warm, against jansson parsing its metadata
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -58,6 +59,7 @@ CLI_OBJS  += $(BUILDDIR)/obj/gen/cli_docs.o
 .PHONY: bench-catalog
 .PHONY: bench-ingest
 .PHONY: bench-pipeline
+.PHONY: bench-dashboard
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -173,6 +175,8 @@ bench-ingest: deps $(BUILDDIR)/bench/bench_ingest
 
 bench-pipeline: deps $(BUILDDIR)/bench/bench_pipeline
 	@$(BUILDDIR)/bench/bench_pipeline $(BUILDDIR)/bench-data/pipeline
+bench-dashboard: deps $(BUILDDIR)/bench/bench_dashboard $(BUILDDIR)/bench/bench_scan
+	@bash bench/dashboard.sh
 
 # the dashboard's files are embedded with .incbin
 $(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)

@@ -49,7 +49,7 @@ struct firn_dedupe {
  * judges it), and both stay known, so a retry of either is recognised. */
 static dd_entry *dd_find(firn_dedupe *d, const char *id, const uint64_t h[2]) {
     for (dd_entry *e = d->slots[h[0] & (d->nslots - 1)]; e; e = e->chain)
-        if (!e->pending && e->h[0] == h[0] && e->h[1] == h[1] && !strcmp(e->id, id)) return e;
+        if (e->h[0] == h[0] && e->h[1] == h[1] && !e->pending && !strcmp(e->id, id)) return e;
     return NULL;
 }
 
@@ -73,10 +73,19 @@ static void dd_expire(firn_dedupe *d, int64_t now) {
 }
 
 /* Insert (an entry of the same id and payload keeps its first offsets). */
+static dd_entry *dd_insert(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part,
+                           int64_t off, int64_t at, bool pending);
+
 static dd_entry *dd_put(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part,
                         int64_t off, int64_t at, bool pending) {
     dd_entry *old = dd_find(d, id, h);
     if (old) return old;
+    return dd_insert(d, id, h, part, off, at, pending);
+}
+
+/* Insert an entry known not to be there (no lookup). */
+static dd_entry *dd_insert(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part,
+                           int64_t off, int64_t at, bool pending) {
     if (d->n >= d->nslots) { /* keep chains short: double the slots */
         free(d->slots);
         d->nslots *= 2;
@@ -137,12 +146,14 @@ static char *put_hex16(char *p, uint64_t v) {
     return p + 16;
 }
 
-/* Formatted by hand: this runs for every event, under the window's lock. */
-static void dd_line(firn_buf *b, const dd_entry *e) {
+/* Formatted by hand: this runs for every event, under the window's lock.
+ * at: e->at_us already formatted (the events of one request share it), or NULL. */
+static void dd_line_at(firn_buf *b, const dd_entry *e, const char *at, size_t atlen) {
     size_t idlen = strlen(e->id);
     firn_buf_reserve(b, 100 + idlen);
     char *p = (char *)b->data + b->len;
-    p = put_dec(p, e->at_us);
+    if (at) memcpy(p, at, atlen), p += atlen;
+    else p = put_dec(p, e->at_us);
     *p++ = ' ';
     p = put_hex16(p, e->h[0]);
     p = put_hex16(p, e->h[1]);
@@ -160,6 +171,8 @@ static void dd_line(firn_buf *b, const dd_entry *e) {
     *p++ = '\n';
     b->len = (size_t)(p - (char *)b->data);
 }
+
+static void dd_line(firn_buf *b, const dd_entry *e) { dd_line_at(b, e, NULL, 0); }
 
 /* Write lines to the log (mu held). A failed write leaves the window in memory
  * only: said on stderr. */
@@ -406,8 +419,8 @@ typedef struct ingest_event {
     const uint8_t *image;
     size_t image_len;
     uint8_t *image_owned;
-    char *key;  /* the key field's value, or NULL */
-    char *id;   /* eventId, or NULL (never deduplicated) */
+    char *key;  /* the key field's value, or NULL (in the request's arena) */
+    char *id;   /* eventId, or NULL: never deduplicated (in the request's arena) */
     size_t key_len;
     uint64_t h[2];
     struct dd_entry *dd; /* its pending entry in the window, while appending */
@@ -459,8 +472,36 @@ static int b64decode(const char *s, size_t n, uint8_t **out, size_t *outlen) {
 static void event_release(ingest_event *e) {
     free(e->value_owned);
     free(e->image_owned);
-    free(e->key);
-    free(e->id);
+}
+
+/* The key and id copies of one request's events: a few blocks freed together
+ * (a request of 100 events would otherwise make 200 small allocations). */
+typedef struct str_block {
+    struct str_block *next;
+    size_t used, cap;
+    char data[];
+} str_block;
+
+static char *arena_copy(str_block **a, const char *p, size_t n) {
+    if (!*a || (*a)->cap - (*a)->used < n + 1) {
+        size_t cap = n + 1 > 8192 ? n + 1 : 8192;
+        str_block *b = firn_xmalloc(sizeof *b + cap);
+        b->next = *a, b->used = 0, b->cap = cap;
+        *a = b;
+    }
+    char *out = (*a)->data + (*a)->used;
+    memcpy(out, p, n);
+    out[n] = 0;
+    (*a)->used += n + 1;
+    return out;
+}
+
+static void arena_free(str_block *a) {
+    while (a) {
+        str_block *next = a->next;
+        free(a);
+        a = next;
+    }
 }
 
 static void trim(const char **text, size_t *len) {
@@ -475,7 +516,7 @@ static void trim(const char **text, size_t *len) {
 /* The slow path: jansson, for an event with its image inline as base64 (the
  * field is cut out and the rest re-serialised) and for what the scanner
  * refuses but JSON allows (a repeated key). */
-static int parse_event_tree(firn_server *s, const char *text, size_t len, const uint8_t *image,
+static int parse_event_tree(firn_server *s, str_block **arena, const char *text, size_t len, const uint8_t *image,
                             size_t image_len, ingest_event *e, char *why, size_t whyn) {
     json_error_t jerr;
     json_t *obj = json_loadb(text, len, 0, &jerr);
@@ -502,14 +543,14 @@ static int parse_event_tree(firn_server *s, const char *text, size_t len, const 
     const char *k = s->cfg->key_field;
     json_t *kv = k ? json_object_get(obj, k) : NULL;
     if (kv && json_is_string(kv)) {
-        e->key = firn_xstrdup(json_string_value(kv));
-        e->key_len = strlen(e->key);
+        e->key_len = strlen(json_string_value(kv));
+        e->key = arena_copy(arena, json_string_value(kv), e->key_len);
     }
     json_t *idv = json_object_get(obj, ID_FIELD);
     if (idv && json_is_string(idv) && json_string_length(idv) <= MAX_ID &&
         json_string_length(idv) > 0 && !memchr(json_string_value(idv), '\n', json_string_length(idv)) &&
         strlen(json_string_value(idv)) == json_string_length(idv))
-        e->id = firn_xstrdup(json_string_value(idv));
+        e->id = arena_copy(arena, json_string_value(idv), json_string_length(idv));
     if (img) {
         if (json_is_string(img) &&
             b64decode(json_string_value(img), json_string_length(img), &e->image_owned,
@@ -539,7 +580,7 @@ static int parse_event_tree(firn_server *s, const char *text, size_t len, const 
  * NULL). Returns 0, or -1 with a message in why (then: 400). The fast path is
  * the pipeline's scanner (no tree, no allocation but the key and id copies);
  * ev is the caller's scratch, reused across events. */
-static int parse_event(firn_server *s, firn_event *ev, const char *text, size_t len,
+static int parse_event(firn_server *s, str_block **arena, firn_event *ev, const char *text, size_t len,
                        const uint8_t *image, size_t image_len, ingest_event *e, char *why,
                        size_t whyn) {
     memset(e, 0, sizeof *e);
@@ -550,16 +591,12 @@ static int parse_event(firn_server *s, firn_event *ev, const char *text, size_t 
         const char *k = s->cfg->key_field;
         const firn_event_field *kv = k ? firn_event_get(ev, k, strlen(k)) : NULL;
         if (kv && kv->kind == FIRN_JSON_STRING && !memchr(kv->value, 0, kv->value_len)) {
-            e->key = firn_xmalloc(kv->value_len + 1);
-            memcpy(e->key, kv->value, kv->value_len);
-            e->key[kv->value_len] = 0;
+            e->key = arena_copy(arena, kv->value, kv->value_len);
             e->key_len = kv->value_len;
         }
         const firn_event_field *idv = usable_id(ev);
         if (idv) {
-            e->id = firn_xmalloc(idv->value_len + 1);
-            memcpy(e->id, idv->value, idv->value_len);
-            e->id[idv->value_len] = 0;
+            e->id = arena_copy(arena, idv->value, idv->value_len);
         }
         e->value = text;
         e->value_len = len;
@@ -570,7 +607,7 @@ static int parse_event(firn_server *s, firn_event *ev, const char *text, size_t 
         else if (!strcmp(reason, "parse:empty")) snprintf(why, whyn, "not JSON: empty event");
         else snprintf(why, whyn, "not JSON: %s (%s)", firn_event_detail(ev), reason);
         return -1;
-    } else if (parse_event_tree(s, text, len, image, image_len, e, why, whyn)) {
+    } else if (parse_event_tree(s, arena, text, len, image, image_len, e, why, whyn)) {
         return -1;
     }
     payload_hash(e->value, e->value_len, e->image, e->image_len, e->h);
@@ -665,6 +702,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
     size_t nev = 0, cap = 0;
     firn_event fe;
     firn_event_init(&fe);
+    str_block *arena = NULL;
     char why[512];
     int bad = 0; /* 400 or 413 */
     const char *text = (const char *)q->body;
@@ -692,7 +730,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             } else {
                 ev = firn_xcalloc(1, sizeof *ev);
                 char w2[400];
-                if (parse_event(s, &fe, (const char *)js->data, js->len, im ? im->data : NULL,
+                if (parse_event(s, &arena, &fe, (const char *)js->data, js->len, im ? im->data : NULL,
                                 im ? im->len : 0, &ev[0], w2, sizeof w2)) {
                     bad = 400;
                     snprintf(why, sizeof why, "multipart event: %s", w2);
@@ -718,7 +756,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
                     ev = firn_xrealloc(ev, cap * sizeof *ev);
                 }
                 char w2[400];
-                if (parse_event(s, &fe, text + pos, l, NULL, 0, &ev[nev], w2, sizeof w2)) {
+                if (parse_event(s, &arena, &fe, text + pos, l, NULL, 0, &ev[nev], w2, sizeof w2)) {
                     bad = 400;
                     if (ndjson) snprintf(why, sizeof why, "line %zu: %s", line, w2);
                     else snprintf(why, sizeof why, "%s", w2);
@@ -748,9 +786,20 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
      * to the log before the append (see dd_line) */
     firn_dedupe *d = s->dedupe;
     int64_t now = firn_now_us();
+    char now_text[24]; /* every new entry of this request is stamped now */
+    size_t now_len = (size_t)(put_dec(now_text, now) - now_text);
     firn_buf line;
     firn_buf_init(&line);
     pthread_mutex_lock(&d->mu);
+    /* the window is large and its lookups miss the cache: fetch every event's
+     * slot, then the entries they lead to, before looking (the misses overlap) */
+    for (size_t i = 0; i < nev; i++)
+        if (ev[i].id) __builtin_prefetch(&d->slots[ev[i].h[0] & (d->nslots - 1)]);
+    for (size_t i = 0; i < nev; i++)
+        if (ev[i].id) {
+            const dd_entry *x = d->slots[ev[i].h[0] & (d->nslots - 1)];
+            if (x) __builtin_prefetch(x);
+        }
     for (size_t i = 0; i < nev; i++) {
         if (!ev[i].id) continue;
         dd_entry *e = dd_find(d, ev[i].id, ev[i].h);
@@ -761,14 +810,14 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             continue;
         }
         for (size_t k = 0; k < i; k++)
-            if (ev[k].id && !ev[k].known && ev[k].dup_of < 0 && !strcmp(ev[k].id, ev[i].id) &&
-                ev[k].h[0] == ev[i].h[0] && ev[k].h[1] == ev[i].h[1]) {
+            if (ev[k].h[0] == ev[i].h[0] && ev[k].h[1] == ev[i].h[1] && ev[k].id && !ev[k].known &&
+                ev[k].dup_of < 0 && !strcmp(ev[k].id, ev[i].id)) {
                 ev[i].dup_of = (int)k;
                 break;
             }
         if (ev[i].dup_of >= 0) continue;
-        ev[i].dd = dd_put(d, ev[i].id, ev[i].h, -1, -1, now, true);
-        dd_line(&line, ev[i].dd);
+        ev[i].dd = dd_insert(d, ev[i].id, ev[i].h, -1, -1, now, true); /* dd_find said no */
+        dd_line_at(&line, ev[i].dd, now_text, now_len);
     }
     dd_write(d, &line);
     pthread_mutex_unlock(&d->mu);
@@ -834,7 +883,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             e->pending = false;
             e->partition = parts[k];
             e->offset = offs[k];
-            dd_line(&line, e);
+            dd_line_at(&line, e, now_text, now_len); /* e->at_us == now */
             d->file_lines += 2;
         }
         dd_write(d, &line);
@@ -888,4 +937,5 @@ done:
     firn_event_release(&fe);
     for (size_t i = 0; i < nev; i++) event_release(&ev[i]);
     free(ev);
+    arena_free(arena);
 }
