@@ -27,6 +27,7 @@ typedef struct dd_entry {
     int64_t offset;
     int64_t at_us;
     bool pending;            /* its request is appending: not yet acknowledged */
+    uint16_t idlen;          /* strlen(id) (at most MAX_ID) */
     struct dd_entry *chain;  /* hash slot */
     struct dd_entry *newer;  /* FIFO by time */
     char id[];               /* the eventId */
@@ -47,9 +48,11 @@ struct firn_dedupe {
 /* An event is known by its id and its payload: a retry repeats both. The same
  * id with another payload is a different event (the pipeline's duplicate rule
  * judges it), and both stay known, so a retry of either is recognised. */
-static dd_entry *dd_find(firn_dedupe *d, const char *id, const uint64_t h[2]) {
+static dd_entry *dd_find(firn_dedupe *d, const char *id, size_t idlen, const uint64_t h[2]) {
     for (dd_entry *e = d->slots[h[0] & (d->nslots - 1)]; e; e = e->chain)
-        if (e->h[0] == h[0] && e->h[1] == h[1] && !e->pending && !strcmp(e->id, id)) return e;
+        if (e->h[0] == h[0] && e->h[1] == h[1] && !e->pending && e->idlen == idlen &&
+            !memcmp(e->id, id, idlen))
+            return e;
     return NULL;
 }
 
@@ -73,19 +76,21 @@ static void dd_expire(firn_dedupe *d, int64_t now) {
 }
 
 /* Insert (an entry of the same id and payload keeps its first offsets). */
-static dd_entry *dd_insert(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part,
-                           int64_t off, int64_t at, bool pending);
+static dd_entry *dd_insert(firn_dedupe *d, const char *id, size_t idlen, const uint64_t h[2],
+                           int32_t part, int64_t off, int64_t at, bool pending);
 
 static dd_entry *dd_put(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part,
                         int64_t off, int64_t at, bool pending) {
-    dd_entry *old = dd_find(d, id, h);
+    size_t idlen = strlen(id);
+    if (idlen > MAX_ID) return NULL; /* not from this server's log */
+    dd_entry *old = dd_find(d, id, idlen, h);
     if (old) return old;
-    return dd_insert(d, id, h, part, off, at, pending);
+    return dd_insert(d, id, idlen, h, part, off, at, pending);
 }
 
-/* Insert an entry known not to be there (no lookup). */
-static dd_entry *dd_insert(firn_dedupe *d, const char *id, const uint64_t h[2], int32_t part,
-                           int64_t off, int64_t at, bool pending) {
+/* Insert an entry known not to be there (no lookup); idlen <= MAX_ID. */
+static dd_entry *dd_insert(firn_dedupe *d, const char *id, size_t idlen, const uint64_t h[2],
+                           int32_t part, int64_t off, int64_t at, bool pending) {
     if (d->n >= d->nslots) { /* keep chains short: double the slots */
         free(d->slots);
         d->nslots *= 2;
@@ -96,10 +101,12 @@ static dd_entry *dd_insert(firn_dedupe *d, const char *id, const uint64_t h[2], 
             d->slots[k] = x;
         }
     }
-    size_t idlen = strlen(id);
-    dd_entry *e = firn_xcalloc(1, sizeof *e + idlen + 1);
+    dd_entry *e = firn_xmalloc(sizeof *e + idlen + 1);
     e->pending = pending;
-    memcpy(e->id, id, idlen + 1);
+    e->idlen = (uint16_t)idlen;
+    e->newer = NULL;
+    memcpy(e->id, id, idlen);
+    e->id[idlen] = 0;
     e->h[0] = h[0], e->h[1] = h[1];
     e->partition = part;
     e->offset = off;
@@ -140,39 +147,53 @@ static char *put_dec(char *p, int64_t v) {
     return p;
 }
 
-static char *put_hex16(char *p, uint64_t v) {
+/* The two hex digits of every byte value, "000102...feff". */
+static char hex_pairs[513];
+static pthread_once_t hex_once = PTHREAD_ONCE_INIT;
+static void hex_init(void) {
     static const char hex[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) p[15 - i] = hex[(v >> (4 * i)) & 15];
+    for (int i = 0; i < 256; i++) hex_pairs[2 * i] = hex[i >> 4], hex_pairs[2 * i + 1] = hex[i & 15];
+}
+
+static char *put_hex16(char *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--, v >>= 8) memcpy(p + 2 * i, hex_pairs + 2 * (v & 0xff), 2);
     return p + 16;
 }
 
-/* Formatted by hand: this runs for every event, under the window's lock.
- * at: e->at_us already formatted (the events of one request share it), or NULL. */
-static void dd_line_at(firn_buf *b, const dd_entry *e, const char *at, size_t atlen) {
-    size_t idlen = strlen(e->id);
-    firn_buf_reserve(b, 100 + idlen);
+/* The longest line: at, hash, partition and offset as decimals, the id. */
+#define DD_LINE_MAX (24 + 1 + 32 + 1 + 12 + 1 + 24 + 1 + MAX_ID + 1)
+
+/* One line, formatted by hand (this runs for every event twice): pending
+ * (an intent: "P") or acknowledged at partition/offset. at: the time already
+ * formatted (the events of one request share it), or NULL for at_us. The
+ * caller reserved DD_LINE_MAX bytes. */
+static void dd_format(firn_buf *b, int64_t at_us, const char *at, size_t atlen, const uint64_t h[2],
+                      bool pending, int32_t partition, int64_t offset, const char *id, size_t idlen) {
     char *p = (char *)b->data + b->len;
     if (at) memcpy(p, at, atlen), p += atlen;
-    else p = put_dec(p, e->at_us);
+    else p = put_dec(p, at_us);
     *p++ = ' ';
-    p = put_hex16(p, e->h[0]);
-    p = put_hex16(p, e->h[1]);
+    p = put_hex16(p, h[0]);
+    p = put_hex16(p, h[1]);
     *p++ = ' ';
-    if (e->pending) {
+    if (pending) {
         *p++ = 'P';
     } else {
-        p = put_dec(p, e->partition);
+        p = put_dec(p, partition);
         *p++ = ' ';
-        p = put_dec(p, e->offset);
+        p = put_dec(p, offset);
     }
     *p++ = ' ';
-    memcpy(p, e->id, idlen);
+    memcpy(p, id, idlen);
     p += idlen;
     *p++ = '\n';
     b->len = (size_t)(p - (char *)b->data);
 }
 
-static void dd_line(firn_buf *b, const dd_entry *e) { dd_line_at(b, e, NULL, 0); }
+static void dd_line(firn_buf *b, const dd_entry *e) {
+    firn_buf_reserve(b, DD_LINE_MAX);
+    dd_format(b, e->at_us, NULL, 0, e->h, e->pending, e->partition, e->offset, e->id, e->idlen);
+}
 
 /* Write lines to the log (mu held). A failed write leaves the window in memory
  * only: said on stderr. */
@@ -286,7 +307,7 @@ static void dd_recover(firn_server *s, firn_dedupe *d, pending_list *pl) {
     int64_t oldest = INT64_MAX;
     for (size_t i = 0; i < pl->n; i++) {
         pending_id *p = &pl->v[i];
-        if (dd_find(d, p->id, p->h)) p->found = true;
+        if (dd_find(d, p->id, strlen(p->id), p->h)) p->found = true;
         for (size_t k = 0; k < i && !p->found; k++)
             if (pl->v[k].h[0] == p->h[0] && pl->v[k].h[1] == p->h[1] && !strcmp(pl->v[k].id, p->id))
                 p->found = true; /* the same intent twice: one look is enough */
@@ -349,6 +370,7 @@ out:
 
 int firn_dedupe_open(firn_server *s, firn_error *err) {
     if (mkdirs(s->cfg->server_state_dir, err)) return -1;
+    pthread_once(&hex_once, hex_init);
     firn_dedupe *d = firn_xcalloc(1, sizeof *d);
     pthread_mutex_init(&d->mu, NULL);
     d->fd = -1;
@@ -421,6 +443,7 @@ typedef struct ingest_event {
     uint8_t *image_owned;
     char *key;  /* the key field's value, or NULL (in the request's arena) */
     char *id;   /* eventId, or NULL: never deduplicated (in the request's arena) */
+    size_t id_len;
     size_t key_len;
     uint64_t h[2];
     struct dd_entry *dd; /* its pending entry in the window, while appending */
@@ -549,8 +572,10 @@ static int parse_event_tree(firn_server *s, str_block **arena, const char *text,
     json_t *idv = json_object_get(obj, ID_FIELD);
     if (idv && json_is_string(idv) && json_string_length(idv) <= MAX_ID &&
         json_string_length(idv) > 0 && !memchr(json_string_value(idv), '\n', json_string_length(idv)) &&
-        strlen(json_string_value(idv)) == json_string_length(idv))
-        e->id = arena_copy(arena, json_string_value(idv), json_string_length(idv));
+        strlen(json_string_value(idv)) == json_string_length(idv)) {
+        e->id_len = json_string_length(idv);
+        e->id = arena_copy(arena, json_string_value(idv), e->id_len);
+    }
     if (img) {
         if (json_is_string(img) &&
             b64decode(json_string_value(img), json_string_length(img), &e->image_owned,
@@ -597,6 +622,7 @@ static int parse_event(firn_server *s, str_block **arena, firn_event *ev, const 
         const firn_event_field *idv = usable_id(ev);
         if (idv) {
             e->id = arena_copy(arena, idv->value, idv->value_len);
+            e->id_len = idv->value_len;
         }
         e->value = text;
         e->value_len = len;
@@ -752,7 +778,8 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
                 blank = text[pos + i] == ' ' || text[pos + i] == '\t' || text[pos + i] == '\r';
             if (!blank) {
                 if (nev == cap) {
-                    cap = cap ? cap * 2 : 16;
+                    /* an estimate from the body's size first (one allocation for a usual batch) */
+                    cap = cap ? cap * 2 : len / 128 + 16 < 4096 ? len / 128 + 16 : 4096;
                     ev = firn_xrealloc(ev, cap * sizeof *ev);
                 }
                 char w2[400];
@@ -783,47 +810,99 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
         goto done;
     }
     /* which events are retries of acknowledged ones; the others' intents go
-     * to the log before the append (see dd_line) */
+     * to the log before the append (see dd_format). What does not need the
+     * window is done before taking its lock: an event repeated within the
+     * request (same id and payload) is found with a table of the request's
+     * own, and the intent lines are formatted for every event with an id (a
+     * line of an event the window knows is cut out below, which is rare). */
     firn_dedupe *d = s->dedupe;
     int64_t now = firn_now_us();
     char now_text[24]; /* every new entry of this request is stamped now */
     size_t now_len = (size_t)(put_dec(now_text, now) - now_text);
     firn_buf line;
     firn_buf_init(&line);
+    size_t nid = 0;
+    for (size_t i = 0; i < nev; i++) nid += ev[i].id != NULL;
+    size_t *line_at = NULL; /* where event i's intent line starts in line */
+    if (nid) {
+        size_t tn = 16;
+        while (tn < 2 * nid) tn *= 2;
+        uint32_t *tab = firn_xcalloc(tn, sizeof *tab); /* event index + 1 */
+        line_at = firn_xmalloc(nev * sizeof *line_at);
+        firn_buf_reserve(&line, nid * DD_LINE_MAX); /* no growing in the loop */
+        for (size_t i = 0; i < nev; i++) {
+            if (!ev[i].id) continue;
+            size_t k = ev[i].h[0] & (tn - 1);
+            for (; tab[k]; k = (k + 1) & (tn - 1)) {
+                const ingest_event *o = &ev[tab[k] - 1];
+                if (o->h[0] == ev[i].h[0] && o->h[1] == ev[i].h[1] && o->id_len == ev[i].id_len &&
+                    !memcmp(o->id, ev[i].id, ev[i].id_len)) {
+                    ev[i].dup_of = (int)(tab[k] - 1);
+                    break;
+                }
+            }
+            if (ev[i].dup_of >= 0) continue;
+            tab[k] = (uint32_t)i + 1;
+            line_at[i] = line.len;
+            dd_format(&line, now, now_text, now_len, ev[i].h, true, -1, -1, ev[i].id, ev[i].id_len);
+        }
+        free(tab);
+    }
+    size_t nknown = 0;
     pthread_mutex_lock(&d->mu);
     /* the window is large and its lookups miss the cache: fetch every event's
      * slot, then the entries they lead to, before looking (the misses overlap) */
     for (size_t i = 0; i < nev; i++)
-        if (ev[i].id) __builtin_prefetch(&d->slots[ev[i].h[0] & (d->nslots - 1)]);
+        if (ev[i].id && ev[i].dup_of < 0) __builtin_prefetch(&d->slots[ev[i].h[0] & (d->nslots - 1)]);
     for (size_t i = 0; i < nev; i++)
-        if (ev[i].id) {
+        if (ev[i].id && ev[i].dup_of < 0) {
             const dd_entry *x = d->slots[ev[i].h[0] & (d->nslots - 1)];
             if (x) __builtin_prefetch(x);
         }
     for (size_t i = 0; i < nev; i++) {
         if (!ev[i].id) continue;
-        dd_entry *e = dd_find(d, ev[i].id, ev[i].h);
+        if (ev[i].dup_of >= 0) { /* a repeat of an earlier event of this request */
+            const ingest_event *o = &ev[ev[i].dup_of];
+            if (o->known) {
+                ev[i].known = true;
+                ev[i].dup_of = -1;
+                ev[i].partition = o->partition;
+                ev[i].offset = o->offset;
+            }
+            continue;
+        }
+        dd_entry *e = dd_find(d, ev[i].id, ev[i].id_len, ev[i].h);
         if (e) {
             ev[i].known = true;
             ev[i].partition = e->partition;
             ev[i].offset = e->offset;
+            nknown++;
             continue;
         }
-        for (size_t k = 0; k < i; k++)
-            if (ev[k].h[0] == ev[i].h[0] && ev[k].h[1] == ev[i].h[1] && ev[k].id && !ev[k].known &&
-                ev[k].dup_of < 0 && !strcmp(ev[k].id, ev[i].id)) {
-                ev[i].dup_of = (int)k;
-                break;
-            }
-        if (ev[i].dup_of >= 0) continue;
-        ev[i].dd = dd_insert(d, ev[i].id, ev[i].h, -1, -1, now, true); /* dd_find said no */
-        dd_line_at(&line, ev[i].dd, now_text, now_len);
+        ev[i].dd = dd_insert(d, ev[i].id, ev[i].id_len, ev[i].h, -1, -1, now, true); /* dd_find said no */
+    }
+    if (nknown) { /* cut the lines of known events out */
+        size_t w = 0;
+        for (size_t i = 0; i < nev; i++) {
+            if (!ev[i].dd) continue;
+            const char *ln = (const char *)line.data + line_at[i];
+            size_t l = (size_t)((const char *)memchr(ln, '\n', line.len - line_at[i]) - ln) + 1;
+            memmove(line.data + w, ln, l);
+            w += l;
+        }
+        line.len = w;
     }
     dd_write(d, &line);
     pthread_mutex_unlock(&d->mu);
-    firn_msg *msgs = firn_xcalloc(nev, sizeof *msgs);
-    firn_header *hdrs = firn_xcalloc(nev, sizeof *hdrs);
-    size_t *which = firn_xcalloc(nev, sizeof *which);
+    free(line_at);
+    /* the append's arrays in one allocation (nev >= 1; int32 last for alignment) */
+    uint8_t *scratch = firn_xcalloc(nev, sizeof(firn_msg) + sizeof(firn_header) + sizeof(size_t) +
+                                             sizeof(int64_t) + sizeof(int32_t));
+    firn_msg *msgs = (firn_msg *)(void *)scratch;
+    firn_header *hdrs = (firn_header *)(void *)(msgs + nev);
+    size_t *which = (size_t *)(void *)(hdrs + nev);
+    int64_t *offs = (int64_t *)(void *)(which + nev);
+    int32_t *parts = (int32_t *)(void *)(offs + nev);
     size_t nm = 0;
     uint64_t bytes = 0;
     for (size_t i = 0; i < nev; i++) {
@@ -843,8 +922,6 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
         bytes += ev[i].value_len + ev[i].image_len;
         which[nm++] = i;
     }
-    int64_t *offs = firn_xcalloc(nm ? nm : 1, sizeof *offs);
-    int32_t *parts = firn_xcalloc(nm ? nm : 1, sizeof *parts);
     firn_error err;
     firn_error_init(&err);
     uint64_t t0 = firn_now_ns();
@@ -874,8 +951,18 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
                 ev[i].partition = ev[ev[i].dup_of].partition;
                 ev[i].offset = ev[ev[i].dup_of].offset;
             }
-        /* acknowledge them in the log before answering: a retry after this reply is a duplicate */
+        /* acknowledge them in the log before answering: a retry after this
+         * reply is a duplicate (the lines formatted before taking the lock;
+         * a pending entry stays until this request clears it) */
         firn_buf_clear(&line);
+        firn_buf_reserve(&line, nm * DD_LINE_MAX);
+        size_t nack = 0;
+        for (size_t k = 0; k < nm; k++) {
+            const ingest_event *x = &ev[which[k]];
+            if (!x->dd) continue;
+            dd_format(&line, now, now_text, now_len, x->h, false, parts[k], offs[k], x->id, x->id_len);
+            nack++;
+        }
         pthread_mutex_lock(&d->mu);
         for (size_t k = 0; k < nm; k++) {
             dd_entry *e = ev[which[k]].dd;
@@ -883,9 +970,8 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
             e->pending = false;
             e->partition = parts[k];
             e->offset = offs[k];
-            dd_line_at(&line, e, now_text, now_len); /* e->at_us == now */
-            d->file_lines += 2;
         }
+        d->file_lines += 2 * nack;
         dd_write(d, &line);
         if (line.len && d->fd >= 0 && now - d->last_sync_us > 1000000) {
             fdatasync(d->fd);
@@ -927,11 +1013,7 @@ void firn_ingest_handle(firn_server *s, const firn_request *q, firn_reply *r) {
         r->status = 202;
         r->content_type = "application/json";
     }
-    free(msgs);
-    free(hdrs);
-    free(which);
-    free(offs);
-    free(parts);
+    free(scratch);
     firn_buf_release(&line);
 done:
     firn_event_release(&fe);

@@ -422,22 +422,51 @@ def cmd_ingest(base, token, events, truth, out):
     reused = json.loads(body)["events"][0]
     if st != 202 or reused.get("duplicate"):
         fail(f"changed payload under a used eventId: {st} {body!r}")
+    # one NDJSON batch mixing known events, a new one and that new one repeated:
+    # the known ones and the repeat are duplicates (the repeat with the new one's
+    # offsets), and a retry of the whole batch appends nothing
+    g2 = [i for i in range(10) if keep[i][1]["truth"] == "good" and i != g][0]
+    x = json.loads(keep[g2][0])
+    x["slotId"] = 1 if x.get("slotId") != 1 else 2
+    xl = json.dumps(x)
+    mixed = [keep[0][0], xl, keep[1][0], xl]
+    mixed_body = "\n".join(mixed).encode("utf-8", "surrogateescape") + b"\n"
+    st, _, body = post(base, token, mixed_body, "application/x-ndjson")
+    mb = json.loads(body)
+    me = mb["events"]
+    at = lambda e: (e["partition"], e["offset"])
+    if (st != 202 or mb["accepted"] != 1 or mb["duplicates"] != 3 or me[1].get("duplicate")
+            or not all(me[k].get("duplicate") for k in (0, 2, 3)) or at(me[0]) != at(acks[0])
+            or at(me[2]) != at(acks[1]) or at(me[3]) != at(me[1])):
+        fail(f"mixed batch: {st} {mb}")
+    st, _, body = post(base, token, mixed_body, "application/x-ndjson")
+    rb = json.loads(body)
+    if st != 202 or rb["accepted"] != 0 or [at(e) for e in rb["events"]] != [at(e) for e in me]:
+        fail(f"mixed batch retry: {st} {rb}")
     posted = []
     for i in range(32):
         t = keep[i][1]
         posted.append({"line": i, "truth": t.get("truth", t.get("rule")), "eventId": json.loads(keep[i][0]).get("eventId"),
                        "duplicate": bool(acks[i].get("duplicate"))})
-    json.dump({"posted": posted, "reused_id": ev.get("eventId"), "first": keep[9 if g != 9 else 8][0]}, open(out, "w"))
+    json.dump({"posted": posted, "reused_id": ev.get("eventId"), "first": keep[9 if g != 9 else 8][0],
+               "mixed": mixed, "mixed_acks": [at(e) for e in me], "mixed_id": x.get("eventId")}, open(out, "w"))
     print(f"ingest: 32 events (10 single, 20 NDJSON, 2 multipart), {ndup} repeats acknowledged; "
-          f"30 retries acknowledged as duplicates with their first offsets")
+          f"30 retries acknowledged as duplicates with their first offsets; a batch mixing known, "
+          f"new and repeated events appended the new one once")
 
 
 def cmd_retry(base, token, events, out):
-    first = json.load(open(out))["first"]
+    info = json.load(open(out))
+    first = info["first"]
     st, _, body = post(base, token, first.encode("utf-8", "surrogateescape"), "application/json")
     if st != 202 or not json.loads(body)["events"][0].get("duplicate"):
         fail(f"retry after restart: {st} {body!r}")
-    print("retry after a restart: acknowledged as a duplicate")
+    mixed_body = "\n".join(info["mixed"]).encode("utf-8", "surrogateescape") + b"\n"
+    st, _, body = post(base, token, mixed_body, "application/x-ndjson")
+    rb = json.loads(body)
+    if st != 202 or rb["accepted"] != 0 or [[e["partition"], e["offset"]] for e in rb["events"]] != info["mixed_acks"]:
+        fail(f"mixed batch retry after restart: {st} {rb}")
+    print("retries after a restart (a single event, the mixed batch): acknowledged as duplicates")
 
 
 def cmd_drained(before, after, out):
@@ -451,8 +480,8 @@ def cmd_drained(before, after, out):
     # the reused eventId (a changed payload) is judged by the duplicate rule: untrusted
     if len(pa) - len(pb) != len(good):
         fail(f"production grew by {len(pa) - len(pb)}, {len(good)} good events were posted")
-    if len(ua) - len(ub) != len(bad) + 1:
-        fail(f"untrusted grew by {len(ua) - len(ub)}, {len(bad)} bad events + 1 reused id were posted")
+    if len(ua) - len(ub) != len(bad) + 2:
+        fail(f"untrusted grew by {len(ua) - len(ub)}, {len(bad)} bad events + 2 reused ids were posted")
     ids = [r["eventId"] for r in pa]
     for p in good:
         if ids.count(p["eventId"]) != 1:
@@ -460,7 +489,10 @@ def cmd_drained(before, after, out):
     reused = [r for r in ua if r["eventId"] == info["reused_id"] and "duplicate" in (r["failed_rules"] or "")]
     if len(reused) != 1:
         fail(f"the reused eventId is in untrusted {len(reused)} times")
-    print(f"drained: {len(good)} good events once each in production, {len(bad)} bad + 1 reused id in untrusted")
+    mixed = [r for r in ua if r["eventId"] == info["mixed_id"] and "duplicate" in (r["failed_rules"] or "")]
+    if len(mixed) != 1:
+        fail(f"the mixed batch's reused eventId is in untrusted {len(mixed)} times")
+    print(f"drained: {len(good)} good events once each in production, {len(bad)} bad + 2 reused ids in untrusted")
 
 
 def cmd_dom(domfile, scandir, page):
