@@ -16,6 +16,7 @@
 #   make bench-s3        S3 FileIO upload/download against `aws s3 cp` (moto_server)
 #   make bench-ingest    HTTP ingest (32 keep-alive clients) against direct spool appends
 #   make bench-pipeline  the pipeline end to end: small events/core, images MB/s, freshness, RSS
+#   make bench-scaleout  1, 2, 3 `firn process --group` workers against librdkafka consume-only (mock cluster)
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -58,6 +59,7 @@ CLI_OBJS  += $(BUILDDIR)/obj/gen/cli_docs.o
 .PHONY: bench-catalog
 .PHONY: bench-ingest
 .PHONY: bench-pipeline
+.PHONY: bench-scaleout
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -174,3 +176,6 @@ $(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)
 
 clean:
 	rm -rf build
+
+bench-scaleout: deps $(BUILDDIR)/firn $(BUILDDIR)/tools/mock_kafka $(BUILDDIR)/bench/bench_scaleout
+	@bash bench/scaleout.sh
