@@ -15,7 +15,7 @@
 # several workers committing to one table.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-N=${1:-${FIRN_BENCH_SCALE_EVENTS:-100000}}
+N=${1:-${FIRN_BENCH_SCALE_EVENTS:-75000}}
 B=${FIRN_BUILD:-build}
 FIRN=$PWD/$B/firn
 W=$(mktemp -d /tmp/bench-scaleout.XXXXXX)
@@ -28,9 +28,15 @@ for t in events parking-entry parking-exit dead-letter; do
 done
 SETS=(--set stream.uri="kafka://$BOOT" --set stream.partitions=6 --set pipeline.commit-interval=200ms
       --set kafka.partition.assignment.strategy=${FIRN_BENCH_ASSIGNOR:-cooperative-sticky})
-"$FIRN" sim --stream "kafka://$BOOT" --count "$N" --seed 7 --start 2026-11-26T08:00:00Z --size 64x48 \
-    --quiet --ndjson >/dev/null
-"$FIRN" --warehouse "$W/cls" classify "${SETS[@]}" --until-drained 2>/dev/null
+# The mock keeps about 5 MiB per partition (librdkafka 2.0.2, fixed): the events are
+# simulated and routed in chunks, so parking-entry holds more than one raw topic's worth.
+CHUNK=15000
+for ((c = 0; c * CHUNK < N; c++)); do
+    n=$((N - c * CHUNK < CHUNK ? N - c * CHUNK : CHUNK))
+    "$FIRN" sim --stream "kafka://$BOOT" --count "$n" --seed $((7 + c)) --start "2026-11-$((10 + c))T08:00:00Z" \
+        --size "${FIRN_BENCH_SCALE_SIZE:-32x32}" --quiet --ndjson >/dev/null || { echo "sim failed"; exit 1; }
+    "$FIRN" --warehouse "$W/cls" classify "${SETS[@]}" --until-drained 2>/dev/null || { echo "classify failed"; exit 1; }
+done
 echo "mock cluster (librdkafka $(pkg-config --modversion rdkafka 2>/dev/null), 3 brokers, 6 partitions; not representative), $(nproc) cores, $N events simulated"
 ref1=
 for k in 1 2 3; do
@@ -48,7 +54,11 @@ for k in 1 2 3; do
             done
         fi
     done
-    while ! grep -q "assigned partitions" "$W"/w$k-*.log 2>/dev/null; do sleep 0.02; done
+    for ((j = 0; j < 6000; j++)); do
+        grep -q "assigned partitions" "$W"/w$k-*.log 2>/dev/null && break
+        sleep 0.02
+    done
+    grep -q "assigned partitions" "$W"/w$k-*.log || { echo "no assignment in 120 s"; tail -3 "$W"/w$k-*.log; exit 1; }
     t0=$(date +%s.%N)
     for p in "${pids[@]}"; do wait "$p" || { echo "worker failed:"; tail -3 "$W"/w$k-*.log; exit 1; }; done
     t1=$(date +%s.%N)
