@@ -17,6 +17,7 @@
 #   make bench-ingest    HTTP ingest (32 keep-alive clients) against direct spool appends
 #   make bench-pipeline  the pipeline end to end: small events/core, images MB/s, freshness, RSS
 #   make bench-dashboard dashboard pages/API on a 10,000-snapshot table, cold and warm, against jansson parsing its metadata
+#   make bench-scaleout  1, 2, 3 `firn process --group` workers against librdkafka consume-only (mock cluster)
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -60,6 +61,7 @@ CLI_OBJS  += $(BUILDDIR)/obj/gen/cli_docs.o
 .PHONY: bench-ingest
 .PHONY: bench-pipeline
 .PHONY: bench-dashboard
+.PHONY: bench-scaleout
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -183,3 +185,6 @@ $(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)
 
 clean:
 	rm -rf build
+
+bench-scaleout: deps $(BUILDDIR)/firn $(BUILDDIR)/tools/mock_kafka $(BUILDDIR)/bench/bench_scaleout
+	@bash bench/scaleout.sh

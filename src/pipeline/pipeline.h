@@ -320,7 +320,7 @@ typedef struct firn_processor_options {
 typedef struct firn_processor_stats {
     uint64_t batches, published, cherry_picked, rejected, fenced, errors;
     uint64_t rebalances;          /* group mode: assignments and revocations seen */
-    uint64_t abandoned;           /* open batches dropped by a rebalance */
+    uint64_t abandoned;           /* open batches a rebalance could not publish */
     uint64_t evolutions;          /* schema changes made for new fields */
     int32_t assigned;             /* partitions read now */
     uint64_t rows_trusted, rows_untrusted;
@@ -345,12 +345,21 @@ typedef struct firn_processor firn_processor;
  * their branch was cut and by cherry-pick otherwise.
  *  - Assigned partitions start at the offsets main records (the log's start
  *    when main has none), read when the assignment arrives.
- *  - Any rebalance (partitions assigned or revoked, or lost after a session
- *    timeout) abandons the open batch: it is not published, and every
- *    partition still owned is read again from what main records (on_abandon
- *    runs, so the handler's dedupe window goes back to main's). Revoked
- *    partitions are thus never published by this worker after the
- *    revocation completes; the new owner starts from main's offsets.
+ *  - When the group takes partitions away (revoke callback, eager or
+ *    cooperative), the open batch is published inside the callback, while
+ *    this worker still owns them (Kafka Connect's flush on revoke), so a
+ *    rebalance storm does not throw work away. If the partitions already
+ *    moved (lost after a session timeout) and the new owner published first,
+ *    the fence refuses it; a batch that cannot publish there (fenced, or
+ *    rejected by the audit, whose re-read needs the consumer) is abandoned
+ *    (on_abandon runs, counted in stats.abandoned) and read again by the
+ *    partitions' next owner from main's offsets.
+ *  - Partitions added without a revoke (cooperative) leave the open batch
+ *    of the partitions kept alone.
+ *  - Waiting for the group is bounded: a worker that has had no assignment
+ *    for max.poll.interval.ms + session.timeout.ms since it joined or lost
+ *    its partitions fails its poll (FIRN_ERR_LIMIT, "no partition
+ *    assignment ... a rebalance did not complete") instead of waiting on.
  *  - A worker that resumes after its partitions moved (a zombie: stopped past
  *    the session timeout, then continued mid-publish) is stopped by the
  *    fence: the new owner advanced main's offsets for those partitions, so

@@ -57,6 +57,7 @@ struct firn_processor {
     firn_processor_stats stats;
     bool group;      /* consumer-group mode */
     bool rebalanced; /* set by the rebalance callback, handled after the poll */
+    bool in_rebalance; /* publishing inside the rebalance callback: no consumer calls */
     long stop_at;    /* FIRN_PROCESS_STOP_AT_BATCH */
 };
 
@@ -128,16 +129,67 @@ static void reset_batch(firn_processor *p) {
     for (int32_t i = 0; i < p->partitions; i++) p->parts[i].end = p->parts[i].expected;
 }
 
-/* The consumer group moved partitions (called inside a poll). Assigned
- * partitions start at what main records now; the open batch is abandoned
- * after the poll returns (handle_rebalance). */
+static int commit_batch(firn_processor *p, firn_error *err);
+
+/* Group mode: main's offset of each of the n partitions tps, which start
+ * there (the open batch of other partitions is left alone). */
+static int recover_parts(firn_processor *p, firn_topic_partition *tps, size_t n, firn_error *err) {
+    if (firn_ice_table_refresh(p->o.prod, err)) return -1;
+    firn_offset_map m = {0};
+    firn_offsets_recover(p->o.prod->metadata, FIRN_ICE_MAIN_BRANCH, &m, NULL);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int32_t k = tps[i].partition;
+        if (k < 0 || k >= p->partitions) continue;
+        int64_t v = firn_offset_map_get(&m, p->topic, k, -1);
+        if (v < 0) {
+            firn_watermarks wm;
+            rc = firn_stream_watermarks(p->s, p->topic, k, &wm, err);
+            v = wm.low;
+        }
+        p->parts[k].expected = p->parts[k].end = v;
+    }
+    firn_offset_map_release(&m);
+    return rc;
+}
+
+/* The consumer group moved partitions (called inside a poll, before the
+ * group goes on). Partitions taken away: the open batch is published now,
+ * while this worker still owns them (Kafka Connect's flush on revoke); if its
+ * partitions already moved and the new owner published first, the fence
+ * refuses it and nothing lands twice. A batch that cannot be published here
+ * (fenced, rejected by the audit: its re-read needs the consumer) is
+ * abandoned and read again by the partitions' next owner. Assigned
+ * partitions start at what main records now; the open batch of partitions
+ * kept (cooperative rebalancing) goes on. The poll's records are dropped
+ * after it returns (handle_rebalance). */
 static void on_rebalance(void *ctx, bool assigned, firn_topic_partition *tps, size_t n) {
     firn_processor *p = ctx;
     p->rebalanced = true;
     p->stats.rebalances++;
     firn_error err;
     firn_error_init(&err);
-    if (assigned && recover(p, &err)) {
+    if (!assigned && p->batch_events) {
+        size_t events = p->batch_events;
+        uint64_t fenced = p->stats.fenced, errors = p->stats.errors;
+        p->in_rebalance = true;
+        int rc = commit_batch(p, &err);
+        p->in_rebalance = false;
+        bool published = rc == 0 && p->stats.fenced == fenced && p->stats.errors == errors;
+        fprintf(stderr, "firn: %s (worker %s): rebalance: the open batch of %zu events is %s\n",
+                p->topic, p->worker, events,
+                published ? "published before the partitions go" : "abandoned (not published)");
+        if (!published) p->stats.abandoned++;
+        if (rc) {
+            char msg[512];
+            fprintf(stderr, "firn: %s (worker %s): %s\n", p->topic, p->worker,
+                    firn_error_format(&err, msg, sizeof msg));
+            reset_batch(p);
+        }
+        firn_error_release(&err);
+        firn_error_init(&err);
+    }
+    if (assigned && recover_parts(p, tps, n, &err)) {
         char msg[512];
         fprintf(stderr, "firn: %s (worker %s): reading main's offsets at assignment: %s\n",
                 p->topic, p->worker, firn_error_format(&err, msg, sizeof msg));
@@ -157,6 +209,8 @@ static void on_rebalance(void *ctx, bool assigned, firn_topic_partition *tps, si
         if (assigned) {
             tps[i].offset = ps->expected;
             ps->next = ps->expected;
+        } else {
+            ps->end = ps->expected; /* nothing of it stays in a batch */
         }
         if (len < sizeof list - 40)
             len += (size_t)snprintf(list + len, sizeof list - len, assigned ? " %d@%lld" : " %d", k,
@@ -470,7 +524,13 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     p->stats.batches++;
     if (p->stop_at > 0 && p->stats.batches == (uint64_t)p->stop_at) b.before_publish = stop_self;
     int rc = firn_wap_run(&b, &res, err);
-    if (rc == 0 && res.outcome == FIRN_WAP_REJECTED) {
+    if (rc == 0 && res.outcome == FIRN_WAP_REJECTED && p->in_rebalance) {
+        /* the re-read needs the consumer, which is inside its rebalance callback */
+        p->stats.rejected++;
+        rc = FIRN_RAISE(err, FIRN_ERR_IO, "%s: batch rejected (%s) while partitions are revoked: "
+                        "left to the partitions' next owner", p->topic, res.audit_failure);
+        err->retriable = true;
+    } else if (rc == 0 && res.outcome == FIRN_WAP_REJECTED) {
         p->stats.rejected++;
         fprintf(stderr, "firn: %s: batch rejected: %s\n", p->topic, res.audit_failure);
         rc = rebuild_untrusted(p, res.audit_failure, err);
@@ -513,8 +573,13 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     /* state the handler built from the abandoned batch (its dedupe window)
      * goes back to what main holds */
     if (r2 == 0 && p->o.on_abandon) r2 = p->o.on_abandon(p->o.event_ctx, &local);
-    if (r2 == 0 && p->group) group_reposition(p);
-    else if (r2 == 0) r2 = seek_all(p, &local);
+    if (r2 == 0 && p->group && p->in_rebalance) { /* sought after the poll, if still owned */
+        for (int32_t i = 0; i < p->partitions; i++) p->parts[i].need_seek = p->parts[i].owned;
+    } else if (r2 == 0 && p->group) {
+        group_reposition(p);
+    } else if (r2 == 0) {
+        r2 = seek_all(p, &local);
+    }
     if (r2) {
         firn_error_release(err);
         *err = local;
@@ -526,25 +591,18 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     return 0;
 }
 
-/* After a poll in which the group moved partitions: the poll's records are
- * dropped (their positions noted), the open batch is abandoned, every owned
- * partition goes back to what main records. */
+/* After a poll in which the group moved partitions (the callback published
+ * or abandoned the open batch of revoked partitions): the poll's records are
+ * dropped (their positions noted) and every owned partition is read on from
+ * its batch end. */
 static int handle_rebalance(firn_processor *p, const firn_record *recs, size_t n,
                             firn_error *err) {
+    (void)err;
     p->rebalanced = false;
     for (size_t i = 0; i < n; i++) {
         int32_t k = recs[i].partition;
         if (k >= 0 && k < p->partitions && p->parts[k].owned) p->parts[k].next = recs[i].offset + 1;
     }
-    if (p->batch_events) {
-        p->stats.abandoned++;
-        fprintf(stderr, "firn: %s (worker %s): rebalance: the open batch of %zu events is "
-                        "abandoned (not published)\n", p->topic, p->worker, p->batch_events);
-    }
-    reset_batch(p);
-    if (recover(p, err)) return FIRN_WRAP(err, err->kind, "%s: offsets after a rebalance", p->topic);
-    if (p->o.on_abandon && p->o.on_abandon(p->o.event_ctx, err))
-        return FIRN_WRAP(err, err->kind, "%s: after a rebalance", p->topic);
     group_reposition(p);
     return 0;
 }

@@ -15,7 +15,11 @@
  * monitoring tools. Groups use the cooperative-sticky assignor; the rebalance
  * callback asks the caller (opts.on_rebalance) for starting offsets, then
  * assigns or unassigns incrementally. Records returned by a poll point into
- * the librdkafka messages the consumer holds until the next poll.
+ * the librdkafka messages the consumer holds until the next poll. A member
+ * waiting for an assignment (from subscribe or a revoke until the group's
+ * assign callback) longer than the rebalance can legitimately take
+ * (max.poll.interval.ms + session.timeout.ms) gets an error from poll rather
+ * than waiting forever on a group that never completes its rebalance.
  *
  * Topics: librdkafka's mock cluster (2.0.2) has no controller, so the Admin
  * API's CreateTopics cannot run against it: create topics there with
@@ -92,6 +96,12 @@ typedef struct kafka_consumer {
     size_t cap_hdrs;
     rd_kafka_resp_err_t pending_err; /* an error seen after records were collected */
     char pending_msg[256];
+    /* Group mode: when the member started waiting for an assignment (subscribe,
+     * a revoke, a rebalance error), 0 once the group's assign callback came.
+     * A poll past rebalance_limit_ms of waiting fails instead of waiting on. */
+    uint64_t waiting_since_ns;
+    int64_t rebalance_limit_ms; /* max.poll.interval.ms + session.timeout.ms */
+    const char *group;
 } kafka_consumer;
 
 /* ------------------------------------------------------------ errors */
@@ -545,6 +555,9 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     kafka_consumer *kc = opaque;
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     bool assigned = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    /* every completed rebalance ends in an assign callback (an empty list
+     * when the member gets nothing new); a revoke or an error starts a wait */
+    kc->waiting_since_ns = assigned ? 0 : firn_now_ns();
     if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && e != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         kafka_log(rk, 3, "REBALANCE", rd_kafka_err2str(e));
         if (cooperative) rd_kafka_incremental_unassign(rk, parts);
@@ -574,6 +587,16 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     } else if (ee) {
         kafka_log(rk, 3, "REBALANCE", rd_kafka_err2str(ee));
     }
+}
+
+/* A millisecond setting of conf, def when it cannot be read. */
+static int64_t kafka_conf_ms(const rd_kafka_conf_t *conf, const char *key, int64_t def) {
+    char buf[32];
+    size_t size = sizeof buf;
+    if (rd_kafka_conf_get(conf, key, buf, &size) != RD_KAFKA_CONF_OK) return def;
+    char *end;
+    long long v = strtoll(buf, &end, 10);
+    return end != buf && v > 0 ? v : def;
 }
 
 static int kafka_consumer_open(firn_stream *s, const firn_consumer_options *o, firn_consumer **out,
@@ -609,7 +632,12 @@ static int kafka_consumer_open(firn_stream *s, const firn_consumer_options *o, f
         return rc;
     }
     rd_kafka_conf_set_opaque(conf, kc);
-    if (kc->has_group) rd_kafka_conf_set_rebalance_cb(conf, kafka_rebalance);
+    if (kc->has_group) {
+        rd_kafka_conf_set_rebalance_cb(conf, kafka_rebalance);
+        kc->group = o->group;
+        kc->rebalance_limit_ms = kafka_conf_ms(conf, "max.poll.interval.ms", 300000) +
+                                 kafka_conf_ms(conf, "session.timeout.ms", 45000);
+    }
     char errstr[512];
     kc->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!kc->rk) {
@@ -669,6 +697,7 @@ static int kafka_subscribe(firn_consumer *c, const char *const *topics, size_t n
     rd_kafka_resp_err_t e = rd_kafka_subscribe(kc->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) return KAFKA_RAISE(err, e, "kafka: subscribing to %zu topics", n);
+    kc->waiting_since_ns = firn_now_ns();
     return 0;
 }
 
@@ -736,6 +765,20 @@ static int kafka_poll(firn_consumer *c, int timeout_ms, const firn_record **reco
         rd_kafka_resp_err_t e = kc->pending_err;
         kc->pending_err = 0;
         return KAFKA_RAISE(err, e, "kafka: consuming: %s", kc->pending_msg);
+    }
+    if (kc->waiting_since_ns) {
+        int64_t waited_ms = (int64_t)((firn_now_ns() - kc->waiting_since_ns) / 1000000u);
+        if (waited_ms > kc->rebalance_limit_ms) {
+            int rc = FIRN_RAISE(err, FIRN_ERR_LIMIT,
+                                "kafka: consumer group '%s': no partition assignment %lld s after "
+                                "joining (a rebalance did not complete within max.poll.interval.ms "
+                                "+ session.timeout.ms = %lld ms); is the group coordinator reachable "
+                                "and does every member poll?",
+                                kc->group, (long long)(waited_ms / 1000),
+                                (long long)kc->rebalance_limit_ms);
+            kc->waiting_since_ns = firn_now_ns(); /* the next poll waits again */
+            return rc;
+        }
     }
     size_t max = kc->base.opts.max_poll_records, bytes = 0, n_hdrs = 0;
     if (kc->cap_held < max) {

@@ -159,7 +159,10 @@ typedef struct firn_topic_partition {
 
 /* Called when a consumer group hands partitions to this consumer (assigned =
  * true) or takes them away. The callback may set each tp->offset (to the
- * position the tables recorded) before reading starts. */
+ * position the tables recorded) before reading starts. It runs inside
+ * firn_consumer_poll() and must not call the consumer. Kafka: a member that
+ * has waited for an assignment (after subscribe or a revoke) longer than
+ * max.poll.interval.ms + session.timeout.ms gets FIRN_ERR_LIMIT from poll. */
 typedef void (*firn_rebalance_fn)(void *ctx, bool assigned, firn_topic_partition *tps, size_t n);
 
 typedef struct firn_consumer_options {

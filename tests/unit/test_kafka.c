@@ -316,6 +316,52 @@ static void on_rebalance(void *ctx, bool assigned, firn_topic_partition *tps, si
     }
 }
 
+/* A group whose rebalance never completes (every JoinGroup fails): the member's
+ * poll fails with FIRN_ERR_LIMIT once it has waited max.poll.interval.ms +
+ * session.timeout.ms (here 2 s) for an assignment, instead of waiting forever. */
+FIRN_TEST(kafka_group_rebalance_wait_bounded) {
+    mock m = {0};
+    CHECK(mock_start(&m, 1) == 0);
+    CHECK(rd_kafka_mock_topic_create(m.mc, "stuck", 2, 1) == 0);
+    rd_kafka_resp_err_t errs[400];
+    for (size_t i = 0; i < 400; i++) errs[i] = RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+    rd_kafka_mock_push_request_errors_array(m.mc, 11 /* JoinGroup */, 400, errs);
+    firn_error err;
+    firn_error_init(&err);
+    const char *conf[] = {"session.timeout.ms", "1000", "heartbeat.interval.ms", "100",
+                          "max.poll.interval.ms", "1000", NULL};
+    firn_stream_options o;
+    firn_stream_options_init(&o);
+    o.kafka_conf = conf;
+    firn_stream *s = NULL;
+    CHECK_OK(firn_stream_open(m.uri, &o, &s, &err), &err);
+    rebalance_log log = {0};
+    firn_consumer_options co;
+    firn_consumer_options_init(&co);
+    co.group = "firn-stuck";
+    co.on_rebalance = on_rebalance;
+    co.rebalance_ctx = &log;
+    firn_consumer *c = NULL;
+    CHECK_OK(firn_consumer_open(s, &co, &c, &err), &err);
+    CHECK_OK(firn_consumer_subscribe(c, (const char *const[]){"stuck"}, 1, &err), &err);
+    int rc = 0;
+    uint64_t t0 = firn_now_ns();
+    for (int polls = 0; polls < 100 && rc == 0; polls++) { /* at most ~10 s */
+        const firn_record *r;
+        size_t n = 0;
+        rc = firn_consumer_poll(c, 100, &r, &n, &err);
+    }
+    CHECK_EQ_INT(rc, -FIRN_ERR_LIMIT);
+    CHECK(firn_now_ns() - t0 >= 2000000000ull); /* not before the bound */
+    CHECK(strstr(err.message, "firn-stuck") && strstr(err.message, "no partition assignment"));
+    CHECK_EQ_INT(log.assigned_calls, 0);
+    firn_error_release(&err);
+    rd_kafka_mock_clear_request_errors(m.mc, 11);
+    firn_consumer_close(c);
+    firn_stream_close(s);
+    mock_stop(&m);
+}
+
 FIRN_TEST(kafka_group_subscribe_rebalance) {
     mock m = {0};
     CHECK(mock_start(&m, 3) == 0);

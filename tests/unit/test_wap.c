@@ -339,6 +339,22 @@ FIRN_TEST(wap_workers_merge_offsets_at_commit) {
     CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 1), 5);
     CHECK_EQ_INT(count_rows(f.prod, NULL), 10);
 
+    /* a partition main never recorded, whose log starts past 0 (retention
+     * deleted its first records): the batch from the log's start publishes,
+     * and a second batch replaying the same start is fenced (before the fix
+     * it was fenced forever: main's missing offset read as 0) */
+    firn_rows_clear(&tr);
+    add_trusted(&tr, "a70", 70);
+    ra = (firn_wap_range){"parking-entry", 2, 70, 71};
+    a.before_publish = NULL;
+    CHECK_MSG(firn_wap_run(&a, &res, &err) == 0, "%s", err.message);
+    CHECK_EQ_INT(main_offset(f.prod, "parking-entry", 2), 71);
+    CHECK(firn_wap_run(&a, &res, &err) != 0);
+    CHECK_EQ_INT(err.kind, FIRN_ERR_CONFLICT);
+    firn_error_release(&err);
+    firn_error_init(&err);
+    CHECK_EQ_INT(count_rows(f.prod, NULL), 11);
+
     firn_rows_release(&tr);
     wfix_close(&f);
     firn_error_release(&err);
