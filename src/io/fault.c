@@ -1,8 +1,9 @@
 /* fault.c - fault injection for tests: I/O errors on the nth write-path step
- * (FIRN_IO_FAIL_AT) and named crash points (FIRN_CRASH_AT). Process-global and
- * not thread-safe: tests drive it from one thread. */
+ * (FIRN_IO_FAIL_AT) and named crash points (FIRN_CRASH_AT). Process-global;
+ * steps are counted under a lock (S3 parts are sent from several threads). */
 #include "io/io.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@ static struct {
     char op[32];      /* count only this op ("" = all) */
 } fault;
 
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void fault_set(const char *op, long nth) {
     fault.initialised = true;
     fault.armed = nth > 0;
@@ -25,24 +28,37 @@ static void fault_set(const char *op, long nth) {
     snprintf(fault.op, sizeof fault.op, "%s", op ? op : "");
 }
 
-void firn_io_fault_arm(const char *op, long nth) { fault_set(op, nth); }
+void firn_io_fault_arm(const char *op, long nth) {
+    pthread_mutex_lock(&fault_lock);
+    fault_set(op, nth);
+    pthread_mutex_unlock(&fault_lock);
+}
 
-void firn_io_fault_disarm(void) { fault_set(NULL, 0); }
+void firn_io_fault_disarm(void) { firn_io_fault_arm(NULL, 0); }
 
-long firn_io_fault_steps(void) { return fault.steps; }
+long firn_io_fault_steps(void) {
+    pthread_mutex_lock(&fault_lock);
+    long n = fault.steps;
+    pthread_mutex_unlock(&fault_lock);
+    return n;
+}
 
 bool firn_io_fault_check(const char *op) {
+    bool fail = false;
+    pthread_mutex_lock(&fault_lock);
     if (!fault.initialised) {
         const char *at = getenv("FIRN_IO_FAIL_AT");
         fault_set(getenv("FIRN_IO_FAIL_OP"), at ? strtol(at, NULL, 10) : 0);
     }
-    if (fault.op[0] && strcmp(fault.op, op) != 0) return false;
-    fault.steps++;
-    if (fault.armed && fault.steps == fault.target) {
-        fault.armed = false; /* a single failure, like a transient disk error */
-        return true;
+    if (!fault.op[0] || strcmp(fault.op, op) == 0) {
+        fault.steps++;
+        if (fault.armed && fault.steps == fault.target) {
+            fault.armed = false; /* a single failure, like a transient disk error */
+            fail = true;
+        }
     }
-    return false;
+    pthread_mutex_unlock(&fault_lock);
+    return fail;
 }
 
 void firn_io_crash_point(const char *name) {

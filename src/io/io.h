@@ -171,7 +171,10 @@ const char *firn_io_uri_scheme(const char *location, char *buf, size_t n);
  *    set conditional_writes = 0, which checks with HEAD before the PUT — RACY
  *    (two writers may both see the key free; the last one wins).
  *  - files larger than multipart_threshold are sent as a multipart upload of
- *    part_size parts, aborted on any failure (no parts left behind).
+ *    part_size parts, up to upload_concurrency parts at once (threads of the
+ *    writer; a writer holds at most (upload_concurrency + 1) x part_size
+ *    bytes), completed with the parts in order, aborted on any failure (no
+ *    parts left behind).
  *  - reads are ranged GETs; list is ListObjectsV2 (list_page_size keys a page,
  *    following continuation tokens); delete_batch is DeleteObjects.
  *  - every request is retried with exponential backoff and jitter on
@@ -195,8 +198,11 @@ typedef struct firn_io_s3_options {
                              * endpoint is set, else virtual-hosted. FIRN_S3_PATH_STYLE */
     int conditional_writes; /* 1 (default) If-None-Match: *; 0 HEAD check (racy), -1 default.
                              * FIRN_S3_CONDITIONAL_WRITES */
-    uint64_t multipart_threshold; /* 0: default 16 MiB. FIRN_S3_MULTIPART_THRESHOLD */
+    uint64_t multipart_threshold; /* 0: default 8 MiB (as the aws CLI); raised to part_size
+                                   * when smaller. FIRN_S3_MULTIPART_THRESHOLD */
     uint64_t part_size;           /* 0: default 8 MiB (AWS wants >= 5 MiB). FIRN_S3_PART_SIZE */
+    int upload_concurrency;       /* parts of one file sent at once, 1..64; 0: default 4.
+                                   * FIRN_S3_UPLOAD_CONCURRENCY */
     int max_attempts;             /* 0: default 6. FIRN_S3_MAX_ATTEMPTS */
     int backoff_ms;               /* first retry delay, doubled each time; 0: 100 ms */
     long timeout_ms;              /* one request, 0: 120 s (low-speed limit too) */
@@ -221,6 +227,11 @@ void firn_io_s3_set_defaults(const firn_io_s3_options *o);
 int firn_io_s3_new(const firn_io_s3_options *o, firn_io **out, firn_error *err);
 /* Requests the io sent (each retry counts) and retries it made, for tests. */
 void firn_io_s3_counters(const firn_io *io, uint64_t *requests, uint64_t *retries);
+/* Multipart parts the io sent, the most parts one writer had on the wire at
+ * once, and parts that finished before a lower-numbered part of their upload
+ * (each upload is still completed in part order), for tests. */
+void firn_io_s3_part_counters(const firn_io *io, uint64_t *parts, uint64_t *max_inflight,
+                              uint64_t *out_of_order);
 
 /* ------------------------------------------------------------ fault injection */
 
@@ -237,7 +248,8 @@ void firn_io_fault_disarm(void);
 /* Steps counted since the last arm (or process start): lets a test learn how
  * many steps an operation takes and then fail each one in turn. */
 long firn_io_fault_steps(void);
-/* Whether the current step of op must fail (implementations call this). */
+/* Whether the current step of op must fail (implementations call this; safe
+ * from several threads: each step is counted once). */
 bool firn_io_fault_check(const char *op);
 
 /*

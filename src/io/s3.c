@@ -12,8 +12,13 @@
  *
  * Writes: the writer buffers; a file that stays under the multipart threshold
  * is one PUT with "If-None-Match: *" at close; a larger one becomes a
- * multipart upload (parts sent as the buffer fills, completed with
- * "If-None-Match: *" at close, aborted on failure or abort).
+ * multipart upload: each part, as the buffer fills, is handed to a small pool
+ * of threads (one easy handle each, connections kept alive in the shared
+ * cache) that send up to upload_concurrency parts at once, each with its own
+ * retries; the writer blocks while that many are in flight, so memory stays
+ * under (upload_concurrency + 1) x part_size. Close waits for every part and
+ * completes with the parts in order and "If-None-Match: *"; any failure or
+ * abort stops the threads and aborts the upload.
  *
  * Shared state (options, a libcurl share of connections and DNS) is
  * reference-counted so readers and writers may outlive their io and run in
@@ -33,6 +38,7 @@
 #include <unistd.h>
 
 #define MIB (1024ull * 1024ull)
+#define S3_MAX_UPLOAD_CONCURRENCY 64 /* parts in flight per writer, at most */
 
 /* ------------------------------------------------------------ options */
 
@@ -44,6 +50,7 @@ typedef struct s3_conf {
     bool path_style, conditional_writes, raw_reserved_chars;
     uint64_t multipart_threshold, part_size;
     int max_attempts, backoff_ms;
+    int upload_concurrency;
     long timeout_ms;
     unsigned list_page_size, delete_batch_size;
 } s3_conf;
@@ -247,8 +254,12 @@ static int conf_build(const firn_io_s3_options *o, s3_conf **out, firn_error *er
     if (c->part_size < 64 * 1024) c->part_size = 64 * 1024;
     c->multipart_threshold = o->multipart_threshold
                                  ? o->multipart_threshold
-                                 : env_u64("FIRN_S3_MULTIPART_THRESHOLD", 16 * MIB);
+                                 : env_u64("FIRN_S3_MULTIPART_THRESHOLD", 8 * MIB);
     if (c->multipart_threshold < c->part_size) c->multipart_threshold = c->part_size;
+    uint64_t conc = o->upload_concurrency > 0
+                        ? (uint64_t)o->upload_concurrency
+                        : env_u64("FIRN_S3_UPLOAD_CONCURRENCY", 4);
+    c->upload_concurrency = conc < 1 ? 1 : conc > S3_MAX_UPLOAD_CONCURRENCY ? S3_MAX_UPLOAD_CONCURRENCY : (int)conc;
     c->max_attempts = o->max_attempts ? o->max_attempts
                                       : (int)env_u64("FIRN_S3_MAX_ATTEMPTS", 6);
     if (c->max_attempts < 1) c->max_attempts = 1;
@@ -274,6 +285,9 @@ typedef struct s3_shared {
     CURLSH *share;
     pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
     uint64_t requests, retries; /* atomic */
+    /* multipart parts sent, the most sent at once by one writer, and parts
+     * that finished before a lower-numbered part of their upload (atomic) */
+    uint64_t parts, max_inflight, out_of_order;
 } s3_shared;
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ctx) {
@@ -1067,31 +1081,89 @@ static int s3_open(firn_io *io, const char *location, firn_io_reader **out, firn
 
 /* ------------------------------------------------------------ writer */
 
+/* One part handed to the uploaders: data (malloc'ed, owned) becomes part number. */
+typedef struct s3_job {
+    struct s3_job *next;
+    int number;
+    uint8_t *data;
+    size_t len;
+} s3_job;
+
 typedef struct s3_writer {
     firn_io_writer base;
     s3_shared *sh;
     CURL *h;
     s3_loc l;
-    firn_buf buf;       /* bytes not yet sent */
-    char *upload_id;    /* multipart upload in progress */
-    firn_buf parts_xml; /* <Part>...</Part> of the parts sent */
-    int nparts;
+    firn_buf buf;    /* bytes not yet handed out (the whole file while it is one PUT) */
+    char *upload_id; /* multipart upload in progress */
+    int nparts;      /* parts handed to the uploaders */
     bool failed;
+    /* Parts in flight: a FIFO of jobs taken by up to upload_concurrency
+     * threads (started as parts are handed out, each with its own easy handle
+     * on the shared connection cache). mu guards everything below. */
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* a job was queued, or stop */
+    pthread_cond_t done; /* a job finished */
+    s3_job *head, *tail;
+    int queued;   /* jobs in the queue */
+    int inflight; /* jobs queued or being sent */
+    int sending;  /* jobs being sent */
+    int idle;     /* threads waiting for work */
+    int nthreads;
+    bool stop;        /* threads exit once the queue is empty */
+    bool cancel;      /* queued jobs are dropped, not sent */
+    bool part_failed; /* a part failed (after its retries): part_err says why */
+    firn_error part_err;
+    char **etags; /* etags[n - 1]: ETag of part n, NULL until it is sent */
+    int etags_cap;
+    pthread_t threads[S3_MAX_UPLOAD_CONCURRENCY];
 } s3_writer;
 
+/* Stop the upload threads: with cancel, queued parts are dropped; without,
+ * every queued part is sent first. Waits for the parts being sent. Idempotent. */
+static void uploaders_finish(s3_writer *w, bool cancel) {
+    pthread_mutex_lock(&w->mu);
+    if (cancel) w->cancel = true;
+    w->stop = true;
+    pthread_cond_broadcast(&w->work);
+    int n = w->nthreads;
+    pthread_mutex_unlock(&w->mu);
+    for (int i = 0; i < n; i++) pthread_join(w->threads[i], NULL);
+    pthread_mutex_lock(&w->mu);
+    w->nthreads = 0;
+    while (w->head) { /* only when no thread ever started */
+        s3_job *j = w->head;
+        w->head = j->next;
+        free(j->data);
+        free(j);
+    }
+    w->tail = NULL;
+    w->queued = w->inflight = 0;
+    pthread_mutex_unlock(&w->mu);
+}
+
 static void writer_free(s3_writer *w) {
+    uploaders_finish(w, true);
     curl_easy_cleanup(w->h);
     loc_release(&w->l);
     shared_unref(w->sh);
     firn_buf_release(&w->buf);
-    firn_buf_release(&w->parts_xml);
+    for (int i = 0; i < w->etags_cap; i++) free(w->etags[i]);
+    free(w->etags);
+    firn_error_release(&w->part_err);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->done);
     free(w->upload_id);
     free(w->base.location);
     free(w);
 }
 
+/* Abort the multipart upload (after the upload threads are stopped: S3 may
+ * keep a part that was still being sent when the abort arrived). */
 static void abort_multipart(s3_writer *w) {
     if (!w->upload_id) return;
+    uploaders_finish(w, true);
     s3_param p = {"uploadId", w->upload_id};
     s3_request q = {.method = "DELETE", .bucket = w->l.bucket, .key = w->l.key, .params = &p,
                     .nparams = 1};
@@ -1126,38 +1198,158 @@ static int start_multipart(s3_writer *w, firn_error *err) {
     return rc;
 }
 
-/* Send data[0..n) as the next part. */
-static int upload_part(s3_writer *w, const uint8_t *data, size_t n, firn_error *err) {
+/* Send job as its part on handle h (with s3_perform's retries); its ETag into etag. */
+static int send_part(s3_writer *w, CURL *h, const s3_job *j, char etag[160], firn_error *err) {
     char num[16];
-    snprintf(num, sizeof num, "%d", w->nparts + 1);
+    snprintf(num, sizeof num, "%d", j->number);
     s3_param ps[2] = {{"partNumber", num}, {"uploadId", w->upload_id}};
     s3_request q = {.method = "PUT", .bucket = w->l.bucket, .key = w->l.key, .params = ps,
-                    .nparams = 2, .body = data, .body_len = n};
+                    .nparams = 2, .body = j->data, .body_len = j->len};
     s3_response r = {0};
-    int rc = s3_perform(w->sh, w->h, &q, &r, err);
+    int rc = s3_perform(w->sh, h, &q, &r, err);
     if (rc == 0 && r.status != 200) rc = http_error(&q, &r, "cannot upload part", err);
     if (rc == 0 && !r.etag[0]) {
         rc = FIRN_RAISE(err, FIRN_ERR_CORRUPT, "S3 accepted part %s without an ETag", num);
         firn_error_context(err, "%s", w->base.location);
     }
-    if (rc == 0) {
-        w->nparts++;
-        firn_buf_appendf(&w->parts_xml, "<Part><PartNumber>%d</PartNumber><ETag>", w->nparts);
-        xml_escape(&w->parts_xml, r.etag);
-        firn_buf_append_str(&w->parts_xml, "</ETag></Part>");
-    }
+    if (rc == 0) memcpy(etag, r.etag, sizeof r.etag);
+    else firn_error_context(err, "part %s", num);
     firn_buf_release(&r.body);
     return rc;
 }
 
-/* Send every whole part of the buffer (keeping the rest). */
-static int flush_parts(s3_writer *w, firn_error *err) {
-    uint64_t part = w->sh->conf->part_size;
-    size_t off = 0;
+static void *uploader_main(void *arg) {
+    s3_writer *w = arg;
+    CURL *h = new_handle();
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stop) {
+            w->idle++;
+            pthread_cond_wait(&w->work, &w->mu);
+            w->idle--;
+        }
+        s3_job *j = w->head;
+        if (!j) break;
+        w->head = j->next;
+        if (!w->head) w->tail = NULL;
+        w->queued--;
+        bool skip = w->part_failed || w->cancel;
+        if (!skip) {
+            uint64_t now = (uint64_t)++w->sending;
+            uint64_t was = __atomic_load_n(&w->sh->max_inflight, __ATOMIC_RELAXED);
+            while (now > was && !__atomic_compare_exchange_n(&w->sh->max_inflight, &was, now,
+                                                              false, __ATOMIC_RELAXED,
+                                                              __ATOMIC_RELAXED)) {
+            }
+        }
+        pthread_mutex_unlock(&w->mu);
+        char etag[160] = "";
+        firn_error e;
+        firn_error_init(&e);
+        int rc = skip ? 0 : send_part(w, h, j, etag, &e);
+        free(j->data);
+        pthread_mutex_lock(&w->mu);
+        if (rc && !w->part_failed) {
+            w->part_failed = true;
+            w->part_err = e; /* moved */
+        } else {
+            firn_error_release(&e);
+        }
+        if (!skip && rc == 0) {
+            w->etags[j->number - 1] = firn_xstrdup(etag);
+            __atomic_add_fetch(&w->sh->parts, 1, __ATOMIC_RELAXED);
+            for (int k = 0; k < j->number - 1; k++)
+                if (!w->etags[k]) {
+                    __atomic_add_fetch(&w->sh->out_of_order, 1, __ATOMIC_RELAXED);
+                    break;
+                }
+        }
+        if (!skip) w->sending--;
+        free(j);
+        w->inflight--;
+        pthread_cond_broadcast(&w->done);
+    }
+    pthread_mutex_unlock(&w->mu);
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+/* The first part failure as an error of this writer. Call with mu held. */
+static int part_error(s3_writer *w, firn_error *err) {
+    int rc = FIRN_RAISE(err, w->part_err.kind, "%s", w->part_err.message);
+    if (err) {
+        err->retriable = w->part_err.retriable;
+        firn_error_context(err, "%s", w->part_err.context);
+    }
+    return rc;
+}
+
+/* Hand data[0..len) (malloc'ed; ownership passes) to the uploaders as the
+ * next part. Blocks while upload_concurrency parts are in flight, so at most
+ * that many part buffers exist besides the writer's own. Fails (and frees
+ * data) once any part has failed. */
+static int submit_part(s3_writer *w, uint8_t *data, size_t len, firn_error *err) {
+    int conc = w->sh->conf->upload_concurrency;
+    pthread_mutex_lock(&w->mu);
+    while (w->inflight >= conc && !w->part_failed) pthread_cond_wait(&w->done, &w->mu);
+    if (w->part_failed) {
+        int rc = part_error(w, err);
+        pthread_mutex_unlock(&w->mu);
+        free(data);
+        return rc;
+    }
+    s3_job *j = firn_xcalloc(1, sizeof *j);
+    j->number = ++w->nparts;
+    j->data = data;
+    j->len = len;
+    if (w->nparts > w->etags_cap) {
+        int cap = w->etags_cap ? w->etags_cap * 2 : 16;
+        w->etags = firn_xrealloc(w->etags, (size_t)cap * sizeof *w->etags);
+        memset(w->etags + w->etags_cap, 0, (size_t)(cap - w->etags_cap) * sizeof *w->etags);
+        w->etags_cap = cap;
+    }
+    if (w->tail) w->tail->next = j;
+    else w->head = j;
+    w->tail = j;
+    w->queued++;
+    w->inflight++;
     int rc = 0;
+    if (w->queued > w->idle && w->nthreads < conc) {
+        if (pthread_create(&w->threads[w->nthreads], NULL, uploader_main, w) == 0) {
+            w->nthreads++;
+        } else if (w->nthreads == 0) {
+            rc = FIRN_RAISE(err, FIRN_ERR_IO, "cannot start a thread to upload parts");
+            firn_error_context(err, "%s", w->base.location);
+        }
+    }
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+/* The writer's buffer (a whole part, or the last one) becomes the next part;
+ * the buffer starts again with room for a part, so filling it never copies. */
+static int hand_off_buf(s3_writer *w, firn_error *err) {
+    size_t len;
+    uint8_t *data = firn_buf_steal(&w->buf, &len);
+    int rc = submit_part(w, data, len, err);
+    firn_buf_reserve(&w->buf, (size_t)w->sh->conf->part_size);
+    return rc;
+}
+
+/* The multipart upload starts when more than multipart_threshold bytes were
+ * written: the buffered bytes become parts (handed over whole when the
+ * threshold is one part, the default). */
+static int begin_parts(s3_writer *w, firn_error *err) {
+    int rc = start_multipart(w, err);
+    size_t part = (size_t)w->sh->conf->part_size;
+    if (rc == 0 && w->buf.len == part) return hand_off_buf(w, err);
+    size_t off = 0;
     while (rc == 0 && w->buf.len - off >= part) {
-        rc = upload_part(w, w->buf.data + off, (size_t)part, err);
-        off += (size_t)part;
+        uint8_t *d = firn_xmalloc(part);
+        memcpy(d, w->buf.data + off, part);
+        rc = submit_part(w, d, part, err);
+        off += part;
     }
     if (off) {
         memmove(w->buf.data, w->buf.data + off, w->buf.len - off);
@@ -1173,12 +1365,27 @@ static int writer_write(firn_io_writer *fw, const void *data, size_t n, firn_err
         firn_error_context(err, "%s", fw->location);
         return rc;
     }
-    firn_buf_append(&w->buf, data, n);
     fw->offset += n;
-    int rc = 0;
     const s3_conf *c = w->sh->conf;
-    if (!w->upload_id && w->buf.len > c->multipart_threshold) rc = start_multipart(w, err);
-    if (rc == 0 && w->upload_id && w->buf.len >= c->part_size) rc = flush_parts(w, err);
+    const uint8_t *p = data;
+    int rc = 0;
+    while (rc == 0 && n) {
+        size_t room;
+        if (!w->upload_id) {
+            room = (size_t)c->multipart_threshold - w->buf.len;
+            if (!room) { /* more than the threshold: a multipart upload */
+                rc = begin_parts(w, err);
+                continue;
+            }
+        } else {
+            room = (size_t)c->part_size - w->buf.len;
+        }
+        size_t take = n < room ? n : room;
+        firn_buf_append(&w->buf, p, take);
+        p += take;
+        n -= take;
+        if (w->upload_id && w->buf.len == c->part_size) rc = hand_off_buf(w, err);
+    }
     if (rc) w->failed = true;
     return rc;
 }
@@ -1214,11 +1421,22 @@ static int conflict(s3_writer *w, firn_error *err) {
     return rc;
 }
 
+/* Every part sent (the upload threads stopped): complete with the parts in order. */
 static int complete_multipart(s3_writer *w, firn_error *err) {
     firn_buf body = {0};
     firn_buf_append_str(&body, "<CompleteMultipartUpload "
                                "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-    firn_buf_append(&body, w->parts_xml.data, w->parts_xml.len);
+    for (int i = 0; i < w->nparts; i++) {
+        if (!w->etags[i]) { /* not reached: a part that was not sent failed the upload */
+            firn_buf_release(&body);
+            int rc = FIRN_RAISE(err, FIRN_ERR_IO, "part %d of the upload was not sent", i + 1);
+            firn_error_context(err, "%s", w->base.location);
+            return rc;
+        }
+        firn_buf_appendf(&body, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
+        xml_escape(&body, w->etags[i]);
+        firn_buf_append_str(&body, "</ETag></Part>");
+    }
     firn_buf_append_str(&body, "</CompleteMultipartUpload>");
     s3_param p = {"uploadId", w->upload_id};
     const char *cond[] = {"If-None-Match: *", NULL};
@@ -1260,10 +1478,14 @@ static int writer_close(firn_io_writer *fw, firn_error *err) {
         rc = key_exists(w, &exists, err);
         if (rc == 0 && exists) rc = conflict(w, err);
     }
+    if (rc == 0 && w->upload_id) {
+        if (w->buf.len) rc = hand_off_buf(w, err);
+        uploaders_finish(w, rc != 0); /* every part sent, or the upload is abandoned */
+        if (rc == 0 && w->part_failed) rc = part_error(w, err);
+    }
     firn_io_crash_point("io.create.before-publish");
     if (rc == 0 && w->upload_id) {
-        if (w->buf.len) rc = upload_part(w, w->buf.data, w->buf.len, err);
-        if (rc == 0) rc = complete_multipart(w, err);
+        rc = complete_multipart(w, err);
     } else if (rc == 0) {
         const char *cond[] = {"If-None-Match: *", NULL};
         s3_request q = {.method = "PUT", .bucket = w->l.bucket, .key = w->l.key,
@@ -1291,6 +1513,10 @@ static int s3_create(firn_io *io, const char *location, firn_io_writer **out, fi
         free(w);
         return rc;
     }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->done, NULL);
+    firn_error_init(&w->part_err);
     w->base.ops = &writer_ops;
     w->base.location = firn_xstrdup(location);
     w->sh = shared_ref(s->sh);
@@ -1356,4 +1582,14 @@ void firn_io_s3_counters(const firn_io *io, uint64_t *requests, uint64_t *retrie
     const s3_io *s = (const s3_io *)io;
     *requests = __atomic_load_n(&s->sh->requests, __ATOMIC_RELAXED);
     *retries = __atomic_load_n(&s->sh->retries, __ATOMIC_RELAXED);
+}
+
+void firn_io_s3_part_counters(const firn_io *io, uint64_t *parts, uint64_t *max_inflight,
+                              uint64_t *out_of_order) {
+    *parts = *max_inflight = *out_of_order = 0;
+    if (!io || io->ops != &s3_ops) return;
+    const s3_io *s = (const s3_io *)io;
+    *parts = __atomic_load_n(&s->sh->parts, __ATOMIC_RELAXED);
+    *max_inflight = __atomic_load_n(&s->sh->max_inflight, __ATOMIC_RELAXED);
+    *out_of_order = __atomic_load_n(&s->sh->out_of_order, __ATOMIC_RELAXED);
 }

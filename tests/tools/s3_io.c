@@ -3,7 +3,10 @@
  * Endpoint and credentials come from the environment (FIRN_S3_ENDPOINT or
  * AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), as firn itself reads them.
  *
- *   s3_io put LOCATION FILE         upload FILE (fails if LOCATION exists)
+ *   s3_io put LOCATION FILE [-v]    upload FILE (fails if LOCATION exists); -v prints
+ *       "requests=N retries=N parts=N max-in-flight=N out-of-order=N
+ *   s3_io put-many PREFIX J FILE... upload each FILE to PREFIX/BASENAME, J files at once
+ *       (a thread and an io each), as `aws s3 cp --recursive` does
  *   s3_io get LOCATION FILE         download to FILE
  *   s3_io ls PREFIX                 "SIZE LOCATION" per file, sorted by the shell
  *   s3_io rm LOCATION...            delete (batch)
@@ -14,6 +17,7 @@
  */
 #include "io/io.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,13 +349,74 @@ static int abort_multipart(const char *loc, int mib) {
     return 0;
 }
 
+typedef struct put_many {
+    pthread_mutex_t mu;
+    const char *prefix;
+    char **files;
+    int nfiles, next, failed;
+} put_many;
+
+static void *put_many_thread(void *arg) {
+    put_many *pm = arg;
+    firn_error err;
+    firn_error_init(&err);
+    firn_io *io;
+    if (firn_io_s3_new(NULL, &io, &err)) {
+        fail(&err, "open");
+        pthread_mutex_lock(&pm->mu);
+        pm->failed++;
+        pthread_mutex_unlock(&pm->mu);
+        return NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock(&pm->mu);
+        int i = pm->next < pm->nfiles ? pm->next++ : -1;
+        pthread_mutex_unlock(&pm->mu);
+        if (i < 0) break;
+        const char *base = strrchr(pm->files[i], '/');
+        base = base ? base + 1 : pm->files[i];
+        char loc[2048];
+        snprintf(loc, sizeof loc, "%s/%s", pm->prefix, base);
+        size_t len;
+        char *data = slurp(pm->files[i], &len);
+        int bad = !data || firn_io_write_all(io, loc, data, len, &err) != 0;
+        if (bad) {
+            if (data) fail(&err, loc);
+            else fprintf(stderr, "s3_io: cannot read %s\n", pm->files[i]);
+            pthread_mutex_lock(&pm->mu);
+            pm->failed++;
+            pthread_mutex_unlock(&pm->mu);
+        }
+        free(data);
+    }
+    firn_io_free(io);
+    firn_error_release(&err);
+    return NULL;
+}
+
+static int put_many_files(const char *prefix, int jobs, char **files, int nfiles) {
+    put_many pm = {.prefix = prefix, .files = files, .nfiles = nfiles};
+    pthread_mutex_init(&pm.mu, NULL);
+    if (jobs < 1) jobs = 1;
+    if (jobs > 64) jobs = 64;
+    pthread_t t[64];
+    int started = 0;
+    for (int i = 0; i < jobs; i++)
+        if (pthread_create(&t[started], NULL, put_many_thread, &pm) == 0) started++;
+    for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
+    pthread_mutex_destroy(&pm.mu);
+    return started && !pm.failed ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: s3_io put|get|ls|rm|suite|abort-multipart ...\n");
+        fprintf(stderr, "usage: s3_io put|put-many|get|ls|rm|suite|abort-multipart ...\n");
         return 2;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "suite") == 0) return suite(argv[2]);
+    if (strcmp(cmd, "put-many") == 0 && argc >= 5)
+        return put_many_files(argv[2], atoi(argv[3]), argv + 4, argc - 4);
     if (strcmp(cmd, "abort-multipart") == 0 && argc == 4)
         return abort_multipart(argv[2], atoi(argv[3]));
     firn_error err;
@@ -359,7 +424,7 @@ int main(int argc, char **argv) {
     firn_io *io;
     if (firn_io_s3_new(NULL, &io, &err)) return fail(&err, "open");
     int rc = 0;
-    if (strcmp(cmd, "put") == 0 && argc == 4) {
+    if (strcmp(cmd, "put") == 0 && (argc == 4 || (argc == 5 && !strcmp(argv[4], "-v")))) {
         size_t len;
         char *data = slurp(argv[3], &len);
         if (!data) {
@@ -369,6 +434,14 @@ int main(int argc, char **argv) {
             rc = fail(&err, "put");
         }
         free(data);
+        if (argc == 5) {
+            uint64_t req, ret, parts, maxin, ooo;
+            firn_io_s3_counters(io, &req, &ret);
+            firn_io_s3_part_counters(io, &parts, &maxin, &ooo);
+            printf("requests=%llu retries=%llu parts=%llu max-in-flight=%llu out-of-order=%llu\n",
+                   (unsigned long long)req, (unsigned long long)ret, (unsigned long long)parts,
+                   (unsigned long long)maxin, (unsigned long long)ooo);
+        }
     } else if (strcmp(cmd, "get") == 0 && argc == 4) {
         uint8_t *data;
         size_t len;
