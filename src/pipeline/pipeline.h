@@ -369,7 +369,9 @@ typedef struct firn_processor firn_processor;
  * batch's start: a record past the expected offset (a position left over
  * from before a rebalance) makes the processor seek the partition back.
  * Test hook: FIRN_PROCESS_STOP_AT_BATCH=N makes the process SIGSTOP itself
- * between audit and publish of its Nth batch (the zombie tests).
+ * between audit and publish of its Nth batch (the zombie tests);
+ * FIRN_PROCESS_PAUSE_BEFORE_PUBLISH_MS=M sleeps M ms there at every batch (so
+ * a test's maintenance lands between a batch's write and its publish).
  */
 int firn_processor_new(struct firn_stream *s, const firn_processor_options *o,
                        firn_processor **out, firn_error *err);

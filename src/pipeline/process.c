@@ -59,6 +59,7 @@ struct firn_processor {
     bool rebalanced; /* set by the rebalance callback, handled after the poll */
     bool in_rebalance; /* publishing inside the rebalance callback: no consumer calls */
     long stop_at;    /* FIRN_PROCESS_STOP_AT_BATCH */
+    long pause_ms;   /* FIRN_PROCESS_PAUSE_BEFORE_PUBLISH_MS */
 };
 
 static int64_t now_ms(void) { return firn_now_us() / 1000; }
@@ -256,6 +257,8 @@ int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_pro
     p->group = o->group && *o->group;
     const char *stop = getenv("FIRN_PROCESS_STOP_AT_BATCH");
     p->stop_at = stop ? atol(stop) : 0;
+    const char *pause = getenv("FIRN_PROCESS_PAUSE_BEFORE_PUBLISH_MS");
+    p->pause_ms = pause ? atol(pause) : 0;
     if (p->group) {
         co.group = o->group;
         co.on_rebalance = on_rebalance;
@@ -498,6 +501,14 @@ static void stop_self(void *ctx) {
     fprintf(stderr, "firn: FIRN_PROCESS_STOP_AT_BATCH: continued, publishing\n");
 }
 
+/* Test hook (FIRN_PROCESS_PAUSE_BEFORE_PUBLISH_MS): widen the window between
+ * a batch's write and its publish, so maintenance lands inside it. */
+static void pause_self(void *ctx) {
+    const firn_processor *p = ctx;
+    struct timespec ts = {p->pause_ms / 1000, (p->pause_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static int commit_batch(firn_processor *p, firn_error *err) {
     if (!p->batch_events) return 0;
     firn_wap_range *ranges = firn_xcalloc((size_t)p->partitions, sizeof *ranges);
@@ -523,6 +534,10 @@ static int commit_batch(firn_processor *p, firn_error *err) {
     int64_t t0 = now_ms();
     p->stats.batches++;
     if (p->stop_at > 0 && p->stats.batches == (uint64_t)p->stop_at) b.before_publish = stop_self;
+    else if (p->pause_ms > 0) {
+        b.before_publish = pause_self;
+        b.hook_ctx = p;
+    }
     int rc = firn_wap_run(&b, &res, err);
     if (rc == 0 && res.outcome == FIRN_WAP_REJECTED && p->in_rebalance) {
         /* the re-read needs the consumer, which is inside its rebalance callback */

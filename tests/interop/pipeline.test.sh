@@ -153,7 +153,8 @@ check "a second firn run on the same spool is refused" second_run
 # publish: the cherry-pick path publishes it; nothing lost or doubled
 with_maintenance() {
     local dir=$WORK/maint out
-    out=$(run "$dir" "$N" --sim-rate 2500 --set pipeline.commit-interval=100ms \
+    # each publish waits 300 ms after its write, so the 200 ms compaction lands in between
+    out=$(FIRN_PROCESS_PAUSE_BEFORE_PUBLISH_MS=300 run "$dir" "$N" --sim-rate 2500 --set pipeline.commit-interval=100ms \
         --set maintain.compact-interval=200ms --set maintain.compact-min-files=2 \
         --set maintain.expire-interval=500ms --set maintain.rewrite-manifests-interval=700ms 2>&1) ||
         { echo "$out" | tail -5; return 1; }
