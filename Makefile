@@ -18,6 +18,7 @@
 #   make bench-pipeline  the pipeline end to end: small events/core, images MB/s, freshness, RSS
 #   make bench-dashboard dashboard pages/API on a 10,000-snapshot table, cold and warm, against jansson parsing its metadata
 #   make bench-scaleout  1, 2, 3 `firn process --group` workers against librdkafka consume-only (mock cluster)
+#   make bench-metadata-parse  parsing a 10,000-snapshot metadata.json against jansson's json_loads
 #
 # Variants build into their own directory: BUILDDIR=build/asan EXTRA_CFLAGS=... make tests
 
@@ -62,6 +63,7 @@ CLI_OBJS  += $(BUILDDIR)/obj/gen/cli_docs.o
 .PHONY: bench-pipeline
 .PHONY: bench-dashboard
 .PHONY: bench-scaleout
+.PHONY: bench-metadata-parse
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/firn
@@ -179,6 +181,8 @@ bench-pipeline: deps $(BUILDDIR)/bench/bench_pipeline
 	@$(BUILDDIR)/bench/bench_pipeline $(BUILDDIR)/bench-data/pipeline
 bench-dashboard: deps $(BUILDDIR)/bench/bench_dashboard $(BUILDDIR)/bench/bench_scan
 	@bash bench/dashboard.sh
+bench-metadata-parse: deps $(BUILDDIR)/bench/bench_metadata_parse
+	@$(BUILDDIR)/bench/bench_metadata_parse 10000
 
 # the dashboard's files are embedded with .incbin
 $(BUILDDIR)/obj/src/server/dashboard.o: $(wildcard src/server/assets/*)

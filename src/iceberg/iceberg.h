@@ -689,8 +689,23 @@ typedef struct firn_ice_metadata {
     int32_t last_added_schema_id, last_added_spec_id, last_added_sort_order_id; /* -1: none */
 } firn_ice_metadata;
 
-/* Parse and validate metadata JSON (v1 or v2). */
+/*
+ * Parse and validate metadata JSON (v1 or v2). The bulk of a long history
+ * (snapshots with their summaries, snapshot-log, metadata-log) is read by a
+ * single-pass parser straight into the metadata's arena; the small rest
+ * (schemas, specs, sort orders, properties, refs, statistics, unknown keys) and
+ * anything unusual go through jansson. Any input the fast path does not take
+ * (malformed JSON, a wrong type, an unknown snapshot key, ...) is parsed again by
+ * firn_ice_metadata_parse_jansson, so what is accepted, the result and every
+ * error (kind and message) are those of the jansson parser.
+ */
 firn_ice_metadata *firn_ice_metadata_parse(const char *text, size_t len, firn_error *err);
+/* The fast path alone: the metadata, or NULL when it declines the input (any
+ * error, or anything it hands over). Never accepts what the jansson path rejects;
+ * for tests, fuzzers and benchmarks. */
+firn_ice_metadata *firn_ice_metadata_parse_fast(const char *text, size_t len);
+/* The reference path alone: json_loadb, then firn_ice_metadata_from_json. */
+firn_ice_metadata *firn_ice_metadata_parse_jansson(const char *text, size_t len, firn_error *err);
 firn_ice_metadata *firn_ice_metadata_from_json(const struct json_t *j, firn_error *err);
 /* Check the invariants the parser checks (ids resolve, main == current-snapshot-id, ...). */
 int firn_ice_metadata_validate(const firn_ice_metadata *md, firn_error *err);

@@ -138,6 +138,20 @@ typedef struct firn_ice_metrics_ctx {
 bool firn_ice_metrics_range(void *ctx, int32_t field_id, firn_ice_value_range *r);
 
 
+/* ------------------------------------------------------- metadata parsing */
+
+/* A metadata with an empty arena and the "none" markers set (metadata.c). */
+firn_ice_metadata *firn_ice_metadata_alloc(void);
+/* Parts of the document the fast parser (metadata_parse.c) already put into md:
+ * parse_body then skips those keys of j. */
+#define FIRN_ICE_PRE_SNAPSHOTS 1u
+#define FIRN_ICE_PRE_SNAPSHOT_LOG 2u
+#define FIRN_ICE_PRE_METADATA_LOG 4u
+/* Fill md from the metadata object j (everything but the pre-parsed parts) and
+ * validate the whole: firn_ice_metadata_from_json's body (no error prefix). */
+int firn_ice_metadata_parse_body(firn_ice_metadata *md, const json_t *j, unsigned pre,
+                                 firn_error *err);
+
 /* The manifest list cache of a table handle (producer.c); NULL-safe. */
 struct firn_ice_list_cache;
 void firn_ice_list_cache_free(struct firn_ice_list_cache *c);

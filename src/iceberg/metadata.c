@@ -24,7 +24,7 @@ static const char *const metadata_keys[] = {
     "snapshots",       "statistics",          "partition-statistics",
     "snapshot-log",    "metadata-log",        NULL};
 
-static firn_ice_metadata *md_alloc(void) {
+firn_ice_metadata *firn_ice_metadata_alloc(void) {
     firn_ice_metadata *md = firn_xcalloc(1, sizeof *md);
     firn_arena_init(&md->arena, 32 * 1024);
     md->current_snapshot_id = -1;
@@ -318,11 +318,14 @@ int firn_ice_metadata_validate(const firn_ice_metadata *md, firn_error *err) {
 
 /* ---------------------------------------------------------------- parsing */
 
-static int parse_log_entries(firn_ice_metadata *md, const json_t *j, firn_error *err) {
-    json_t *arr;
+static int parse_log_entries(firn_ice_metadata *md, const json_t *j, unsigned pre,
+                             firn_error *err) {
+    json_t *arr = NULL;
     int rc;
     char p[ICE_PATH_MAX];
-    if ((rc = firn_ice_json_opt_array(j, "snapshot-log", "", &arr, err))) return rc;
+    if (!(pre & FIRN_ICE_PRE_SNAPSHOT_LOG) &&
+        (rc = firn_ice_json_opt_array(j, "snapshot-log", "", &arr, err)))
+        return rc;
     for (size_t i = 0; arr && i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i);
         firn_ice_path_index(p, "snapshot-log", i);
@@ -333,7 +336,10 @@ static int parse_log_entries(firn_ice_metadata *md, const json_t *j, firn_error 
             return rc;
         PUSH(md, snapshot_log, nsnapshot_log, cap_snapshot_log, le);
     }
-    if ((rc = firn_ice_json_opt_array(j, "metadata-log", "", &arr, err))) return rc;
+    arr = NULL;
+    if (!(pre & FIRN_ICE_PRE_METADATA_LOG) &&
+        (rc = firn_ice_json_opt_array(j, "metadata-log", "", &arr, err)))
+        return rc;
     for (size_t i = 0; arr && i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i);
         firn_ice_path_index(p, "metadata-log", i);
@@ -367,7 +373,8 @@ static int parse_statistics(firn_ice_metadata *md, const json_t *j, const char *
     return 0;
 }
 
-static int parse_body(firn_ice_metadata *md, const json_t *j, firn_error *err) {
+int firn_ice_metadata_parse_body(firn_ice_metadata *md, const json_t *j, unsigned pre,
+                                 firn_error *err) {
     firn_arena *a = &md->arena;
     int rc;
     char p[ICE_PATH_MAX];
@@ -501,7 +508,9 @@ static int parse_body(firn_ice_metadata *md, const json_t *j, firn_error *err) {
     if (md->current_snapshot_id < -1)
         return FIRN_RAISE(err, FIRN_ERR_CORRUPT, "current-snapshot-id: invalid id %lld",
                           (long long)md->current_snapshot_id);
-    if ((rc = firn_ice_json_opt_array(j, "snapshots", "", &arr, err))) return rc;
+    arr = NULL;
+    if (!(pre & FIRN_ICE_PRE_SNAPSHOTS) && (rc = firn_ice_json_opt_array(j, "snapshots", "", &arr, err)))
+        return rc;
     for (size_t i = 0; arr && i < json_array_size(arr); i++) {
         firn_ice_snapshot *s =
             firn_ice_snapshot_from_json(a, json_array_get(arr, i), firn_ice_path_index(p, "snapshots", i), err);
@@ -530,7 +539,7 @@ static int parse_body(firn_ice_metadata *md, const json_t *j, firn_error *err) {
 
     if ((rc = parse_statistics(md, j, "statistics", &md->statistics_json, err)) ||
         (rc = parse_statistics(md, j, "partition-statistics", &md->partition_statistics_json, err)) ||
-        (rc = parse_log_entries(md, j, err)))
+        (rc = parse_log_entries(md, j, pre, err)))
         return rc;
     md->extra_json = firn_ice_json_extra(a, j, metadata_keys);
     return firn_ice_metadata_validate(md, err);
@@ -538,8 +547,8 @@ static int parse_body(firn_ice_metadata *md, const json_t *j, firn_error *err) {
 
 firn_ice_metadata *firn_ice_metadata_from_json(const json_t *j, firn_error *err) {
     ICE_ERR_GUARD(err);
-    firn_ice_metadata *md = md_alloc();
-    if (parse_body(md, j, err)) {
+    firn_ice_metadata *md = firn_ice_metadata_alloc();
+    if (firn_ice_metadata_parse_body(md, j, 0, err)) {
         firn_ice_error_prefix(err, "table metadata");
         firn_ice_metadata_free(md);
         return NULL;
@@ -548,6 +557,11 @@ firn_ice_metadata *firn_ice_metadata_from_json(const json_t *j, firn_error *err)
 }
 
 firn_ice_metadata *firn_ice_metadata_parse(const char *text, size_t len, firn_error *err) {
+    firn_ice_metadata *md = firn_ice_metadata_parse_fast(text, len);
+    return md ? md : firn_ice_metadata_parse_jansson(text, len, err);
+}
+
+firn_ice_metadata *firn_ice_metadata_parse_jansson(const char *text, size_t len, firn_error *err) {
     ICE_ERR_GUARD(err);
     json_error_t je;
     json_t *j = json_loadb(text, len, 0, &je);
@@ -848,7 +862,7 @@ char *firn_ice_metadata_to_string(const firn_ice_metadata *md, int flags, size_t
  */
 firn_ice_metadata *firn_ice_metadata_copy(const firn_ice_metadata *md, firn_error *err) {
     ICE_ERR_GUARD(err);
-    firn_ice_metadata *c = md_alloc();
+    firn_ice_metadata *c = firn_ice_metadata_alloc();
     firn_arena *a = &c->arena;
     c->format_version = md->format_version;
     memcpy(c->table_uuid, md->table_uuid, sizeof c->table_uuid);
@@ -950,7 +964,7 @@ firn_ice_metadata *firn_ice_metadata_new(const firn_ice_schema *schema,
                    format_version);
         return NULL;
     }
-    firn_ice_metadata *md = md_alloc();
+    firn_ice_metadata *md = firn_ice_metadata_alloc();
     firn_arena *a = &md->arena;
     md->format_version = format_version;
     md->last_updated_ms = now_ms;

@@ -676,24 +676,27 @@ static char *history_page(meta_entry *me, const firn_ice_table *t, void *ctx, fi
         const firn_ice_snapshot *sn = md->snapshots[c];
         c = sn->has_parent ? snap_find(ix, n, sn->parent_snapshot_id) : -1;
     }
-    json_t *arr = json_array();
+    /* written directly (what dump_json of the jansson tree gives, byte for byte):
+     * a long history would otherwise build and free a node per value */
+    firn_buf b;
+    firn_buf_init(&b);
+    firn_buf_reserve(&b, 32 + md->nsnapshot_log * 112);
+    firn_buf_append_str(&b, "{\"history\":[");
     for (size_t i = 0; i < md->nsnapshot_log; i++) {
         const firn_ice_snapshot_log_entry *e = &md->snapshot_log[i];
-        json_t *x = json_object();
-        json_object_set_new(x, "made_current_at_ms", json_integer(e->timestamp_ms));
-        json_object_set_new(x, "snapshot_id", json_integer(e->snapshot_id));
         long k = snap_find(ix, n, e->snapshot_id);
         const firn_ice_snapshot *sn = k >= 0 ? md->snapshots[k] : NULL;
-        json_object_set_new(x, "parent_id", sn && sn->has_parent ? json_integer(sn->parent_snapshot_id) : json_null());
-        json_object_set_new(x, "is_current_ancestor", json_boolean(k >= 0 && anc[k]));
-        json_array_append_new(arr, x);
+        firn_buf_appendf(&b, "%s{\"made_current_at_ms\":%lld,\"snapshot_id\":%lld,\"parent_id\":", i ? "," : "",
+                         (long long)e->timestamp_ms, (long long)e->snapshot_id);
+        if (sn && sn->has_parent) firn_buf_appendf(&b, "%lld", (long long)sn->parent_snapshot_id);
+        else firn_buf_append_str(&b, "null");
+        firn_buf_append_str(&b, k >= 0 && anc[k] ? ",\"is_current_ancestor\":true}" : ",\"is_current_ancestor\":false}");
     }
+    firn_buf_append_str(&b, "]}");
     free(ix);
     free(anc);
-    json_t *j = json_object();
-    json_object_set_new(j, "history", arr);
     (void)me, (void)ctx, (void)err;
-    return dump_json(j);
+    return firn_buf_cstr(&b);
 }
 
 static json_t *partition_json(const firn_ice_scan_task *task, const firn_ice_schema *sc) {
@@ -888,9 +891,11 @@ static void rows(const firn_request *q, const firn_ice_table *t, const char *ful
         if (rc.id_col < 0 && has_id)
             for (size_t c = 0; c < b.ncolumns; c++)
                 if (!strcmp(b.fields[c]->name, "eventId")) rc.id_col = (int)c;
+        /* newest first: a row followed by `limit` more in this batch cannot stay in the ring */
+        size_t skip = newest && b.nrows > (size_t)limit ? b.nrows - (size_t)limit : 0;
         for (size_t i = 0; i < b.nrows; i++) {
             matched++;
-            if (limit == 0 || (!newest && count >= (size_t)limit)) continue;
+            if (limit == 0 || (!newest && count >= (size_t)limit) || i < skip) continue;
             json_t *row = json_object();
             firn_ice_value v;
             for (size_t c = 0; c < b.ncolumns; c++) {
