@@ -132,6 +132,10 @@ static void reset_batch(firn_processor *p) {
 
 static int commit_batch(firn_processor *p, firn_error *err);
 
+static uint64_t batch_bytes(const firn_processor *p) {
+    return p->trusted.bytes + (p->has_untrusted ? p->untrusted.bytes : 0);
+}
+
 /* Group mode: main's offset of each of the n partitions tps, which start
  * there (the open batch of other partitions is left alone). */
 static int recover_parts(firn_processor *p, firn_topic_partition *tps, size_t n, firn_error *err) {
@@ -430,6 +434,14 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
             p->oldest_ts_ms = r->timestamp_ms;
         p->batch_events++;
         p->stats.records++;
+        /* a full batch publishes before the rest of the poll is added, so a
+         * poll of many large records (a lagging processor) stays within
+         * pipeline.commit-max-bytes of rows in memory */
+        if (i + 1 < n && batch_bytes(p) >= p->o.commit_max_bytes) {
+            uint64_t failed = p->stats.errors + p->stats.fenced;
+            if (commit_batch(p, err)) return -1;
+            if (p->stats.errors + p->stats.fenced != failed) return 0; /* re-read from main */
+        }
     }
     return 0;
 }
@@ -637,9 +649,8 @@ int firn_processor_step(firn_processor *p, int timeout_ms, firn_error *err) {
         for (int32_t i = 0; i < p->partitions; i++) seek |= p->parts[i].owned && p->parts[i].need_seek;
         if (seek) group_reposition(p);
     }
-    uint64_t bytes = p->trusted.bytes + (p->has_untrusted ? p->untrusted.bytes : 0);
-    if (p->batch_events &&
-        (now_ms() - p->batch_started_ms >= p->o.commit_interval_ms || bytes >= p->o.commit_max_bytes))
+    if (p->batch_events && (now_ms() - p->batch_started_ms >= p->o.commit_interval_ms ||
+                            batch_bytes(p) >= p->o.commit_max_bytes))
         return commit_batch(p, err);
     return 0;
 }
