@@ -62,6 +62,17 @@ int firn_cat_ident_parse(const char *text, firn_arena *a, firn_cat_ident *out, f
     return 0;
 }
 
+int firn_cat_ident_split(const char *text, char *ns, size_t nsn, char *name, size_t nn,
+                         firn_error *err) {
+    const char *dot = strrchr(text, '.');
+    if (!dot || dot == text || !dot[1] || (size_t)(dot - text) >= nsn || strlen(dot + 1) >= nn)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "table name '%s': want namespace.table", text);
+    memcpy(ns, text, (size_t)(dot - text));
+    ns[dot - text] = 0;
+    snprintf(name, nn, "%s", dot + 1);
+    return 0;
+}
+
 static int check_location(const char *what, const char *loc, firn_error *err) {
     if (!loc || !*loc) return FIRN_RAISE(err, FIRN_ERR_INVALID, "empty %s", what);
     if (strlen(loc) > MAX_LOCATION)

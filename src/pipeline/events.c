@@ -88,17 +88,6 @@ char *firn_events_dead_letter_schema(void) {
 
 /* ------------------------------------------------------------- tables */
 
-static int split_ident(const char *full, char *ns, size_t nsn, char *name, size_t nn,
-                       firn_error *err) {
-    const char *dot = strrchr(full, '.');
-    if (!dot || dot == full || !dot[1] || (size_t)(dot - full) >= nsn || strlen(dot + 1) >= nn)
-        return FIRN_RAISE(err, FIRN_ERR_INVALID, "table name '%s': want namespace.table", full);
-    memcpy(ns, full, (size_t)(dot - full));
-    ns[dot - full] = 0;
-    snprintf(name, nn, "%s", dot + 1);
-    return 0;
-}
-
 char *firn_events_json_fields(const firn_config_type *t) {
     firn_buf b;
     firn_buf_init(&b);
@@ -123,7 +112,7 @@ static int ensure_table(firn_catalog *cat, const char *full, const char *schema_
                         const char *partition, const firn_ice_kv *own, size_t nown,
                         firn_ice_table **out, firn_error *err) {
     char ns[256], name[256];
-    if (split_ident(full, ns, sizeof ns, name, sizeof name, err)) return -1;
+    if (firn_cat_ident_split(full, ns, sizeof ns, name, sizeof name, err)) return -1;
     int rc = firn_ice_table_load(cat, ns, name, out, err);
     if (rc == 0 || err->kind != FIRN_ERR_NOT_FOUND) return rc;
     firn_error_release(err);
@@ -713,7 +702,7 @@ firn_config_type *firn_events_type_from_table(firn_catalog *cat, const char *nam
                                               const char *untrusted_table, const char *route_field,
                                               firn_error *err) {
     char ns[256], tn[256];
-    if (split_ident(table, ns, sizeof ns, tn, sizeof tn, err)) return NULL;
+    if (firn_cat_ident_split(table, ns, sizeof ns, tn, sizeof tn, err)) return NULL;
     firn_ice_table *prod = NULL;
     if (firn_ice_table_load(cat, ns, tn, &prod, err)) return NULL;
     const firn_ice_metadata *md = prod->metadata;

@@ -683,13 +683,9 @@ static size_t pipeline_tables(const firn_config *cfg, const char **out, size_t c
 }
 
 static int load_ident(firn_catalog *cat, const char *full, firn_ice_table **t, firn_error *err) {
-    char ns[256];
-    const char *dot = strrchr(full, '.');
-    if (!dot || (size_t)(dot - full) >= sizeof ns)
-        return FIRN_RAISE(err, FIRN_ERR_INVALID, "table name %s", full);
-    memcpy(ns, full, (size_t)(dot - full));
-    ns[dot - full] = 0;
-    return firn_ice_table_load(cat, ns, dot + 1, t, err);
+    char ns[256], name[256];
+    if (firn_cat_ident_split(full, ns, sizeof ns, name, sizeof name, err)) return -1;
+    return firn_ice_table_load(cat, ns, name, t, err);
 }
 
 /* The daily tag: the first time main has a snapshot of a new UTC day, tag it

@@ -225,6 +225,21 @@ FIRN_TEST(catalog_names) {
     CHECK_EQ_INT(firn_cat_check_namespace(longname, &err), -FIRN_ERR_INVALID);
     firn_cat_ident dotted = {"ns", "a.b"};
     CHECK_EQ_INT(firn_cat_check_ident(&dotted, &err), -FIRN_ERR_INVALID);
+    char ns[8], name[8];
+    CHECK_OK(firn_cat_ident_split("a.b.t", ns, sizeof ns, name, sizeof name, &err), &err);
+    CHECK_EQ_STR(ns, "a.b");
+    CHECK_EQ_STR(name, "t");
+    CHECK_EQ_INT(firn_cat_ident_split("t", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
+    CHECK(contains(err.message, "want namespace.table"));
+    CHECK_EQ_INT(firn_cat_ident_split(".t", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_ident_split("ns.", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_ident_split("namespace.t", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID); /* the namespace does not fit ns[8] */
+    CHECK_EQ_INT(firn_cat_ident_split("n.tablename", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
     firn_arena_release(&a);
     firn_error_release(&err);
 }
