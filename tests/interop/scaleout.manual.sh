@@ -41,21 +41,13 @@ D=$WORK/scale
 mkdir -p "$D"
 G=entry-workers
 
-coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3; }
-MOCK_PID=$MOCK_PID
+mock_kafka_start
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-    kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null
+    mock_kafka_stop
 }
 trap cleanup EXIT
-read -r -t 10 BOOT <&"${MOCK[0]}"
-mock() {
-    local reply
-    echo "$*" >&"${MOCK[1]}"
-    read -r -t 10 reply <&"${MOCK[0]}"
-    [ "$reply" = ok ] || { echo "mock: $*: $reply"; return 1; }
-}
 SETS=(--set stream.uri="kafka://$BOOT" --set stream.partitions=6 --set pipeline.commit-interval=200ms
       --set kafka.session.timeout.ms=6000 --set kafka.heartbeat.interval.ms=500
       --set kafka.partition.assignment.strategy=roundrobin)
@@ -122,15 +114,7 @@ scenario() {
         { tail -3 "$D/exit.log" "$D/dl.log"; return 1; }
 }
 
-verify() {
-    local t
-    mkdir -p "$D/scan"
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        firn scan "$t" >"$D/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$D/scan" "$D/truth.jsonl" "$D/events.ndjson"
-}
+verify() { pipe_verify "$D/scan" "$D/truth.jsonl" "$D/events.ndjson" --warehouse "$D/wh"; }
 # the zombie's publish was refused by the fence, and nothing else of it landed
 zombie_fenced() {
     grep -q "continued, publishing" "$D/w3.log" &&
