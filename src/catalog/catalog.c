@@ -6,6 +6,8 @@
 #include "catalog/catalog_internal.h"
 #include "io/io.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,19 @@ int firn_cat_ident_parse(const char *text, firn_arena *a, firn_cat_ident *out, f
     if (rc) return rc;
     *out = id;
     return 0;
+}
+
+json_t *firn_cat_namespace_to_json(const char *ns) {
+    json_t *arr = json_array();
+    const char *p = ns;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        json_array_append_new(arr, json_stringn(p, n));
+        if (!dot) break;
+        p = dot + 1;
+    }
+    return arr;
 }
 
 int firn_cat_ident_split(const char *text, char *ns, size_t nsn, char *name, size_t nn,

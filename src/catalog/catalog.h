@@ -148,6 +148,9 @@ int firn_cat_ident_split(const char *text, char *ns, size_t nsn, char *name, siz
 /* Check a namespace / identifier is well formed (no empty levels, lengths
  * that fit the JDBC columns, no dot in a table name). */
 int firn_cat_check_namespace(const char *ns, firn_error *err);
+/* Namespace "a.b" as the REST catalog spec writes it: the JSON array
+ * ["a", "b"] (a new reference, owned by the caller). */
+struct json_t *firn_cat_namespace_to_json(const char *ns);
 int firn_cat_check_ident(const firn_cat_ident *id, firn_error *err);
 
 /* ------------------------------------------------------------ namespaces */
