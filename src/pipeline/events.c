@@ -436,17 +436,6 @@ static firn_field_type kind_type(const firn_event_field *f) {
     }
 }
 
-void firn_events_init_field(firn_config_field *f, const char *name, firn_field_type type) {
-    memset(f, 0, sizeof *f);
-    f->name = firn_xstrdup(name);
-    f->type = type;
-    f->max_future_us = -1;
-    f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
-    f->min_width = f->min_height = 1;
-    f->max_width = f->max_height = 65535;
-    f->max_bytes = 16 << 20;
-}
-
 /* The field type that stores values in an existing column of type id, or -1. */
 static int column_field_type(firn_ice_type_id id, firn_field_type want) {
     switch (id) {
@@ -575,7 +564,7 @@ int firn_type_handler_evolve(firn_type_handler **hp, firn_config_type *t, firn_i
         memcpy(name, f->name, f->name_len);
         name[f->name_len] = 0;
         t->fields = firn_xrealloc(t->fields, (t->nfields + 1) * sizeof *t->fields);
-        firn_events_init_field(&t->fields[t->nfields++], name, kind_type(f));
+        firn_config_field_init(&t->fields[t->nfields++], name, kind_type(f));
         free(name);
         added++;
     }
@@ -741,7 +730,7 @@ firn_config_type *firn_events_type_from_table(firn_catalog *cat, const char *nam
                                                                          : FIRN_FIELD_STRING);
         if (ft < 0) continue; /* not a column this pipeline writes */
         firn_config_field *f = &t->fields[t->nfields++];
-        firn_events_init_field(f, c->name, (firn_field_type)ft);
+        firn_config_field_init(f, c->name, (firn_field_type)ft);
         f->required = c->required || !strcmp(c->name, route_field);
         f->unique = (ft == FIRN_FIELD_STRING || ft == FIRN_FIELD_LONG) && !strcmp(c->name, "eventId");
     }

@@ -585,7 +585,7 @@ static firn_config_type *infer_type(run_ctx *r, const char *topic, firn_error *e
                              : x->timestamp_only  ? FIRN_FIELD_TIMESTAMP
                                                   : FIRN_FIELD_STRING;
         firn_config_field *f = &t->fields[t->nfields++];
-        firn_events_init_field(f, x->name, ty);
+        firn_config_field_init(f, x->name, ty);
         f->required = !strcmp(x->name, cfg->route_field);
         f->unique = (ty == FIRN_FIELD_STRING || ty == FIRN_FIELD_LONG) && !strcmp(x->name, "eventId");
         if (f->type == FIRN_FIELD_TIMESTAMP && !*t->partition) {
@@ -594,7 +594,7 @@ static firn_config_type *infer_type(run_ctx *r, const char *topic, firn_error *e
             t->partition = firn_xstrdup(buf);
         }
     }
-    if (image) firn_events_init_field(&t->fields[t->nfields++], "image", FIRN_FIELD_IMAGE);
+    if (image) firn_config_field_init(&t->fields[t->nfields++], "image", FIRN_FIELD_IMAGE);
     return t;
 }
 
