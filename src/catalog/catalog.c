@@ -6,6 +6,8 @@
 #include "catalog/catalog_internal.h"
 #include "io/io.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,30 @@ int firn_cat_ident_parse(const char *text, firn_arena *a, firn_cat_ident *out, f
     int rc = firn_cat_check_ident(&id, err);
     if (rc) return rc;
     *out = id;
+    return 0;
+}
+
+json_t *firn_cat_namespace_to_json(const char *ns) {
+    json_t *arr = json_array();
+    const char *p = ns;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        json_array_append_new(arr, json_stringn(p, n));
+        if (!dot) break;
+        p = dot + 1;
+    }
+    return arr;
+}
+
+int firn_cat_ident_split(const char *text, char *ns, size_t nsn, char *name, size_t nn,
+                         firn_error *err) {
+    const char *dot = strrchr(text, '.');
+    if (!dot || dot == text || !dot[1] || (size_t)(dot - text) >= nsn || strlen(dot + 1) >= nn)
+        return FIRN_RAISE(err, FIRN_ERR_INVALID, "table name '%s': want namespace.table", text);
+    memcpy(ns, text, (size_t)(dot - text));
+    ns[dot - text] = 0;
+    snprintf(name, nn, "%s", dot + 1);
     return 0;
 }
 

@@ -139,9 +139,18 @@ const char *firn_cat_kind(const firn_catalog *cat);
 
 /* Split "a.b.table" at its last dot into *out (strings in a). */
 int firn_cat_ident_parse(const char *text, firn_arena *a, firn_cat_ident *out, firn_error *err);
+/* Split "a.b.table" at its last dot into caller buffers: ns (nsn bytes) and
+ * name (nn bytes). FIRN_ERR_INVALID when there is no dot, either side is empty
+ * or a side does not fit its buffer. Checks no more than that (see
+ * firn_cat_check_ident). */
+int firn_cat_ident_split(const char *text, char *ns, size_t nsn, char *name, size_t nn,
+                         firn_error *err);
 /* Check a namespace / identifier is well formed (no empty levels, lengths
  * that fit the JDBC columns, no dot in a table name). */
 int firn_cat_check_namespace(const char *ns, firn_error *err);
+/* Namespace "a.b" as the REST catalog spec writes it: the JSON array
+ * ["a", "b"] (a new reference, owned by the caller). */
+struct json_t *firn_cat_namespace_to_json(const char *ns);
 int firn_cat_check_ident(const firn_cat_ident *id, firn_error *err);
 
 /* ------------------------------------------------------------ namespaces */

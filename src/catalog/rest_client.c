@@ -237,19 +237,6 @@ static void append_escaped(rest_catalog *c, firn_buf *b, const char *s) {
     curl_free(e);
 }
 
-static json_t *ns_json(const char *ns) {
-    json_t *arr = json_array();
-    const char *p = ns;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        json_array_append_new(arr, json_stringn(p, n));
-        if (!dot) break;
-        p = dot + 1;
-    }
-    return arr;
-}
-
 /* ["a","b"] -> "a.b" in a; NULL when a level holds a dot (firn cannot name it). */
 static const char *ns_from_json(firn_arena *a, const json_t *arr) {
     firn_buf b = {0};
@@ -286,7 +273,8 @@ static int rest_create_namespace(firn_catalog *cat, const char *ns, const firn_c
     json_t *p = json_object();
     for (size_t i = 0; props && i < props->n; i++)
         json_object_set_new(p, props->keys[i], json_string(props->values[i]));
-    json_t *body = json_pack("{s:o, s:o}", "namespace", ns_json(ns), "properties", p);
+    json_t *body =
+        json_pack("{s:o, s:o}", "namespace", firn_cat_namespace_to_json(ns), "properties", p);
     long status;
     json_t *resp;
     int rc = http(c, "POST", "namespaces", true, body, &status, &resp, err);
@@ -544,8 +532,9 @@ static int rest_rename_table(firn_catalog *cat, const firn_cat_ident *from,
     rest_catalog *c = (rest_catalog *)cat;
     if (strcmp(from->ns, to->ns) == 0 && strcmp(from->name, to->name) == 0) return 0;
     json_t *body = json_pack("{s:{s:o, s:s}, s:{s:o, s:s}}", "source", "namespace",
-                             ns_json(from->ns), "name", from->name, "destination", "namespace",
-                             ns_json(to->ns), "name", to->name);
+                             firn_cat_namespace_to_json(from->ns), "name", from->name,
+                             "destination", "namespace", firn_cat_namespace_to_json(to->ns),
+                             "name", to->name);
     long status;
     json_t *resp;
     int rc = http(c, "POST", "tables/rename", true, body, &status, &resp, err);
@@ -610,7 +599,8 @@ static json_t *change_json(const firn_cat_change *ch, bool with_ident, firn_erro
     json_t *j = json_pack("{s:o, s:o}", "requirements", req, "updates", up);
     if (with_ident)
         json_object_set_new(j, "identifier",
-                            json_pack("{s:o, s:s}", "namespace", ns_json(ch->ident.ns), "name",
+                            json_pack("{s:o, s:s}", "namespace",
+                                      firn_cat_namespace_to_json(ch->ident.ns), "name",
                                       ch->ident.name));
     return j;
 }

@@ -85,6 +85,17 @@ int firn_cli_fail(const char *what, firn_error *err);
 /* Print usage to stderr and return 2. */
 int firn_cli_usage(const char *usage);
 
+/* A subcommand of a table command ("create" of `firn table`): runs on an opened
+ * env with argv[0] = its name; returns the exit status. */
+typedef struct firn_cli_subcommand {
+    const char *name;
+    int (*run)(firn_cli_env *env, int argc, char **argv, firn_error *err);
+} firn_cli_subcommand;
+/* `firn <what> <sub> ...`: opens the env and runs the subcommand of subs (n of
+ * them) named argv[1]; an unknown one prints usage and returns 2. argc >= 2. */
+int firn_cli_run_subcommand(const char *what, const char *usage,
+                            const firn_cli_subcommand *subs, size_t n, int argc, char **argv);
+
 /* ---- cmd_scan.c: rows out, shared by scan and inspect ---- */
 
 struct json_t;

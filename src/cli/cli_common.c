@@ -53,6 +53,24 @@ int firn_cli_usage(const char *usage) {
     return 2;
 }
 
+int firn_cli_run_subcommand(const char *what, const char *usage,
+                            const firn_cli_subcommand *subs, size_t n, int argc, char **argv) {
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(argv[1], subs[i].name) != 0) continue;
+        firn_error err;
+        firn_error_init(&err);
+        firn_cli_env env;
+        int rc;
+        if (firn_cli_env_open(&env, &err) != 0) rc = firn_cli_fail(what, &err);
+        else rc = subs[i].run(&env, argc - 1, argv + 1, &err);
+        firn_cli_env_close(&env);
+        firn_error_release(&err);
+        return rc;
+    }
+    fprintf(stderr, "firn: %s: unknown subcommand '%s'\n%s", what, argv[1], usage);
+    return 2;
+}
+
 /* mkdir -p */
 static int make_dirs(const char *path, firn_error *err) {
     char tmp[PATH_MAX];

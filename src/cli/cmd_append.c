@@ -51,27 +51,6 @@ typedef struct batch {
     firn_arena arena; /* parsed values of the current batch */
 } batch;
 
-static size_t value_width(const firn_ice_type *t) {
-    switch (t->id) {
-    case FIRN_ICE_BOOLEAN: return 1;
-    case FIRN_ICE_INT:
-    case FIRN_ICE_DATE:
-    case FIRN_ICE_FLOAT: return 4;
-    case FIRN_ICE_LONG:
-    case FIRN_ICE_TIME:
-    case FIRN_ICE_TIMESTAMP:
-    case FIRN_ICE_TIMESTAMPTZ:
-    case FIRN_ICE_TIMESTAMP_NS:
-    case FIRN_ICE_TIMESTAMPTZ_NS:
-    case FIRN_ICE_DOUBLE: return 8;
-    case FIRN_ICE_DECIMAL:
-        return t->precision <= 9 ? 4 : t->precision <= 18 ? 8 : (size_t)firn_pq_decimal_width(t->precision);
-    case FIRN_ICE_UUID: return 16;
-    case FIRN_ICE_FIXED: return (size_t)t->length;
-    default: return 0;
-    }
-}
-
 static void column_reset(column *c) {
     firn_buf_clear(&c->values);
     firn_buf_clear(&c->offsets);
@@ -659,7 +638,7 @@ int firn_cmd_append(int argc, char **argv) {
             firn_cli_fail("append", &err);
             goto out;
         }
-        c->width = value_width(c->field->type);
+        c->width = firn_ice_type_pq_width(c->field->type);
         firn_buf_init(&c->values);
         firn_buf_init(&c->offsets);
         firn_buf_init(&c->validity);

@@ -83,22 +83,8 @@ static int ns_drop(firn_cli_env *env, int argc, char **argv, firn_error *err) {
 
 int firn_cmd_namespace(int argc, char **argv) {
     if (argc < 2) return firn_cli_usage(usage);
-    static const struct {
-        const char *name;
-        int (*run)(firn_cli_env *, int, char **, firn_error *);
-    } subs[] = {{"create", ns_create}, {"list", ns_list}, {"show", ns_show}, {"drop", ns_drop}};
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (strcmp(argv[1], subs[i].name) != 0) continue;
-        firn_error err;
-        firn_error_init(&err);
-        firn_cli_env env;
-        int rc;
-        if (firn_cli_env_open(&env, &err) != 0) rc = firn_cli_fail("namespace", &err);
-        else rc = subs[i].run(&env, argc - 1, argv + 1, &err);
-        firn_cli_env_close(&env);
-        firn_error_release(&err);
-        return rc;
-    }
-    fprintf(stderr, "firn: namespace: unknown subcommand '%s'\n%s", argv[1], usage);
-    return 2;
+    static const firn_cli_subcommand subs[] = {
+        {"create", ns_create}, {"list", ns_list}, {"show", ns_show}, {"drop", ns_drop}};
+    return firn_cli_run_subcommand("namespace", usage, subs, sizeof subs / sizeof subs[0], argc,
+                                   argv);
 }

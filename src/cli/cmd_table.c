@@ -332,23 +332,8 @@ static int tbl_register(firn_cli_env *env, int argc, char **argv, firn_error *er
 
 int firn_cmd_table(int argc, char **argv) {
     if (argc < 2) return firn_cli_usage(usage);
-    static const struct {
-        const char *name;
-        int (*run)(firn_cli_env *, int, char **, firn_error *);
-    } subs[] = {{"create", tbl_create}, {"list", tbl_list},     {"show", tbl_show},
-                {"drop", tbl_drop},     {"rename", tbl_rename}, {"register", tbl_register}};
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (strcmp(argv[1], subs[i].name) != 0) continue;
-        firn_error err;
-        firn_error_init(&err);
-        firn_cli_env env;
-        int rc;
-        if (firn_cli_env_open(&env, &err) != 0) rc = firn_cli_fail("table", &err);
-        else rc = subs[i].run(&env, argc - 1, argv + 1, &err);
-        firn_cli_env_close(&env);
-        firn_error_release(&err);
-        return rc;
-    }
-    fprintf(stderr, "firn: table: unknown subcommand '%s'\n%s", argv[1], usage);
-    return 2;
+    static const firn_cli_subcommand subs[] = {
+        {"create", tbl_create}, {"list", tbl_list},     {"show", tbl_show},
+        {"drop", tbl_drop},     {"rename", tbl_rename}, {"register", tbl_register}};
+    return firn_cli_run_subcommand("table", usage, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

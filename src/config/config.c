@@ -464,15 +464,19 @@ static firn_config_field *field_get(firn_config_type *t, const char *name, bool 
     if (!create) return NULL;
     t->fields = firn_xrealloc(t->fields, (t->nfields + 1) * sizeof *t->fields);
     firn_config_field *f = &t->fields[t->nfields++];
+    firn_config_field_init(f, name, FIRN_FIELD_STRING);
+    return f;
+}
+
+void firn_config_field_init(firn_config_field *f, const char *name, firn_field_type type) {
     memset(f, 0, sizeof *f);
     f->name = firn_xstrdup(name);
-    f->type = FIRN_FIELD_STRING;
+    f->type = type;
     f->max_future_us = -1;
     f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
     f->min_width = f->min_height = 1;
     f->max_width = f->max_height = 65535;
     f->max_bytes = 16 << 20;
-    return f;
 }
 
 static void field_remove(firn_config_type *t, const char *name) {

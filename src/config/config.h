@@ -234,6 +234,9 @@ int firn_config_set(firn_config *c, const char *key, const char *value, firn_err
 const firn_config_type *firn_config_find_type(const firn_config *c, const char *name, size_t len);
 /* A type's field by name (NULL when absent). */
 const firn_config_field *firn_config_type_field(const firn_config_type *t, const char *name);
+/* A field with no rules but its type (name copied; the image limits at their
+ * defaults, which apply once a rule turns them on). */
+void firn_config_field_init(firn_config_field *f, const char *name, firn_field_type type);
 
 /* Parse "90s", "1h30m", "500ms" into microseconds; sizes "64MiB" into bytes.
  * Return 0 or -1 (no error object: callers add file, line and key). */

@@ -183,35 +183,14 @@ static int parse_codec(const firn_ice_metadata *md, firn_pq_writer_options *o, f
 /* ------------------------------------------------------------ schema mapping */
 
 static int pq_type_of(const firn_ice_field *f, firn_pq_type *t, size_t *width, firn_error *err) {
-    const firn_ice_type *ty = f->type;
-    *width = 0;
-    switch (ty->id) {
-    case FIRN_ICE_BOOLEAN: *t = FIRN_PQ_BOOLEAN; *width = 1; break;
-    case FIRN_ICE_INT: *t = FIRN_PQ_INT; *width = 4; break;
-    case FIRN_ICE_LONG: *t = FIRN_PQ_LONG; *width = 8; break;
-    case FIRN_ICE_FLOAT: *t = FIRN_PQ_FLOAT; *width = 4; break;
-    case FIRN_ICE_DOUBLE: *t = FIRN_PQ_DOUBLE; *width = 8; break;
-    case FIRN_ICE_DECIMAL:
-        *t = FIRN_PQ_DECIMAL;
-        *width = ty->precision <= 9 ? 4 : ty->precision <= 18 ? 8
-                                                               : (size_t)firn_pq_decimal_width(ty->precision);
-        break;
-    case FIRN_ICE_DATE: *t = FIRN_PQ_DATE; *width = 4; break;
-    case FIRN_ICE_TIME: *t = FIRN_PQ_TIME; *width = 8; break;
-    case FIRN_ICE_TIMESTAMP: *t = FIRN_PQ_TIMESTAMP; *width = 8; break;
-    case FIRN_ICE_TIMESTAMPTZ: *t = FIRN_PQ_TIMESTAMPTZ; *width = 8; break;
-    case FIRN_ICE_TIMESTAMP_NS: *t = FIRN_PQ_TIMESTAMP_NS; *width = 8; break;
-    case FIRN_ICE_TIMESTAMPTZ_NS: *t = FIRN_PQ_TIMESTAMPTZ_NS; *width = 8; break;
-    case FIRN_ICE_STRING: *t = FIRN_PQ_STRING; break;
-    case FIRN_ICE_UUID: *t = FIRN_PQ_UUID; *width = 16; break;
-    case FIRN_ICE_FIXED: *t = FIRN_PQ_FIXED; *width = (size_t)ty->length; break;
-    case FIRN_ICE_BINARY: *t = FIRN_PQ_BINARY; break;
-    default:
+    int pq = firn_ice_type_to_pq(f->type);
+    if (pq < 0)
         return FIRN_RAISE(err, FIRN_ERR_UNSUPPORTED,
                           "column '%s': the data writer takes flat schemas of primitive columns; "
                           "nested types are not written yet",
                           f->name);
-    }
+    *t = (firn_pq_type)pq;
+    *width = firn_ice_type_pq_width(f->type);
     return 0;
 }
 

@@ -129,6 +129,12 @@ const char *firn_ice_type_to_string(const firn_ice_type *t, char *buf, size_t n)
 /* The firn_pq_type (parquet.h) a primitive is stored as in Parquet, or -1 for
  * nested types. */
 int firn_ice_type_to_pq(const firn_ice_type *t);
+/* Bytes per value of a primitive in parquet.h's column layout
+ * (firn_pq_column_data.values): 1 boolean, 4 int/date/float, 8 for the other
+ * 64-bit types, 4, 8 or firn_pq_decimal_width() for decimal by precision, 16
+ * uuid, the length of fixed; 0 for string and binary (values and offsets) and
+ * for nested types. */
+size_t firn_ice_type_pq_width(const firn_ice_type *t);
 /* Parse a primitive type string ("decimal(9, 2)" with optional spaces is accepted) into *out
  * (nested pointers zeroed). Unknown names fail with FIRN_ERR_UNSUPPORTED (v3 types such as
  * variant or geometry) or FIRN_ERR_CORRUPT. */

@@ -681,21 +681,6 @@ firn_ice_scan *firn_ice_scan_table(const firn_ice_table *t, const firn_ice_scan_
 
 /* --------------------------------------------------------------- reading */
 
-
-/* Bytes per value of fixed-width columns; 0 for offsets-based ones. */
-static size_t value_width(const firn_ice_type *t) {
-    switch (t->id) {
-    case FIRN_ICE_BOOLEAN: return 1;
-    case FIRN_ICE_INT: case FIRN_ICE_DATE: case FIRN_ICE_FLOAT: return 4;
-    case FIRN_ICE_DECIMAL:
-        return t->precision <= 9 ? 4 : t->precision <= 18 ? 8 : (size_t)firn_pq_decimal_width(t->precision);
-    case FIRN_ICE_UUID: return 16;
-    case FIRN_ICE_FIXED: return (size_t)t->length;
-    case FIRN_ICE_STRING: case FIRN_ICE_BINARY: return 0;
-    default: return 8;
-    }
-}
-
 static const json_t *mapping_find(const json_t *arr, int32_t id) {
     size_t i;
     const json_t *m;
@@ -760,7 +745,7 @@ static int map_columns(firn_ice_scan *s, const char *path, firn_error *err) {
             if (ok && t->id == FIRN_ICE_DECIMAL) {
                 /* decimal(P,S) -> decimal(P',S): int32 -> int64 widening only */
                 size_t fw = d->precision <= 9 ? 4 : d->precision <= 18 ? 8 : (size_t)firn_pq_decimal_width(d->precision);
-                size_t tw = value_width(t);
+                size_t tw = firn_ice_type_pq_width(t);
                 ok = d->scale == t->scale && (fw == tw || (fw == 4 && tw == 8));
             }
             if (!ok) {
@@ -1182,7 +1167,7 @@ static bool rg_may_match(firn_ice_scan *s, const firn_ice_expr *e, size_t rg) {
 static void constant_column(firn_arena *a, const firn_ice_type *t, const firn_ice_value *v, size_t n,
                             firn_pq_column_data *out) {
     memset(out, 0, sizeof *out);
-    size_t w = value_width(t);
+    size_t w = firn_ice_type_pq_width(t);
     bool null = !v || v->is_null;
     uint8_t *valid = firn_arena_calloc(a, n + 1);
     if (!null) memset(valid, 1, n);
@@ -1261,7 +1246,7 @@ static void compact(firn_arena *a, const firn_ice_type *t, const firn_pq_column_
             if (sel[i]) v[o++] = c->validity[i];
         out->validity = v;
     }
-    size_t w = value_width(t);
+    size_t w = firn_ice_type_pq_width(t);
     if (w == 0) {
         int64_t *off = firn_arena_alloc(a, (k + 1) * sizeof *off);
         size_t bytes = 0;

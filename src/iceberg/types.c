@@ -485,3 +485,26 @@ int firn_ice_type_to_pq(const firn_ice_type *t) {
     default: return -1;
     }
 }
+
+size_t firn_ice_type_pq_width(const firn_ice_type *t) {
+    switch (t->id) {
+    case FIRN_ICE_BOOLEAN: return 1;
+    case FIRN_ICE_INT:
+    case FIRN_ICE_DATE:
+    case FIRN_ICE_FLOAT: return 4;
+    case FIRN_ICE_LONG:
+    case FIRN_ICE_TIME:
+    case FIRN_ICE_TIMESTAMP:
+    case FIRN_ICE_TIMESTAMPTZ:
+    case FIRN_ICE_TIMESTAMP_NS:
+    case FIRN_ICE_TIMESTAMPTZ_NS:
+    case FIRN_ICE_DOUBLE: return 8;
+    case FIRN_ICE_DECIMAL:
+        return t->precision <= 9    ? 4
+               : t->precision <= 18 ? 8
+                                    : (size_t)firn_pq_decimal_width(t->precision);
+    case FIRN_ICE_UUID: return 16;
+    case FIRN_ICE_FIXED: return (size_t)t->length;
+    default: return 0;
+    }
+}

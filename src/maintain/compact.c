@@ -145,10 +145,7 @@ done:
 int firn_maintain_compact(firn_ice_table *t, const firn_maintain_options *o,
                           firn_maintain_result *r, firn_error *err) {
     firn_maintain_options dflt;
-    if (!o) {
-        firn_maintain_options_init(&dflt);
-        o = &dflt;
-    }
+    o = firn_mt_options(o, &dflt);
     uint64_t t0 = firn_now_ns();
     const char *branch = o->branch ? o->branch : FIRN_ICE_MAIN_BRANCH;
     if (firn_ice_table_refresh(t, err)) return -(int)err->kind;

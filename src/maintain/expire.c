@@ -163,10 +163,7 @@ static int delete_set(firn_ice_table *t, const firn_maintain_options *o, firn_ma
 int firn_maintain_expire_snapshots(firn_ice_table *t, const firn_maintain_options *o,
                                    firn_maintain_result *r, firn_error *err) {
     firn_maintain_options dflt;
-    if (!o) {
-        firn_maintain_options_init(&dflt);
-        o = &dflt;
-    }
+    o = firn_mt_options(o, &dflt);
     uint64_t t0 = firn_now_ns();
     expire_ctx c = {0};
     c.o = o;

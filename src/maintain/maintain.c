@@ -29,6 +29,13 @@ void firn_maintain_result_release(firn_maintain_result *r) {
     memset(r, 0, sizeof *r);
 }
 
+const firn_maintain_options *firn_mt_options(const firn_maintain_options *o,
+                                             firn_maintain_options *dflt) {
+    if (o) return o;
+    firn_maintain_options_init(dflt);
+    return dflt;
+}
+
 void firn_mt_note_path(firn_maintain_result *r, const firn_maintain_options *o, const char *path) {
     if (!o->keep_paths) return;
     if (r->npaths == r->cap_paths) {
@@ -281,10 +288,7 @@ int firn_maintain_clean_metadata(firn_ice_table *t, const firn_maintain_options 
                                  firn_maintain_result *r, firn_error *err) {
     uint64_t t0 = firn_now_ns();
     firn_maintain_options dflt;
-    if (!o) {
-        firn_maintain_options_init(&dflt);
-        o = &dflt;
-    }
+    o = firn_mt_options(o, &dflt);
     if (firn_ice_table_refresh(t, err)) return -(int)err->kind;
     const firn_ice_metadata *md = t->metadata;
     const char *v = firn_ice_metadata_property(md, "write.metadata.delete-after-commit.enabled");

@@ -43,6 +43,10 @@ int firn_mt_reach_lists(struct firn_io *io, const firn_ice_metadata *md,
 int firn_mt_reach_all(struct firn_io *io, const firn_ice_metadata *md, bool all_entries,
                       firn_mt_reach *r, firn_error *err);
 
+/* o, or, when o is NULL, the defaults (firn_maintain_options_init) written to
+ * *dflt. */
+const firn_maintain_options *firn_mt_options(const firn_maintain_options *o,
+                                             firn_maintain_options *dflt);
 /* Record a deleted path in r (when o->keep_paths). */
 void firn_mt_note_path(firn_maintain_result *r, const firn_maintain_options *o, const char *path);
 int64_t firn_mt_now_ms(const firn_maintain_options *o);

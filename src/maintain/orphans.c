@@ -65,10 +65,7 @@ static int cmp_str(const void *a, const void *b) {
 int firn_maintain_remove_orphans(firn_ice_table *t, const firn_maintain_options *o,
                                  firn_maintain_result *r, firn_error *err) {
     firn_maintain_options dflt;
-    if (!o) {
-        firn_maintain_options_init(&dflt);
-        o = &dflt;
-    }
+    o = firn_mt_options(o, &dflt);
     uint64_t t0 = firn_now_ns();
     int64_t margin = o->orphan_margin_ms >= 0 ? o->orphan_margin_ms
                                               : FIRN_MAINTAIN_DEFAULT_ORPHAN_MARGIN_MS;

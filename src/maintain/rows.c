@@ -9,19 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t type_width(const firn_ice_type *t) {
-    switch (t->id) {
-    case FIRN_ICE_BOOLEAN: return 1;
-    case FIRN_ICE_INT: case FIRN_ICE_DATE: case FIRN_ICE_FLOAT: return 4;
-    case FIRN_ICE_DECIMAL:
-        return t->precision <= 9 ? 4 : t->precision <= 18 ? 8 : (size_t)firn_pq_decimal_width(t->precision);
-    case FIRN_ICE_UUID: return 16;
-    case FIRN_ICE_FIXED: return (size_t)t->length;
-    case FIRN_ICE_STRING: case FIRN_ICE_BINARY: return 0;
-    default: return 8;
-    }
-}
-
 void firn_mt_rows_init(firn_mt_rows *r, const firn_ice_field *const *fields, size_t n) {
     memset(r, 0, sizeof *r);
     r->ncols = n;
@@ -29,7 +16,7 @@ void firn_mt_rows_init(firn_mt_rows *r, const firn_ice_field *const *fields, siz
     for (size_t i = 0; i < n; i++) {
         r->cols[i].type = fields[i]->type;
         r->cols[i].field_id = fields[i]->id;
-        r->cols[i].width = type_width(fields[i]->type);
+        r->cols[i].width = firn_ice_type_pq_width(fields[i]->type);
         firn_buf_init(&r->cols[i].values);
         firn_buf_init(&r->cols[i].data);
         firn_buf_init(&r->cols[i].valid);

@@ -88,17 +88,6 @@ char *firn_events_dead_letter_schema(void) {
 
 /* ------------------------------------------------------------- tables */
 
-static int split_ident(const char *full, char *ns, size_t nsn, char *name, size_t nn,
-                       firn_error *err) {
-    const char *dot = strrchr(full, '.');
-    if (!dot || dot == full || !dot[1] || (size_t)(dot - full) >= nsn || strlen(dot + 1) >= nn)
-        return FIRN_RAISE(err, FIRN_ERR_INVALID, "table name '%s': want namespace.table", full);
-    memcpy(ns, full, (size_t)(dot - full));
-    ns[dot - full] = 0;
-    snprintf(name, nn, "%s", dot + 1);
-    return 0;
-}
-
 char *firn_events_json_fields(const firn_config_type *t) {
     firn_buf b;
     firn_buf_init(&b);
@@ -123,7 +112,7 @@ static int ensure_table(firn_catalog *cat, const char *full, const char *schema_
                         const char *partition, const firn_ice_kv *own, size_t nown,
                         firn_ice_table **out, firn_error *err) {
     char ns[256], name[256];
-    if (split_ident(full, ns, sizeof ns, name, sizeof name, err)) return -1;
+    if (firn_cat_ident_split(full, ns, sizeof ns, name, sizeof name, err)) return -1;
     int rc = firn_ice_table_load(cat, ns, name, out, err);
     if (rc == 0 || err->kind != FIRN_ERR_NOT_FOUND) return rc;
     firn_error_release(err);
@@ -447,17 +436,6 @@ static firn_field_type kind_type(const firn_event_field *f) {
     }
 }
 
-void firn_events_init_field(firn_config_field *f, const char *name, firn_field_type type) {
-    memset(f, 0, sizeof *f);
-    f->name = firn_xstrdup(name);
-    f->type = type;
-    f->max_future_us = -1;
-    f->formats = FIRN_IMAGE_JPEG | FIRN_IMAGE_PNG;
-    f->min_width = f->min_height = 1;
-    f->max_width = f->max_height = 65535;
-    f->max_bytes = 16 << 20;
-}
-
 /* The field type that stores values in an existing column of type id, or -1. */
 static int column_field_type(firn_ice_type_id id, firn_field_type want) {
     switch (id) {
@@ -586,7 +564,7 @@ int firn_type_handler_evolve(firn_type_handler **hp, firn_config_type *t, firn_i
         memcpy(name, f->name, f->name_len);
         name[f->name_len] = 0;
         t->fields = firn_xrealloc(t->fields, (t->nfields + 1) * sizeof *t->fields);
-        firn_events_init_field(&t->fields[t->nfields++], name, kind_type(f));
+        firn_config_field_init(&t->fields[t->nfields++], name, kind_type(f));
         free(name);
         added++;
     }
@@ -713,7 +691,7 @@ firn_config_type *firn_events_type_from_table(firn_catalog *cat, const char *nam
                                               const char *untrusted_table, const char *route_field,
                                               firn_error *err) {
     char ns[256], tn[256];
-    if (split_ident(table, ns, sizeof ns, tn, sizeof tn, err)) return NULL;
+    if (firn_cat_ident_split(table, ns, sizeof ns, tn, sizeof tn, err)) return NULL;
     firn_ice_table *prod = NULL;
     if (firn_ice_table_load(cat, ns, tn, &prod, err)) return NULL;
     const firn_ice_metadata *md = prod->metadata;
@@ -752,7 +730,7 @@ firn_config_type *firn_events_type_from_table(firn_catalog *cat, const char *nam
                                                                          : FIRN_FIELD_STRING);
         if (ft < 0) continue; /* not a column this pipeline writes */
         firn_config_field *f = &t->fields[t->nfields++];
-        firn_events_init_field(f, c->name, (firn_field_type)ft);
+        firn_config_field_init(f, c->name, (firn_field_type)ft);
         f->required = c->required || !strcmp(c->name, route_field);
         f->unique = (ft == FIRN_FIELD_STRING || ft == FIRN_FIELD_LONG) && !strcmp(c->name, "eventId");
     }

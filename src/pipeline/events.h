@@ -112,8 +112,6 @@ firn_config_type *firn_events_type_from_table(struct firn_catalog *cat, const ch
                                               const char *untrusted_table, const char *route_field,
                                               firn_error *err);
 void firn_events_free_type(firn_config_type *t);
-/* A field of a type created at run time: no rules but its type (name copied). */
-void firn_events_init_field(firn_config_field *f, const char *name, firn_field_type type);
 
 /* firn_event_fn for dead letters (ctx unused): rows of staging.dead_letter. */
 int firn_dead_letter_event(void *ctx, const struct firn_record *raw,

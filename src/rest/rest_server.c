@@ -204,19 +204,6 @@ static const char *ns_from_json(firn_arena *a, const json_t *arr, firn_rest_resp
     return ns;
 }
 
-static json_t *ns_to_json(const char *ns) {
-    json_t *arr = json_array();
-    const char *p = ns;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        json_array_append_new(arr, json_stringn(p, n));
-        if (!dot) break;
-        p = dot + 1;
-    }
-    return arr;
-}
-
 static json_t *props_to_json(const firn_cat_props *p) {
     json_t *o = json_object();
     for (size_t i = 0; i < p->n; i++) json_object_set_new(o, p->keys[i], json_string(p->values[i]));
@@ -352,7 +339,8 @@ static void h_list_namespaces(firn_rest_server *s, firn_arena *a, const char *qu
     bool more;
     if (page_bounds(a, query, n, &from, &to, &more, out)) return;
     json_t *arr = json_array();
-    for (size_t i = from; i < to; i++) json_array_append_new(arr, ns_to_json(names[i]));
+    for (size_t i = from; i < to; i++)
+        json_array_append_new(arr, firn_cat_namespace_to_json(names[i]));
     json_t *res = json_pack("{s:o}", "namespaces", arr);
     if (more) {
         char tok[32];
@@ -379,8 +367,8 @@ static void h_create_namespace(firn_rest_server *s, firn_arena *a, const uint8_t
                 respond_firn_error(out, &err, "namespace", NULL);
             else
                 respond_json(out, 200,
-                             json_pack("{s:o, s:o}", "namespace", ns_to_json(ns), "properties",
-                                       props_to_json(&stored)));
+                             json_pack("{s:o, s:o}", "namespace", firn_cat_namespace_to_json(ns),
+                                       "properties", props_to_json(&stored)));
         }
         firn_error_release(&err);
     }
@@ -406,8 +394,8 @@ static void h_load_namespace(firn_rest_server *s, firn_arena *a, const char *ns,
             respond_firn_error(out, &err, "namespace", NULL);
         else
             respond_json(out, 200,
-                         json_pack("{s:o, s:o}", "namespace", ns_to_json(ns), "properties",
-                                   props_to_json(&props)));
+                         json_pack("{s:o, s:o}", "namespace", firn_cat_namespace_to_json(ns),
+                                   "properties", props_to_json(&props)));
     }
     firn_error_release(&err);
 }
@@ -495,8 +483,8 @@ static void h_list_tables(firn_rest_server *s, firn_arena *a, const char *ns, co
     if (page_bounds(a, query, n, &from, &to, &more, out)) return;
     json_t *arr = json_array();
     for (size_t i = from; i < to; i++)
-        json_array_append_new(arr, json_pack("{s:o, s:s}", "namespace", ns_to_json(ns), "name",
-                                             names[i]));
+        json_array_append_new(arr, json_pack("{s:o, s:s}", "namespace",
+                                             firn_cat_namespace_to_json(ns), "name", names[i]));
     json_t *res = json_pack("{s:o}", "identifiers", arr);
     if (more) {
         char tok[32];

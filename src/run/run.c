@@ -585,7 +585,7 @@ static firn_config_type *infer_type(run_ctx *r, const char *topic, firn_error *e
                              : x->timestamp_only  ? FIRN_FIELD_TIMESTAMP
                                                   : FIRN_FIELD_STRING;
         firn_config_field *f = &t->fields[t->nfields++];
-        firn_events_init_field(f, x->name, ty);
+        firn_config_field_init(f, x->name, ty);
         f->required = !strcmp(x->name, cfg->route_field);
         f->unique = (ty == FIRN_FIELD_STRING || ty == FIRN_FIELD_LONG) && !strcmp(x->name, "eventId");
         if (f->type == FIRN_FIELD_TIMESTAMP && !*t->partition) {
@@ -594,7 +594,7 @@ static firn_config_type *infer_type(run_ctx *r, const char *topic, firn_error *e
             t->partition = firn_xstrdup(buf);
         }
     }
-    if (image) firn_events_init_field(&t->fields[t->nfields++], "image", FIRN_FIELD_IMAGE);
+    if (image) firn_config_field_init(&t->fields[t->nfields++], "image", FIRN_FIELD_IMAGE);
     return t;
 }
 
@@ -683,13 +683,9 @@ static size_t pipeline_tables(const firn_config *cfg, const char **out, size_t c
 }
 
 static int load_ident(firn_catalog *cat, const char *full, firn_ice_table **t, firn_error *err) {
-    char ns[256];
-    const char *dot = strrchr(full, '.');
-    if (!dot || (size_t)(dot - full) >= sizeof ns)
-        return FIRN_RAISE(err, FIRN_ERR_INVALID, "table name %s", full);
-    memcpy(ns, full, (size_t)(dot - full));
-    ns[dot - full] = 0;
-    return firn_ice_table_load(cat, ns, dot + 1, t, err);
+    char ns[256], name[256];
+    if (firn_cat_ident_split(full, ns, sizeof ns, name, sizeof name, err)) return -1;
+    return firn_ice_table_load(cat, ns, name, t, err);
 }
 
 /* The daily tag: the first time main has a snapshot of a new UTC day, tag it

@@ -11,22 +11,16 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WH=$WORK/wh
-fc() { "$FIRN" --warehouse "$WH" "$@"; }
-sql() { "$PY" -c 'import sqlite3,sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("\t".join(map(str, r)))' \
-    "$WH/catalog.db" "$1"; }
-md_of() { sql "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='db' AND table_name='$1'"; }
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
 
 # rows TABLE: row count DuckDB reads through main's manifests (fails when a manifest
 # list or manifest is missing)
-rows() { node "$INTEROP/cli_rows.mjs" "$(md_of "$1")" main "SELECT count(*) AS n FROM t" |
+rows() { node "$INTEROP/cli_rows.mjs" "$(md_of db "$1")" main "SELECT count(*) AS n FROM t" |
          sed -E 's/.*"n":"?([0-9]+)"?.*/\1/'; }
 # files_present TABLE: every file the current metadata references exists: the metadata
 # file itself, each snapshot's manifest list (all snapshots), main's manifests (read by
 # cli_rows) and main's live data files
 files_present() {
-    local md; md=$(md_of "$1")
+    local md; md=$(md_of db "$1")
     [ -f "${md#file:}" ] || { echo "metadata $md missing"; return 1; }
     "$PY" - "${md#file:}" <<'PY' || return 1
 import json, os, sys
@@ -41,7 +35,7 @@ PY
 }
 # total_records TABLE: main's snapshot summary total-records
 total_records() {
-    "$PY" - "$(md_of "$1")" <<'PY'
+    "$PY" - "$(md_of db "$1")" <<'PY'
 import json, sys
 md = json.load(open(sys.argv[1].replace("file://", "").replace("file:", "")))
 cur = md.get("current-snapshot-id", -1)
@@ -108,16 +102,16 @@ for entry in "${points[@]}"; do
     check "$p: next append succeeds" fc append db.t "$WORK/after.csv"
     expect=$((expect + 1))
     check "$p: next append's row once" eq \
-        "$(node "$INTEROP/cli_rows.mjs" "$(md_of t)" main "SELECT count(*) AS n FROM t WHERE id = $next" |
+        "$(node "$INTEROP/cli_rows.mjs" "$(md_of db t)" main "SELECT count(*) AS n FROM t WHERE id = $next" |
            sed -E 's/.*"n":"?([0-9]+)"?.*/\1/')" 1
     check "$p: $expect rows" eq "$(rows t)" "$expect"
     next=$((next + 100))
 done
 check "no duplicate ids" eq \
-    "$(node "$INTEROP/cli_rows.mjs" "$(md_of t)" main "SELECT count(*) - count(DISTINCT id) AS n FROM t" |
+    "$(node "$INTEROP/cli_rows.mjs" "$(md_of db t)" main "SELECT count(*) - count(DISTINCT id) AS n FROM t" |
        sed -E 's/.*"n":"?([0-9]+)"?.*/\1/')" 0
 
-check "every append merged: main's manifest list holds one manifest" "$PY" - "$(md_of t)" <<'PY'
+check "every append merged: main's manifest list holds one manifest" "$PY" - "$(md_of db t)" <<'PY'
 import json, sys, avro.datafile, avro.io
 md = json.load(open(sys.argv[1].replace("file://", "").replace("file:", "")))
 cur = [s for s in md["snapshots"] if s["snapshot-id"] == md["current-snapshot-id"]][0]
@@ -153,7 +147,7 @@ check "concurrency: every append succeeded" eq "$(cat "$WORK"/c-*.fails | paste 
 check "concurrency: table loads" fc table show db.c
 # ancestry of main: count, sequence numbers strictly decreasing walking back
 check "concurrency: $((P * N)) snapshots on main's ancestry, sequence numbers increasing" \
-    "$PY" - "$(md_of c)" $((P * N)) <<'PY'
+    "$PY" - "$(md_of db c)" $((P * N)) <<'PY'
 import json, sys
 md = json.load(open(sys.argv[1].replace("file://", "").replace("file:", "")))
 snaps = {s["snapshot-id"]: s for s in md["snapshots"]}
@@ -166,7 +160,7 @@ if any(b <= a for a, b in zip(seqs, seqs[1:])): sys.exit(f"sequence numbers not 
 if seqs[-1] != md["last-sequence-number"]: sys.exit("last-sequence-number mismatch")
 PY
 check "concurrency: every row exactly once" eq \
-    "$(node "$INTEROP/cli_rows.mjs" "$(md_of c)" main "SELECT count(*) AS n, count(DISTINCT id) AS d FROM t")" \
+    "$(node "$INTEROP/cli_rows.mjs" "$(md_of db c)" main "SELECT count(*) AS n, count(DISTINCT id) AS d FROM t")" \
     "{\"n\":\"$((P * N))\",\"d\":\"$((P * N))\"}"
 check "concurrency: no committed file missing" files_present c
 finish

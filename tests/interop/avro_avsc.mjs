@@ -9,20 +9,8 @@
 // beyond 2^53). Unions are wrapped ({"branch": value}) so that every branch is
 // unambiguous, and unwrapped again for the JSON.
 import avro from 'avsc';
+import { longType } from './avsc_long.mjs';
 import fs from 'node:fs';
-
-const longType = avro.types.LongType.__with({
-  fromBuffer: (buf) => buf.readBigInt64LE(),
-  toBuffer: (n) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n));
-    return buf;
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n) => typeof n === 'bigint',
-  compare: (a, b) => (a === b ? 0 : a < b ? -1 : 1),
-});
 
 function typeFor(schema) {
   return avro.Type.forSchema(schema, { registry: { long: longType }, wrapUnions: true });

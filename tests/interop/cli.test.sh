@@ -6,23 +6,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WH=$WORK/wh
-fc() { "$FIRN" --warehouse "$WH" "$@"; }
-# sql QUERY: one catalog query, rows as tab-separated lines
-sql() { "$PY" -c 'import sqlite3,sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("\t".join(map(str, r)))' \
-    "$WH/catalog.db" "$1"; }
-md_of() { sql "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='$1' AND table_name='$2'"; }
-# rows NS TABLE REF QUERY: rows DuckDB reads through the table's manifests
-rows() { node "$INTEROP/cli_rows.mjs" "$(md_of "$1" "$2")" "$3" "$4"; }
-# expect_fail PATTERN CMD...: CMD exits non-zero and its stderr contains PATTERN
-expect_fail() {
-    local pat=$1; shift
-    local out
-    if out=$("$@" 2>&1); then echo "succeeded, want failure: $out"; return 1; fi
-    grep -qF -- "$pat" <<<"$out" || { echo "stderr lacks '$pat': $out"; return 1; }
-}
-# same_output CMD1 -- CMD2: both print the same
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
 nmeta() { ls "$WH/$1/$2/metadata/"*.metadata.json | wc -l; }
 ndata() { find "$WH/$1/$2/data" -name '*.parquet' 2>/dev/null | wc -l; }
 
@@ -91,7 +74,7 @@ snap1=$(sed -nE 's/.*snapshot ([0-9]+)$/\1/p' "$WORK/append1.out" | head -1)
 check "table show shows the snapshot" bash -c \
     "'$FIRN' --warehouse '$WH' table show db.events | grep -q 'current snapshot: $snap1 (append'"
 check "table show shows total-records" bash -c "'$FIRN' --warehouse '$WH' table show db.events | grep -qx '  total-records=3'"
-check "DuckDB reads exactly the CSV rows" eq "$(rows db events main 'SELECT * FROM t ORDER BY eventId')" \
+check "DuckDB reads exactly the CSV rows" eq "$(ref_rows db events main 'SELECT * FROM t ORDER BY eventId')" \
 '{"eventId":"0b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-26 10:00:00.123456+00","carId":"12GA3456","slot":7,"price":"14.20","day":"2025-11-26","raw":"\\xCA\\xFE","ok":true,"x":1.5,"big":"-12345678901234567890.123","local":"2025-11-26 10:00:00"}
 {"eventId":"1b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-26 09:00:00+00","carId":"34,NA","slot":null,"price":null,"day":null,"raw":null,"ok":null,"x":null,"big":null,"local":null}
 {"eventId":"2b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-27 00:00:00+00","carId":"say \"hi\"","slot":-3,"price":"0.50","day":"1999-12-31","raw":null,"ok":false,"x":-0.25,"big":"1.000","local":null}'
@@ -125,7 +108,7 @@ check "unknown format" expect_fail "--format" fc append db.events "$WORK/events.
 check "table create for a large append" fc table create db.big --schema "$WORK/events.json" --partition-by 'bucket(4,slot)'
 awk 'BEGIN { print "eventId,ts,carId,slot,x"; for (i = 0; i < 20000; i++) printf "%08x-0000-4000-8000-%012x,2025-11-26T10:00:00Z,c%d,%d,%d.5\r\n", i, i, i, i, i }' >"$WORK/big.txt"
 check "append 20000 CRLF rows with --format csv" fc append db.big "$WORK/big.txt" --format csv
-check "DuckDB reads all 20000 rows" eq "$(rows db big main 'SELECT count(*) AS n, count(DISTINCT eventId) AS d, sum(slot) AS s, sum(x) AS sx FROM t')" \
+check "DuckDB reads all 20000 rows" eq "$(ref_rows db big main 'SELECT count(*) AS n, count(DISTINCT eventId) AS d, sum(slot) AS s, sum(x) AS sx FROM t')" \
     '{"n":"20000","d":"20000","s":"199990000","sx":200000000}'
 check "one snapshot for the large append" eq "$(fc table show db.big | grep -c '^snapshots: 1$')" 1
 { head -n 15000 "$WORK/big.txt"; echo '00000000-0000-4000-8000-000000000000,2025-11-26T10:00:00Z,c,12x,1'; } >"$WORK/bigbad.csv"
@@ -139,7 +122,7 @@ check "drop --purge the large table" fc table drop db.big --purge
 check "table create for value forms" fc table create db.vals --schema "$WORK/events.json"
 printf '{"eventId":"7b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-26T10:00:00","carId":"V","x":"NaN","price":0.1,"big":-2,"ok":true}\n' >"$WORK/vals.jsonl"
 check "append value forms" fc append db.vals "$WORK/vals.jsonl"
-check "DuckDB reads the value forms" eq "$(rows db vals main 'SELECT ts, isnan(x) AS nan, price, big, ok FROM t')" \
+check "DuckDB reads the value forms" eq "$(ref_rows db vals main 'SELECT ts, isnan(x) AS nan, price, big, ok FROM t')" \
     '{"ts":"2025-11-26 10:00:00+00","nan":true,"price":"0.10","big":"-2.000","ok":true}'
 printf '{"eventId":"7b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-26T10:00:00Z","carId":"V","ok":1}\n' >"$WORK/badbool.jsonl"
 check "a number is not a boolean" expect_fail "badbool.jsonl:1: column 'ok': 1 is not a boolean" fc append db.vals "$WORK/badbool.jsonl"
@@ -154,9 +137,9 @@ cat >"$WORK/rows.jsonl" <<'JSONL'
 {"eventId":"4b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-28T09:00:00.5+00:00","carId":"J2","price":1.5,"big":12.5,"raw":"00ff","slot":null}
 JSONL
 check "append JSONL to a new branch" fc append db.events "$WORK/rows.jsonl" --branch dev
-check "main unchanged by the branch append" eq "$(rows db events main 'SELECT count(*) AS n FROM t')" '{"n":"3"}'
-check "dev has main's rows and the new ones" eq "$(rows db events dev 'SELECT count(*) AS n FROM t')" '{"n":"5"}'
-check "DuckDB reads the JSONL rows on dev" eq "$(rows db events dev "SELECT carId, slot, price, big, raw, ok, x, ts FROM t WHERE carId LIKE 'J%' ORDER BY carId")" \
+check "main unchanged by the branch append" eq "$(ref_rows db events main 'SELECT count(*) AS n FROM t')" '{"n":"3"}'
+check "dev has main's rows and the new ones" eq "$(ref_rows db events dev 'SELECT count(*) AS n FROM t')" '{"n":"5"}'
+check "DuckDB reads the JSONL rows on dev" eq "$(ref_rows db events dev "SELECT carId, slot, price, big, raw, ok, x, ts FROM t WHERE carId LIKE 'J%' ORDER BY carId")" \
 '{"carId":"J1","slot":3,"price":"9.99","big":null,"raw":null,"ok":false,"x":2,"ts":"2025-11-28 08:30:00+00"}
 {"carId":"J2","slot":null,"price":"1.50","big":"12.500","raw":"\\x00\\xFF","ok":null,"x":null,"ts":"2025-11-28 09:00:00.5+00"}'
 printf '{"eventId":"3b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-28T08:30:00Z","carId":"J1"}\n{"eventId":"3b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b","ts":"2025-11-28T08:30:00Z","carId":"J1","slot":"x"}\n' >"$WORK/bad.jsonl"
@@ -167,9 +150,9 @@ check "broken JSON line" expect_fail "broken.jsonl:1:" fc append db.events "$WOR
 # ---------------------------------------------------------------- branches, tags
 check "branch list" bash -c "'$FIRN' --warehouse '$WH' branch list db.events | grep -Eq '^dev +branch'"
 check "branch ff main dev" fc branch ff db.events main dev
-check "main has the branch rows after fast-forward" eq "$(rows db events main 'SELECT count(*) AS n FROM t')" '{"n":"5"}'
+check "main has the branch rows after fast-forward" eq "$(ref_rows db events main 'SELECT count(*) AS n FROM t')" '{"n":"5"}'
 check "tag create at a snapshot" fc tag create db.events v1 --snapshot "$snap1"
-check "tag sees the first append only" eq "$(rows db events v1 'SELECT count(*) AS n FROM t')" '{"n":"3"}'
+check "tag sees the first append only" eq "$(ref_rows db events v1 'SELECT count(*) AS n FROM t')" '{"n":"3"}'
 check "branch create at the current snapshot" fc branch create db.events audit
 check "branch create of an existing name fails" expect_fail "firn: branch create:" fc branch create db.events audit
 check "branch create at an unknown snapshot fails" expect_fail "firn: branch create:" fc branch create db.events x --snapshot 12345
@@ -186,7 +169,7 @@ check "table show shows the new column" bash -c \
     "'$FIRN' --warehouse '$WH' table show db.events | grep -Eq '^ +12  note +string +optional  -- free text'"
 printf 'eventId,ts,carId,note\n5b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b,2025-11-29T00:00:00Z,N1,hello\n' >"$WORK/note.csv"
 check "append with the new column" fc append db.events "$WORK/note.csv"
-check "DuckDB reads the new column" eq "$(rows db events main "SELECT carId, note FROM t WHERE note IS NOT NULL")" '{"carId":"N1","note":"hello"}'
+check "DuckDB reads the new column" eq "$(ref_rows db events main "SELECT carId, note FROM t WHERE note IS NOT NULL")" '{"carId":"N1","note":"hello"}'
 check "schema widen int to long" fc schema widen db.events slot long
 check "schema rename-column" fc schema rename-column db.events note remark
 check "schema drop-column" fc schema drop-column db.events raw
@@ -200,7 +183,7 @@ check "schema add of an unknown type fails" expect_fail "firn: schema add-column
 check "failed schema changes commit nothing" eq "$(md_of db events)" "$m1"
 printf 'eventId,ts,carId,slot,remark\n6b7e8c1e-5a2f-4c1d-9a3b-1c2d3e4f5a6b,2025-11-29T00:00:00Z,N2,9000000000,again\n' >"$WORK/wide.csv"
 check "append a long into the widened column" fc append db.events "$WORK/wide.csv"
-check "DuckDB reads the widened and renamed columns" eq "$(rows db events main "SELECT slot, remark FROM t WHERE carId = 'N2'")" '{"slot":"9000000000","remark":"again"}'
+check "DuckDB reads the widened and renamed columns" eq "$(ref_rows db events main "SELECT slot, remark FROM t WHERE carId = 'N2'")" '{"slot":"9000000000","remark":"again"}'
 
 # --------------------------------------------------------------------- parquet
 "$FIRN" sample "$WORK/sample.parquet" --rows 50 >/dev/null
@@ -226,23 +209,23 @@ await con.run("SET TimeZone = '"'"'UTC'"'"'")
 for (const r of (await con.runAndReadAll(process.argv[1])).getRowObjectsJson()) console.log(JSON.stringify(r))' --input-type=module "$1"; }
 want=$(cd "$INTEROP" && duck "SELECT eventId, eventType, timeStamp, carId, slotId::BIGINT AS slotId, x, y, cameraId, NULL::VARCHAR AS extra FROM '$WORK/sample.parquet' ORDER BY eventId")
 check "DuckDB reads the sample file" eq "$(wc -l <<<"$want")" 50
-check "DuckDB reads exactly the Parquet file's rows" eq "$(cd "$INTEROP" && rows db parking main 'SELECT * FROM t ORDER BY eventId')" "$want"
+check "DuckDB reads exactly the Parquet file's rows" eq "$(cd "$INTEROP" && ref_rows db parking main 'SELECT * FROM t ORDER BY eventId')" "$want"
 (cd "$INTEROP" && duck "COPY (SELECT 'q' || i AS carId, i::INTEGER AS slotId, uuid() AS eventId, 'parking-entry' AS eventType, TIMESTAMPTZ '2025-11-26 00:00:00+00' + INTERVAL (i) MINUTE AS timeStamp, 1.0::DOUBLE AS x, 2.0::DOUBLE AS y FROM range(10) t(i)) TO '$WORK/noids.parquet' (FORMAT parquet)") >/dev/null
 check "append Parquet without field ids (by name)" fc append db.parking "$WORK/noids.parquet"
-check "by-name rows arrive" eq "$(rows db parking main "SELECT count(*) AS n, min(slotId) AS lo, max(slotId) AS hi FROM t WHERE carId LIKE 'q%'")" '{"n":"10","lo":"0","hi":"9"}'
+check "by-name rows arrive" eq "$(ref_rows db parking main "SELECT count(*) AS n, min(slotId) AS lo, max(slotId) AS hi FROM t WHERE carId LIKE 'q%'")" '{"n":"10","lo":"0","hi":"9"}'
 (cd "$INTEROP" && duck "COPY (SELECT 'z' AS carId) TO '$WORK/partial.parquet' (FORMAT parquet)") >/dev/null
 check "Parquet missing a required column" expect_fail "required column 'eventId'" fc append db.parking "$WORK/partial.parquet"
 
 # ------------------------------------------------- rename, register, drop
 check "table rename across namespaces" bash -c "'$FIRN' --warehouse '$WH' namespace create arch >/dev/null && '$FIRN' --warehouse '$WH' table rename db.parking arch.parking2"
 check "renamed table in the catalog" eq "$(sql "SELECT table_namespace || '.' || table_name FROM iceberg_tables ORDER BY 1" | tr '\n' ' ')" "arch.parking2 db.events "
-check "renamed table keeps its rows" eq "$(rows arch parking2 main 'SELECT count(*) AS n FROM t')" '{"n":"60"}'
+check "renamed table keeps its rows" eq "$(ref_rows arch parking2 main 'SELECT count(*) AS n FROM t')" '{"n":"60"}'
 check "rename of a missing table fails" expect_fail "firn: table rename:" fc table rename db.nope db.x
 evmd=$(md_of db events)
 check "table register another table's metadata file" fc table register arch.events_copy "${evmd#file:}"
 check "registered table shows the same snapshot" eq \
     "$(fc table show arch.events_copy | grep '^current snapshot')" "$(fc table show db.events | grep '^current snapshot')"
-check "registered table's rows" eq "$(rows arch events_copy main 'SELECT count(*) AS n FROM t')" "$(rows db events main 'SELECT count(*) AS n FROM t')"
+check "registered table's rows" eq "$(ref_rows arch events_copy main 'SELECT count(*) AS n FROM t')" "$(ref_rows db events main 'SELECT count(*) AS n FROM t')"
 check "register of a missing file fails" expect_fail "firn: table register:" fc table register arch.x "$WORK/nope.metadata.json"
 check "namespace drop of a non-empty namespace fails" expect_fail "firn: namespace drop:" fc namespace drop arch
 check "table drop keeps files" bash -c "'$FIRN' --warehouse '$WH' table drop arch.events_copy >/dev/null && [ \$(ls '$WH/db/events/metadata' | wc -l) -gt 0 ]"

@@ -7,21 +7,13 @@
 //   node cli_rows.mjs METADATA_FILE REF --files      the data files, one per line
 import { readFileSync } from 'node:fs'
 import avro from 'avsc'
+import { parseHook } from './avsc_long.mjs'
 
 const [mdPath, ref, sql] = process.argv.slice(2)
 // S3_MIRROR=DIR: s3://bucket/key was downloaded to DIR/bucket/key (s3.test.sh)
 const mirror = process.env.S3_MIRROR
 const local = uri => mirror && /^s3a?:\/\//.test(uri) ? uri.replace(/^s3a?:\/\//, mirror + '/')
   : uri.replace(/^file:(\/\/)?/, '')
-const longType = avro.types.LongType.__with({
-  fromBuffer: buf => buf.readBigInt64LE(),
-  toBuffer: n => { const buf = Buffer.alloc(8); buf.writeBigInt64LE(BigInt(n)); return buf },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: n => typeof n === 'bigint',
-  compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
-})
-const parseHook = schema => avro.Type.forSchema(schema, { registry: { long: longType } })
 function readAvro(path) {
   return new Promise((resolve, reject) => {
     const recs = []

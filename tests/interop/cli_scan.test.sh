@@ -8,20 +8,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WH=$WORK/wh
-fc() { "$FIRN" --warehouse "$WH" "$@"; }
 chk() { "$PY" "$INTEROP/cli_scan_check.py" "$@"; }
-sql() { "$PY" -c 'import sqlite3,sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("\t".join(map(str, r)))' \
-    "$WH/catalog.db" "$1"; }
-md_of() { sql "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='$1' AND table_name='$2'"; }
-rows() { node "$INTEROP/cli_rows.mjs" "$(md_of "$1" "$2")" "$3" "$4"; }
-expect_fail() {
-    local pat=$1; shift
-    local out
-    if out=$("$@" 2>&1); then echo "succeeded, want failure: $out"; return 1; fi
-    grep -qF -- "$pat" <<<"$out" || { echo "stderr lacks '$pat': $out"; return 1; }
-}
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
 # scan_same EXPECTED.jsonl [COLS] -- SCAN ARGS...: scan prints exactly the expected rows
 scan_same() {
     local exp=$1 cols=; shift
@@ -72,7 +59,7 @@ check "scan jsonl value forms (timestamptz, decimal, binary hex, date)" bash -c 
     "'$FIRN' --warehouse '$WH' scan db.t --where 'id = 1' | grep -qF '\"amount\":\"-6.75\",\"ts\":\"2025-11-21T01:07:00.000001+00:00\",\"day\":\"2024-02-02\",\"flag\":false,\"score\":1.5,\"raw\":\"0100fe\"'"
 check "scan agrees with DuckDB reading the data files" eq \
     "$(fc scan db.t --columns id,name | "$PY" -c 'import sys,json; print(sorted((r["id"], r["name"]) for r in map(json.loads, sys.stdin)))')" \
-    "$(rows db t main 'SELECT id, name FROM t' | "$PY" -c 'import sys,json; print(sorted((int(r["id"]), r["name"]) for r in map(json.loads, sys.stdin)))')"
+    "$(ref_rows db t main 'SELECT id, name FROM t' | "$PY" -c 'import sys,json; print(sorted((int(r["id"]), r["name"]) for r in map(json.loads, sys.stdin)))')"
 check "--where id > 5" where_same 'r["id"] > 5' 'id > 5'
 check "--where on a string, with or" where_same 'r["name"] == "bob1" or r["id"] <= 2' "name = 'bob1' or id <= 2"
 check "--where is null" where_same 'r["name"] is None' 'name is null'
@@ -99,7 +86,7 @@ check "--format table header" bash -c "'$FIRN' --warehouse '$WH' scan db.t --for
 check "--format parquet --output" fc scan db.t --format parquet --output "$WORK/out.parquet"
 q='SELECT id, name, CAST(amount AS VARCHAR) AS amount, CAST(ts AS VARCHAR) AS ts, CAST(day AS VARCHAR) AS day, flag, score, hex(raw) AS raw FROM t ORDER BY id'
 check "DuckDB reads the parquet output: the table's rows" eq \
-    "$(node "$INTEROP/cli_scan_pq.mjs" "$WORK/out.parquet" "$q")" "$(rows db t main "$q")"
+    "$(node "$INTEROP/cli_scan_pq.mjs" "$WORK/out.parquet" "$q")" "$(ref_rows db t main "$q")"
 check "--format parquet keeps field ids and requiredness" bash -c "'$FIRN' parquet schema '$WORK/out.parquet' | grep -Eq '^0 +id +1 +long +required' &&
     '$FIRN' parquet schema '$WORK/out.parquet' | grep -Eq '^7 +raw +8 +binary +optional'"
 check "--format parquet refuses to overwrite" expect_fail "out.parquet" fc scan db.t --format parquet --output "$WORK/out.parquet"
@@ -151,7 +138,7 @@ check "--where on decimal(30,3)" eq "$(fc scan db.ty --where 'big < 0' --columns
 qty='SELECT CAST(big AS VARCHAR) AS big, i, CAST(u AS VARCHAR) AS u, hex(fx) AS fx, CAST(tm AS VARCHAR) AS tm, CAST(lt AS VARCHAR) AS lt, f, CAST(d AS VARCHAR) AS d FROM t ORDER BY i NULLS LAST'
 check "--format parquet of the other types" fc scan db.ty --format parquet --output "$WORK/ty.parquet"
 check "DuckDB reads the other types' parquet output as the table's files" eq \
-    "$(node "$INTEROP/cli_scan_pq.mjs" "$WORK/ty.parquet" "$qty")" "$(rows db ty main "$qty")"
+    "$(node "$INTEROP/cli_scan_pq.mjs" "$WORK/ty.parquet" "$qty")" "$(ref_rows db ty main "$qty")"
 
 # ---------------------------------------------------------------- scan errors
 check "unknown column in --where names it and its position" expect_fail "position 12: unknown column 'nope'" \

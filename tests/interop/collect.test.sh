@@ -25,15 +25,8 @@ drain() {
     "$FIRN" --warehouse "$1/wh" run --set stream.uri="spool:$1/spool" \
         --set pipeline.commit-interval=200ms --until-drained
 }
-verify() {
-    local dir=$1 t
-    mkdir -p "$dir/scan"
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        "$FIRN" --warehouse "$dir/wh" scan "$t" >"$dir/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$dir/scan" "$dir/truth.jsonl" "$dir/events.ndjson"
-}
+# verify DIR: the tables in DIR/wh hold exactly the events of DIR's simulation
+verify() { pipe_verify "$1/scan" "$1/truth.jsonl" "$1/events.ndjson" --warehouse "$1/wh"; }
 # all_done DIR N: the drop directory is empty, .done holds every frame's sidecar
 all_done() {
     local left done_n

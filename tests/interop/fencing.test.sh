@@ -16,15 +16,8 @@ SIM=(--set sim.image-width=96 --set sim.image-height=72 --sim-start "$START" --s
 
 "$FIRN" sim --count "$N" --seed 7 --bad-ratio 0.05 --start "$START" --size 96x72 \
     --truth "$WORK/truth.jsonl" --ndjson --quiet >"$WORK/events.ndjson"
-verify() {
-    local dir=$1 t
-    mkdir -p "$dir/scan"
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        "$FIRN" --warehouse "$dir/wh" scan "$t" >"$dir/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$dir/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson"
-}
+# verify DIR: the tables in DIR/wh hold exactly the simulated events
+verify() { pipe_verify "$1/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson" --warehouse "$1/wh"; }
 # race DIR DELAY RATE: firn run at RATE events/s; after DELAY s a second processor
 # of parking-entry joins until run has drained
 race() {

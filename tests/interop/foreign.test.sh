@@ -13,13 +13,6 @@ export FIRN
 WH=$WORK/wh
 D=$WORK/tables
 mkdir -p "$D"
-fc() { "$FIRN" --warehouse "$WH" "$@"; }
-expect_fail() {
-    local pat=$1; shift
-    local out
-    if out=$("$@" 2>&1); then echo "succeeded, want failure: $out"; return 1; fi
-    grep -qF -- "$pat" <<<"$out" || { echo "output lacks '$pat': $out"; return 1; }
-}
 # same TABLE SNAP COLUMNS WHERE [SCAN ARGS...]: firn scan's rows = DuckDB's for that snapshot
 same() {
     local t=$1 n=$2 cols=$3 where=$4; shift 4

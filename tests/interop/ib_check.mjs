@@ -1,7 +1,7 @@
 // ib_check.mjs - icebird (npm) reads a firn table from disk and must return exactly the
 // rows of the CSV files that were appended (in order; later CSVs may lack columns added
 // later: those read as null). icebird reads through fetch: globalThis.fetch is replaced by
-// one that serves file: URLs from the local disk (with Range support), since every path in
+// one that serves file: URLs from the local disk (file_fetch.mjs), since every path in
 // firn's metadata is a file: URI.
 //
 //   node ib_check.mjs TABLE_DIR METADATA_FILE_NAME|- KEY_COLUMN ROWS.csv...
@@ -23,22 +23,10 @@
 // IB_STRICT=decimal,timestamp,binary (any of them) turns a normalisation off: exact digits,
 // microseconds, bytes. icebird.test.sh uses it to show what icebird lacks.
 import { readFile } from 'node:fs/promises'
+import { installFileFetch } from './file_fetch.mjs'
 
 const [tableDir, mdName, key, ...csvs] = process.argv.slice(2)
-// no percent-decoding: like Java's HadoopFileIO, firn's paths hold partition values escaped
-// once (s=c+d%2Fe%3Df) and the directory on disk has exactly that name
-const localPath = url => String(url).replace(/^file:(\/\/)?/, '')
-globalThis.fetch = async (url, init = {}) => {
-  let buf
-  try { buf = await readFile(localPath(url)) } catch { return new Response('not found', { status: 404 }) }
-  const range = new Headers(init.headers).get('Range')
-  if (init.method === 'HEAD') return new Response(null, { status: 200, headers: { 'Content-Length': String(buf.length) } })
-  if (range) {
-    const [, a, b] = range.match(/bytes=(\d+)-(\d*)/)
-    return new Response(buf.subarray(Number(a), b === '' ? buf.length : Number(b) + 1), { status: 206 })
-  }
-  return new Response(buf, { status: 200 })
-}
+installFileFetch()
 const { icebergRead, icebergMetadata } = await import('icebird')
 
 function parseCsv(text) {

@@ -11,6 +11,7 @@
 // column, and that DuckDB returns exactly the rows the fixture wrote.
 import { readFileSync } from 'node:fs'
 import avro from 'avsc'
+import { parseHook } from './avsc_long.mjs'
 
 const [expectedPath] = process.argv.slice(2)
 const lines = readFileSync(expectedPath, 'utf8').split('\n').filter(l => l.length)
@@ -22,17 +23,6 @@ function fail(msg) {
   if (failures <= 40) console.log('MISMATCH ' + msg)
 }
 const local = uri => uri.replace(/^file:(\/\/)?/, '')
-
-// longs as BigInt: snapshot ids need all 64 bits (avsc's default refuses them)
-const longType = avro.types.LongType.__with({
-  fromBuffer: buf => buf.readBigInt64LE(),
-  toBuffer: n => { const buf = Buffer.alloc(8); buf.writeBigInt64LE(BigInt(n)); return buf },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: n => typeof n === 'bigint',
-  compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
-})
-const parseHook = schema => avro.Type.forSchema(schema, { registry: { long: longType } })
 
 function readAvro(path) {
   return new Promise((resolve, reject) => {

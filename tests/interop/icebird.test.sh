@@ -13,11 +13,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WH=$WORK/wh
-fc() { "$FIRN" --warehouse "$WH" "$@"; }
-sql() { "$PY" -c 'import sqlite3,sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("\t".join(map(str, r)))' \
-    "$WH/catalog.db" "$1"; }
-md_of() { sql "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='ns' AND table_name='$1'" | sed -E 's#^file:(//)?##'; }
 # ib TABLE MDFILE|- CSV...: icebird returns exactly these rows (key column id)
 ib() { local t=$1 m=$2; shift 2; node "$INTEROP/ib_check.mjs" "$WH/ns/$t" "$m" id "$@"; }
 # walk ARGS...: live data files of a metadata file's ref/snapshot, validating what it reads
@@ -30,7 +25,6 @@ duck() {
     mapfile -t f <<<"$files"
     node "$INTEROP/duck_rows.mjs" "$1" "${f[@]}"
 }
-eq() { [ "$1" = "$2" ] || { printf 'got:\n%s\nwant:\n%s\n' "$1" "$2"; return 1; }; }
 body() { local f; for f; do tail -n +2 "$f"; done; }
 # lacks NAME WHY CMD...: a known reader limitation; CMD must (still) fail
 _lacks=()
@@ -98,7 +92,7 @@ lacks "icebird: microsecond timestamps" "icebird returns timestamp/timestamptz a
     env IB_STRICT=timestamp node "$INTEROP/ib_check.mjs" "$WH/ns/all" "$(mdname all 2)" id "$WORK/all1.csv" "$WORK/all2.csv"
 lacks "icebird: binary as bytes" "icebird returns binary as UTF-8-decoded text (hyparquet's utf8 default): 00ff reads as \\u0000\\ufffd" \
     env IB_STRICT=binary node "$INTEROP/ib_check.mjs" "$WH/ns/all" "$(mdname all 2)" id "$WORK/all1.csv" "$WORK/all2.csv"
-M=$(md_of all)
+M=$(md_path ns all)
 check "python+avro: manifests and manifest list of every snapshot are valid" bash -c \
     "for s in \$('$PY' -c 'import json,sys; print(\" \".join(str(s[\"snapshot-id\"]) for s in json.load(open(sys.argv[1]))[\"snapshots\"]))' '$M'); do '$PY' '$INTEROP/ice_walk.py' '$M' --snapshot \$s --check >/dev/null || exit 1; done"
 check "DuckDB: exact values of every type, through python's manifest walk" eq "$(duck "$M" -- 'SELECT * FROM t ORDER BY id')" \
@@ -139,7 +133,7 @@ check "append 4 (with the new column)" fc append ns.part "$WORK/p4.csv"
 check "icebird: after schema evolution, old rows have extra = null" \
     ib part "$(mdname part 5)" "$WORK/p1.csv" "$WORK/p2.csv" "$WORK/p3.csv" "$WORK/p4.csv"
 check "icebird: version before the evolution still reads the old schema" ib part "$(mdname part 3)" "$WORK/p1.csv" "$WORK/p2.csv" "$WORK/p3.csv"
-M=$(md_of part)
+M=$(md_path ns part)
 check "python+avro: every snapshot's manifests are valid (partitioned)" bash -c \
     "for s in \$('$PY' -c 'import json,sys; print(\" \".join(str(s[\"snapshot-id\"]) for s in json.load(open(sys.argv[1]))[\"snapshots\"]))' '$M'); do '$PY' '$INTEROP/ice_walk.py' '$M' --snapshot \$s --check >/dev/null || exit 1; done"
 Q="SELECT id, strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), s, v, extra FROM t ORDER BY id"
@@ -187,13 +181,13 @@ check "append to main" fc append ns.br "$WORK/b1.csv"
 check "branch create dev" fc branch create ns.br dev
 check "append to dev" fc append ns.br "$WORK/b2.csv" --branch dev
 check "append to dev again" fc append ns.br "$WORK/b3.csv" --branch dev
-M=$(md_of br)
+M=$(md_path ns br)
 br() { duck "$M" --ref "$1" -- 'SELECT id, s FROM t ORDER BY id'; }
 check "python+DuckDB: main has only main's rows" eq "$(br main)" "$(body "$WORK/b1.csv")"
 check "python+DuckDB: dev has main's and dev's rows" eq "$(br dev)" "$(body "$WORK/b1.csv" "$WORK/b2.csv" "$WORK/b3.csv")"
 check "icebird (current snapshot = main) does not see dev's rows" ib br "$(basename "$M")" "$WORK/b1.csv"
 check "branch ff main dev" fc branch ff ns.br main dev
-M=$(md_of br)
+M=$(md_path ns br)
 check "python+DuckDB: main after fast-forward" eq "$(br main)" "$(body "$WORK/b1.csv" "$WORK/b2.csv" "$WORK/b3.csv")"
 check "python+DuckDB: dev unchanged" eq "$(br dev)" "$(body "$WORK/b1.csv" "$WORK/b2.csv" "$WORK/b3.csv")"
 check "icebird: after the fast-forward main has dev's rows" ib br "$(basename "$M")" "$WORK/b1.csv" "$WORK/b2.csv" "$WORK/b3.csv"

@@ -8,17 +8,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IO=$TOOLS/kafka_io
 
-coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3; }
-MOCK_PID=$MOCK_PID
-trap 'kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null' EXIT
-read -r -t 10 BOOT <&"${MOCK[0]}"
+mock_kafka_start
 URI=kafka://$BOOT
-mock() { # send one command, fail unless the mock answers "ok"
-    local reply
-    echo "$*" >&"${MOCK[1]}"
-    read -r -t 10 reply <&"${MOCK[0]}"
-    [ "$reply" = ok ] || { echo "mock: $*: $reply"; return 1; }
-}
 KCAT=(kcat -b "$BOOT" -q -X log_level=0)
 
 check "mock cluster started" test -n "$BOOT"

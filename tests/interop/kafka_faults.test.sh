@@ -13,27 +13,11 @@ START=2026-11-26T08:00:00Z
 SIM=(--set sim.image-width=96 --set sim.image-height=72 --sim-start "$START" --seed 7
      --bad-ratio 0.05 --set pipeline.commit-interval=200ms)
 
-coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3; }
-MOCK_PID=$MOCK_PID
-trap 'kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null' EXIT
-read -r -t 10 BOOT <&"${MOCK[0]}"
-mock() {
-    local reply
-    echo "$*" >&"${MOCK[1]}"
-    read -r -t 10 reply <&"${MOCK[0]}"
-    [ "$reply" = ok ] || { echo "mock: $*: $reply"; return 1; }
-}
+mock_kafka_start
 "$FIRN" sim --count "$N" --seed 7 --bad-ratio 0.05 --start "$START" --size 96x72 \
     --truth "$WORK/truth.jsonl" --ndjson --quiet >"$WORK/events.ndjson"
-verify() {
-    local dir=$1 t
-    mkdir -p "$dir/scan"
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        "$FIRN" --warehouse "$dir/wh" scan "$t" >"$dir/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$dir/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson"
-}
+# verify DIR: the tables in DIR/wh hold exactly the simulated events
+verify() { pipe_verify "$1/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson" --warehouse "$1/wh"; }
 
 # faults: injected one after another while firn run works (about 3 s of simulation)
 faults() {

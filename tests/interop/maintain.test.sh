@@ -13,12 +13,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WH=$WORK/wh
-fc() { "$FIRN" --warehouse "$WH" "$@"; }
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
-sql() { "$PY" -c 'import sqlite3,sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("\t".join(map(str, r)))' \
-    "$WH/catalog.db" "$1"; }
-md_of() { sql "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='db' AND table_name='$1'" | sed -E 's#^file:(//)?##'; }
 # rows TABLE REF: the ref's rows, sorted
 rows() { fc scan "db.$1" --ref "$2" --format csv | sort; }
 # refs_rows TABLE REF...: every ref's rows, one block each
@@ -27,7 +21,7 @@ refs_rows() { local t=$1 r; shift; for r; do echo "== $r"; rows "$t" "$r"; done;
 # files of live entries (with "all", also the files of DELETED entries that still exist:
 # orphan removal keeps what any entry names), sorted
 walk() {
-    "$PY" - "$(md_of "$1")" "${2:-live}" <<'PY'
+    "$PY" - "$(md_path db "$1")" "${2:-live}" <<'PY'
 import json, os, sys, avro.datafile, avro.io
 loc = lambda p: p.replace("file://", "").replace("file:", "")
 md = json.load(open(sys.argv[1]))
@@ -84,7 +78,7 @@ op_check() {
     local name=$1
     check "$name: every ref reads the same rows" eq "$(refs_rows t main v1 b)" "$(cat "$WORK/before.txt")"
     check "$name: every reachable file exists" present t
-    check "$name: icebird reads main" node "$INTEROP/ib_check.mjs" "$WH/db/t" "$(basename "$(md_of t)")" id "${mains[@]}"
+    check "$name: icebird reads main" node "$INTEROP/ib_check.mjs" "$WH/db/t" "$(basename "$(md_path db t)")" id "${mains[@]}"
 }
 check "compact dry run rewrites 24 files" bash -c \
     "'$FIRN' --warehouse '$WH' maintain compact db.t --target-size 1000000 --dry-run | grep -q 'files-rewritten=24 '"

@@ -16,9 +16,6 @@ START=2026-11-26T08:00:00Z
 SIM=(--set sim.image-width=96 --set sim.image-height=72 --sim-start "$START" --seed 7
      --bad-ratio 0.05 --set pipeline.commit-interval=200ms)
 
-sql() { "$PY" -c 'import sqlite3,sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("\t".join(map(str, r)))' \
-    "$1/catalog.db" "$2"; }
 # run DIR N [ARGS...]: firn run on DIR's spool and warehouse until drained
 run() {
     local dir=$1 n=$2; shift 2
@@ -33,20 +30,13 @@ truth() {
 }
 # verify DIR N: the tables hold exactly the simulated events
 verify() {
-    local dir=$1 n=$2 t
-    truth "$n" || return 1
-    mkdir -p "$dir/scan"
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        "$FIRN" --warehouse "$dir/wh" scan "$t" >"$dir/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$dir/scan" "$WORK/truth-$n.jsonl" "$WORK/events-$n.ndjson"
+    truth "$2" || return 1
+    pipe_verify "$1/scan" "$WORK/truth-$2.jsonl" "$WORK/events-$2.ndjson" --warehouse "$1/wh"
 }
 # duck DIR TABLE: DuckDB's count, distinct eventIds and image bytes through the manifests
 duck() {
-    local md
-    md=$(sql "$1/wh" "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='production' AND table_name='$2'")
-    node "$INTEROP/cli_rows.mjs" "$md" main \
+    local WH=$1/wh
+    ref_rows production "$2" main \
         "SELECT count(*) AS n, count(DISTINCT eventId) AS ids, sum(octet_length(image)) AS bytes FROM t"
 }
 # same_as_firn DIR TABLE: DuckDB agrees with firn's own scan
@@ -60,8 +50,8 @@ print(json.dumps({"n":str(len(rows)),"ids":str(len({r["eventId"] for r in rows})
 }
 # icebird DIR TABLE: icebird reads the same eventIds and carIds as firn's scan
 icebird_same() {
-    local md
-    md=$(sql "$1/wh" "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='production' AND table_name='$2'")
+    local WH=$1/wh md
+    md=$(md_of production "$2")
     node "$INTEROP/pipe_icebird.mjs" "$1/wh/production/$2" "$(basename "$md")" | sort >"$1/ib.txt" || return 1
     "$PY" -c 'import json,sys
 for l in open(sys.argv[1]):
@@ -180,16 +170,7 @@ check "SIGTERM stops cleanly (exit 0); a restart drains: exactly once" sigterm
 
 # the same on Kafka (librdkafka's mock cluster; topics created through the mock:
 # its controller-less cluster cannot serve CreateTopics)
-coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3; }
-MOCK_PID=$MOCK_PID
-trap 'kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null' EXIT
-read -r -t 10 BOOT <&"${MOCK[0]}"
-mock() {
-    local reply
-    echo "$*" >&"${MOCK[1]}"
-    read -r -t 10 reply <&"${MOCK[0]}"
-    [ "$reply" = ok ] || { echo "mock: $*: $reply"; return 1; }
-}
+mock_kafka_start
 kafka_run() {
     for t in events parking-entry parking-exit dead-letter; do mock create "$t" 4 3 || return 1; done
     STREAM=kafka://$BOOT run "$WORK/kafka" "$NK"

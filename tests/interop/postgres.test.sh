@@ -15,7 +15,6 @@ if ! pg_start >"$WORK/pg_start.log" 2>&1; then
 fi
 export FIRN_PG_RESTART_CMD="bash -c 'source $INTEROP/pg_server.sh; PG_DIR=$PG_DIR PG_PORT=$PG_PORT; pg_restart 1'"
 psql_() { "$PG_BIN/psql" -qAt -F $'\t' "$PG_ADMIN dbname=firn_test" -c "$1"; }
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
 
 # ------------------------------------------------------------- unit suite
 unit_on_pg() {
@@ -120,13 +119,7 @@ check "firn run --sim-events $N --until-drained on the PostgreSQL catalog" \
 verify_pipe() {
     "$FIRN" sim --count "$N" --seed 7 --bad-ratio 0.05 --start "$START" --size 48x36 \
         --truth "$WORK/truth.jsonl" --ndjson --quiet >"$WORK/events.ndjson" || return 1
-    mkdir -p "$D/scan"
-    local t
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        "$FIRN" --catalog "$PURI" --warehouse "$D/wh" scan "$t" >"$D/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$D/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson"
+    pipe_verify "$D/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson" --catalog "$PURI" --warehouse "$D/wh"
 }
 check "the tables hold every event exactly once (ground truth)" verify_pipe
 check "the pipeline's tables are rows in PostgreSQL, not in a SQLite file" bash -c \

@@ -5,14 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WH=$WORK/wh
-fc() { "$FIRN" --warehouse "$WH" "$@"; }
-sql() { "$PY" -c 'import sqlite3,sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("\t".join(map(str, r)))' \
-    "$WH/catalog.db" "$1"; }
-md_of() { sql "SELECT metadata_location FROM iceberg_tables WHERE table_namespace='$1' AND table_name='$2'"; }
-rows() { node "$INTEROP/cli_rows.mjs" "$(md_of "$1" "$2")" "$3" "$4"; }
 count() { fc scan "$1" ${2:+--ref "$2"} | wc -l; }
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
 
 cat >"$WORK/s.json" <<'JSON'
 {"type":"struct","schema-id":0,"fields":[{"id":1,"name":"id","required":true,"type":"long"}]}
@@ -35,7 +28,7 @@ check "dev rows are invisible on main" eq "$(count production.a)/$(count product
 check "dry run publishes nothing" bash -c "'$FIRN' --warehouse '$WH' publish --dry-run | grep -q 'would publish 2 tables' && [ \$('$FIRN' --warehouse '$WH' scan production.a | wc -l) = 2 ]"
 check "publish fast-forwards both" bash -c "'$FIRN' --warehouse '$WH' publish | grep -q 'published 2 tables'"
 check "main has the dev rows (firn scan)" eq "$(count production.a)/$(count production.b)" "3/3"
-check "main has the dev rows (DuckDB through the manifests)" eq "$(rows production b main 'SELECT count(*) AS n FROM t')" '{"n":"3"}'
+check "main has the dev rows (DuckDB through the manifests)" eq "$(ref_rows production b main 'SELECT count(*) AS n FROM t')" '{"n":"3"}'
 check "nothing left to publish" bash -c "'$FIRN' --warehouse '$WH' publish | grep -q 'published 0 tables'"
 # main of b moves on its own: publishing again is all or none
 moved() {

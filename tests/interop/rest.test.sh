@@ -26,15 +26,8 @@ start_server() {
     "$TOOLS/rest_server" --catalog "sqlite:$WH/catalog.db" --warehouse "$WH" \
         --port-file "$WORK/$name.port" --log "$WORK/$name.log" "$@" >"$WORK/$name.out" 2>&1 &
     PIDS+=($!)
-    for _ in $(seq 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.05; done
+    wait_for_file "$WORK/$name.port"
     PORT=$(cat "$WORK/$name.port")
-}
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
-expect_fail() {
-    local pat=$1; shift
-    local out
-    if out=$("$@" 2>&1); then echo "succeeded, want failure: $out"; return 1; fi
-    grep -qF -- "$pat" <<<"$out" || { echo "output lacks '$pat': $out"; return 1; }
 }
 # json URL EXPR: evaluate a python expression over the JSON at URL (as j)
 json() { "$PY311" -c 'import json,sys,urllib.request

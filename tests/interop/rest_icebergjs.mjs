@@ -1,18 +1,11 @@
 // rest_icebergjs.mjs BASE_URL WAREHOUSE [TOKEN]: iceberg-js (an independent REST
 // client) against firn's REST catalog (with a bearer token when given). Prints "ok <step>" per step; exits 1 on the first
 // step whose answer is not what the protocol says.
-import { IcebergRestCatalog, IcebergError } from 'iceberg-js';
+import { IcebergRestCatalog } from 'iceberg-js';
+import { eq, status } from './ijs_check.mjs';
 
 const [baseUrl, warehouse, token] = process.argv.slice(2);
 const cat = new IcebergRestCatalog({ baseUrl, warehouse: warehouse || undefined, auth: token ? { type: 'bearer', token } : { type: 'none' } });
-const fail = (msg) => { console.error('FAIL ' + msg); process.exit(1); };
-const eq = (a, b, what) => {
-  if (JSON.stringify(a) !== JSON.stringify(b)) fail(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);
-  console.log('ok ' + what);
-};
-async function status(p) {
-  try { await p; return 200; } catch (e) { if (e instanceof IcebergError) return [e.status, e.icebergType]; throw e; }
-}
 
 const ns = { namespace: ['js'] };
 const cfg = await cat.loadConfig();

@@ -27,7 +27,7 @@ server() {
     "$TOOLS/rest_server" --catalog "sqlite:$dir/wh/catalog.db" --warehouse "$dir/wh" \
         --port-file "$dir/port" --log "$dir/rest.log" "$@" >"$dir/rest.out" 2>&1 &
     PIDS+=($!)
-    for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.05; done
+    wait_for_file "$dir/port"
     URL=http://127.0.0.1:$(cat "$dir/port")/iceberg
 }
 run() {
@@ -41,14 +41,8 @@ truth() {
         --truth "$WORK/truth.jsonl" --ndjson --quiet >"$WORK/events.ndjson"
 }
 verify() {
-    local dir=$1 t
     truth || return 1
-    mkdir -p "$dir/scan"
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        "$FIRN" --catalog "$URL" --warehouse "$dir/wh" scan "$t" >"$dir/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$dir/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson"
+    pipe_verify "$1/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson" --catalog "$URL" --warehouse "$1/wh"
 }
 outcomes() { "$PY" -c 'import collections,json,sys
 print(" ".join(f"{k}={v}" for k,v in sorted(collections.Counter(json.loads(l)["outcome"] for l in open(sys.argv[1])).items())))' "$1/scan/firn.commits.jsonl"; }

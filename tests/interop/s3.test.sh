@@ -257,13 +257,7 @@ check "firn run drains $N simulated events into an S3 warehouse" prun
 pverify() {
     "$FIRN" sim --count "$N" --seed 7 --bad-ratio 0.05 --start "$START" --size 96x72 \
         --truth "$WORK/truth.jsonl" --ndjson --quiet >"$WORK/events.ndjson" || return 1
-    mkdir -p "$WORK/scan"
-    local t
-    for t in production.parking_entry production.parking_exit staging.parking_entry_untrusted \
-             staging.parking_exit_untrusted staging.dead_letter firn.commits; do
-        "$FIRN" --catalog "sqlite:$WORK/pipecat.db" scan "$t" >"$WORK/scan/$t.jsonl" || return 1
-    done
-    "$PY" "$INTEROP/pipe_check.py" "$WORK/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson"
+    pipe_verify "$WORK/scan" "$WORK/truth.jsonl" "$WORK/events.ndjson" --catalog "sqlite:$WORK/pipecat.db"
 }
 check "every event lands exactly once in the S3 tables (pipe_check against the truth)" pverify
 pduck() {

@@ -3,20 +3,13 @@
 // is what the SQL catalog holds for production.parking_entry (table-uuid, snapshot
 // count, last sequence number; serve_rest_check.py expect). Lists namespaces, loads
 // that table, creates a namespace and a table, commits to it. Prints "ok <step>".
-import { IcebergRestCatalog, IcebergError } from 'iceberg-js';
+import { IcebergRestCatalog } from 'iceberg-js';
+import { eq, status } from './ijs_check.mjs';
 
 const [baseUrl, token, expectJson] = process.argv.slice(2);
 const want = JSON.parse(expectJson);
 const cat = new IcebergRestCatalog({ baseUrl, auth: { type: 'bearer', token } });
 const anon = new IcebergRestCatalog({ baseUrl, auth: { type: 'none' } });
-const fail = (msg) => { console.error('FAIL ' + msg); process.exit(1); };
-const eq = (a, b, what) => {
-  if (JSON.stringify(a) !== JSON.stringify(b)) fail(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);
-  console.log('ok ' + what);
-};
-async function status(p) {
-  try { await p; return 200; } catch (e) { if (e instanceof IcebergError) return [e.status, e.icebergType]; throw e; }
-}
 
 const cfg = await cat.loadConfig();
 eq(cfg.endpoints.includes('POST /v1/{prefix}/transactions/commit'), true, 'config announces transactions/commit');

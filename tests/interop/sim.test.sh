@@ -9,7 +9,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 START=2025-11-26T08:00:00Z
 sim() { "$FIRN" sim --start "$START" "$@"; }
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
 differ() { ! cmp -s "$1" "$2"; }
 expect_fail() { # CODE PATTERN CMD...: exits with CODE and stderr holds PATTERN
     local code=$1 pat=$2; shift 2

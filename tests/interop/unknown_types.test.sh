@@ -21,7 +21,6 @@ print(json.dumps({"eventId": "b1", "eventType": "parking-entry"}))' |
 }
 run() { local d=$1; shift; "$FIRN" --warehouse "$d/wh" run --set stream.uri="spool:$d/spool" --until-drained "$@"; }
 count() { "$FIRN" --warehouse "$1/wh" scan "$2" | wc -l; }
-eq() { [ "$1" = "$2" ] || { printf 'got:  %s\nwant: %s\n' "$1" "$2"; return 1; }; }
 
 D=$WORK/default
 check "default policy: the run drains" bash -c "$(declare -f fill run); FIRN='$FIRN' PY='$PY'; fill '$D' && run '$D' 2>/dev/null"

@@ -11,6 +11,7 @@
  * through the URI's options=-csearch_path). */
 #include "catalog/catalog.h"
 #include "io/io.h"
+#include "fixture.h"
 #include "test.h"
 
 #include <libpq-fe.h>
@@ -124,12 +125,6 @@ static bool contains(const char *haystack, const char *needle) {
     return haystack && strstr(haystack, needle) != NULL;
 }
 
-/* The formatted error chain (static buffer). */
-static const char *errtext(const firn_error *err) {
-    static char buf[2048];
-    return firn_error_format(err, buf, sizeof buf);
-}
-
 FIRN_TEST(catalog_open_uris) {
     firn_error err;
     firn_error_init(&err);
@@ -175,10 +170,10 @@ FIRN_TEST(catalog_open_uris) {
     uint64_t waited_ms = (firn_now_ns() - t0) / 1000000u;
     CHECK(cat == NULL);
     CHECK(err.retriable);
-    CHECK_MSG(contains(errtext(&err), "did not accept connections") &&
-                  contains(errtext(&err), "postgresql://u:***@127.0.0.1:1/db") &&
-                  !contains(errtext(&err), "hunter2"),
-              "%s", errtext(&err));
+    CHECK_MSG(contains(firn_test_errtext(&err), "did not accept connections") &&
+                  contains(firn_test_errtext(&err), "postgresql://u:***@127.0.0.1:1/db") &&
+                  !contains(firn_test_errtext(&err), "hunter2"),
+              "%s", firn_test_errtext(&err));
     CHECK_MSG(waited_ms >= 150, "gave up after %llu ms: no retries", (unsigned long long)waited_ms);
     CHECK_EQ_INT(firn_cat_open("postgresql://u@h:notaport/db", &quick, &cat, &err),
                  -FIRN_ERR_INVALID);
@@ -198,8 +193,8 @@ FIRN_TEST(catalog_open_uris) {
     firn_io_free(io);
     snprintf(uri, sizeof uri, "sqlite:%s/catalogs/garbage.db", firn_test_tmpdir());
     CHECK(firn_cat_open(uri, NULL, &cat, &err) < 0);
-    CHECK(contains(errtext(&err), "cannot open catalog"));
-    CHECK(contains(errtext(&err), "garbage.db"));
+    CHECK(contains(firn_test_errtext(&err), "cannot open catalog"));
+    CHECK(contains(firn_test_errtext(&err), "garbage.db"));
     firn_error_release(&err);
 }
 
@@ -225,6 +220,21 @@ FIRN_TEST(catalog_names) {
     CHECK_EQ_INT(firn_cat_check_namespace(longname, &err), -FIRN_ERR_INVALID);
     firn_cat_ident dotted = {"ns", "a.b"};
     CHECK_EQ_INT(firn_cat_check_ident(&dotted, &err), -FIRN_ERR_INVALID);
+    char ns[8], name[8];
+    CHECK_OK(firn_cat_ident_split("a.b.t", ns, sizeof ns, name, sizeof name, &err), &err);
+    CHECK_EQ_STR(ns, "a.b");
+    CHECK_EQ_STR(name, "t");
+    CHECK_EQ_INT(firn_cat_ident_split("t", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
+    CHECK(contains(err.message, "want namespace.table"));
+    CHECK_EQ_INT(firn_cat_ident_split(".t", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_ident_split("ns.", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
+    CHECK_EQ_INT(firn_cat_ident_split("namespace.t", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID); /* the namespace does not fit ns[8] */
+    CHECK_EQ_INT(firn_cat_ident_split("n.tablename", ns, sizeof ns, name, sizeof name, &err),
+                 -FIRN_ERR_INVALID);
     firn_arena_release(&a);
     firn_error_release(&err);
 }
@@ -432,10 +442,10 @@ CATALOG_SCENARIO(rename) {
     CHECK_OK(firn_cat_rename_table(cat, &q, &q, &err), &err); /* to itself: nothing */
     int rc = firn_cat_rename_table(cat, &q, &other, &err);
     CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
-    CHECK(contains(errtext(&err), "'prod.other' already exists"));
+    CHECK(contains(firn_test_errtext(&err), "'prod.other' already exists"));
     firn_cat_ident nowhere = {"nope", "events"};
     CHECK_EQ_INT(firn_cat_rename_table(cat, &q, &nowhere, &err), -FIRN_ERR_NOT_FOUND);
-    CHECK(contains(errtext(&err), "namespace 'nope' does not exist"));
+    CHECK(contains(firn_test_errtext(&err), "namespace 'nope' does not exist"));
     CHECK_EQ_INT(firn_cat_rename_table(cat, &s, &p, &err), -FIRN_ERR_NOT_FOUND);
     CHECK_EQ_INT(firn_cat_rename_table(cat, &s, &s, &err), -FIRN_ERR_NOT_FOUND);
     const char **names;
@@ -693,7 +703,7 @@ FIRN_TEST(catalog_retry_helper) {
     CHECK_EQ_INT(attempts, 5);
     CHECK_EQ_INT(f.calls, 5);
     CHECK(contains(err.message, "after 5 attempt(s)"));
-    CHECK(contains(errtext(&err), "lost the race (5)"));
+    CHECK(contains(firn_test_errtext(&err), "lost the race (5)"));
     CHECK_MSG(ms >= 10 + 20 + 25 + 25, "waited only %llu ms: max-wait caps 40 at 25",
               (unsigned long long)ms);
 
@@ -1297,7 +1307,7 @@ FIRN_TEST(catalog_interop_adopts_java_and_pyiceberg_databases) {
     char uri[700];
     snprintf(uri, sizeof uri, "sqlite:%s", db_path("empty"));
     CHECK_EQ_INT(firn_cat_open(uri, &noinit, &none, &err), -FIRN_ERR_NOT_FOUND);
-    CHECK(contains(errtext(&err), "no Iceberg catalog tables"));
+    CHECK(contains(firn_test_errtext(&err), "no Iceberg catalog tables"));
     firn_arena_release(&a);
     firn_error_release(&err);
 }
@@ -1350,7 +1360,7 @@ PG_ONLY_TEST(open_uris_and_passwords) {
     firn_cat_config quick = {.connect_timeout_ms = 5000};
     uint64_t t0 = firn_now_ns();
     CHECK_EQ_INT(firn_cat_open(nopw, &quick, &cat, &err), -FIRN_ERR_IO);
-    CHECK_MSG(contains(errtext(&err), "wants a password"), "%s", errtext(&err));
+    CHECK_MSG(contains(firn_test_errtext(&err), "wants a password"), "%s", firn_test_errtext(&err));
     CHECK_MSG((firn_now_ns() - t0) / 1000000u < 2500, "an answered refusal was retried");
     firn_cat_config with_pw = {.password = pw};
     CHECK_OK(firn_cat_open(nopw, &with_pw, &cat, &err), &err);
@@ -1368,9 +1378,9 @@ PG_ONLY_TEST(open_uris_and_passwords) {
     const char *at = strchr(strstr(nopw, "://") + 3, '@');
     snprintf(wrong, sizeof wrong, "%.*s:NotThePassword%s", (int)(at - nopw), nopw, at);
     CHECK_EQ_INT(firn_cat_open(wrong, &quick, &cat, &err), -FIRN_ERR_IO);
-    CHECK_MSG(contains(errtext(&err), "password authentication failed") &&
-                  !contains(errtext(&err), "NotThePassword") && contains(errtext(&err), ":***@"),
-              "%s", errtext(&err));
+    CHECK_MSG(contains(firn_test_errtext(&err), "password authentication failed") &&
+                  !contains(firn_test_errtext(&err), "NotThePassword") && contains(firn_test_errtext(&err), ":***@"),
+              "%s", firn_test_errtext(&err));
     /* no such database: the server answered, no retries */
     char nodb[1000];
     snprintf(nodb, sizeof nodb, "%s", getenv("FIRN_PG_URI"));
@@ -1378,14 +1388,14 @@ PG_ONLY_TEST(open_uris_and_passwords) {
     snprintf(slash, sizeof nodb - (size_t)(slash - nodb), "/no_such_db");
     t0 = firn_now_ns();
     CHECK_EQ_INT(firn_cat_open(nodb, &quick, &cat, &err), -FIRN_ERR_IO);
-    CHECK_MSG(contains(errtext(&err), "no_such_db") && contains(errtext(&err), "does not exist"),
-              "%s", errtext(&err));
+    CHECK_MSG(contains(firn_test_errtext(&err), "no_such_db") && contains(firn_test_errtext(&err), "does not exist"),
+              "%s", firn_test_errtext(&err));
     CHECK((firn_now_ns() - t0) / 1000000u < 2500);
     /* a schema that does not exist */
     snprintf(other, sizeof other, "%s?options=-csearch_path%%3Dnope_schema",
              getenv("FIRN_PG_URI"));
     CHECK(firn_cat_open(other, &quick, &cat, &err) < 0);
-    CHECK_MSG(contains(errtext(&err), "no current schema"), "%s", errtext(&err));
+    CHECK_MSG(contains(firn_test_errtext(&err), "no current schema"), "%s", firn_test_errtext(&err));
     firn_error_release(&err);
 }
 
@@ -1542,8 +1552,8 @@ PG_ONLY_TEST(deadlock_is_a_retriable_conflict) {
     CHECK_EQ_INT(rc, -FIRN_ERR_CONFLICT);
     CHECK(err.retriable);
     CHECK_EQ_INT(outcome, FIRN_CAT_NOT_COMMITTED);
-    CHECK_MSG(contains(errtext(&err), "deadlock") && contains(errtext(&err), "40P01"), "%s",
-              errtext(&err));
+    CHECK_MSG(contains(firn_test_errtext(&err), "deadlock") && contains(firn_test_errtext(&err), "40P01"), "%s",
+              firn_test_errtext(&err));
     int st;
     waitpid(pid, &st, 0);
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "other session: status %d", st);

@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "iceberg/iceberg.h"
 #include "io/io.h"
+#include "fixture.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -25,19 +26,12 @@ typedef struct fixture {
 static int fixture_open(fixture *f, const char *name, const char *min_count, firn_error *err) {
     memset(f, 0, sizeof *f);
     firn_arena_init(&f->a, 0);
-    snprintf(f->wh, sizeof f->wh, "%s/producer-%s", firn_test_tmpdir(), name);
-    char uri[700];
-    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(f->wh));
-    firn_cat_config cfg = {0};
-    cfg.warehouse = f->wh;
-    if (firn_cat_open(uri, &cfg, &f->cat, err)) return -1;
-    if (firn_cat_create_namespace(f->cat, "db", NULL, err)) return -1;
-    firn_ice_schema *s = firn_ice_schema_parse(&f->a, SCHEMA_JSON, strlen(SCHEMA_JSON), err);
-    if (!s) return -1;
-    firn_ice_kv props[] = {{"commit.retry.min-wait-ms", "1"},
-                           {"commit.manifest.min-count-to-merge", min_count}};
-    firn_ice_table_options opts = {NULL, props, 2, 0};
-    return firn_ice_table_create(f->cat, "db", "t", s, NULL, NULL, &opts, &f->t, err);
+    static const char *const db[] = {"db", NULL};
+    if (firn_test_warehouse_open("producer", name, true, db, f->wh, sizeof f->wh, &f->cat, err))
+        return -1;
+    firn_ice_kv merge = {"commit.manifest.min-count-to-merge", min_count};
+    return firn_test_table_create(f->cat, &f->a, "db", "t", SCHEMA_JSON, NULL, &merge, 1, &f->t,
+                                  err);
 }
 
 static void fixture_close(fixture *f) {
@@ -135,11 +129,6 @@ static size_t nlive(const view *v) {
     size_t n = 0;
     for (size_t i = 0; i < v->n; i++) n += v->e[i].status != FIRN_ICE_DELETED;
     return n;
-}
-
-static const char *errtext(const firn_error *err) {
-    static char buf[2048];
-    return firn_error_format(err, buf, sizeof buf);
 }
 
 static const char *sum(firn_ice_table *t, const char *k) {
@@ -265,7 +254,7 @@ FIRN_TEST(ice_producer_replace_survives_concurrent_append) {
     const firn_ice_data_file *c2 = dfile(&f, "c2", 20, 29);
     int64_t before = firn_ice_metadata_current_snapshot(f.t->metadata)->snapshot_id;
     CHECK(commit_op(stale2, "replace", &c2, 1, rmc, 1, NULL, &f.a, NULL, &err) != 0);
-    CHECK_MSG(strstr(errtext(&err), "not live"), "error: %s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "not live"), "error: %s", firn_test_errtext(&err));
     firn_error_release(&err);
     firn_error_init(&err);
     CHECK_OK(firn_ice_table_refresh(f.t, &err), &err);
@@ -290,7 +279,7 @@ FIRN_TEST(ice_producer_delete_by_filter_whole_files) {
     int64_t before = firn_ice_metadata_current_snapshot(f.t->metadata)->snapshot_id;
     /* matches part of x2: refused, table unchanged */
     CHECK(commit_op(f.t, "delete", NULL, 0, NULL, 0, "id < 25", &f.a, NULL, &err) != 0);
-    CHECK_MSG(strstr(errtext(&err), "only part"), "error: %s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "only part"), "error: %s", firn_test_errtext(&err));
     firn_error_release(&err);
     firn_error_init(&err);
     CHECK_EQ_INT(firn_ice_metadata_current_snapshot(f.t->metadata)->snapshot_id, before);
@@ -321,7 +310,7 @@ FIRN_TEST(ice_producer_fast_append_lists_chain) {
     fixture f;
     firn_error err;
     firn_error_init(&err);
-    CHECK_MSG(fixture_open(&f, "chain", "100", &err) == 0, "%s", errtext(&err));
+    CHECK_MSG(fixture_open(&f, "chain", "100", &err) == 0, "%s", firn_test_errtext(&err));
     firn_ice_table *other = NULL;
     CHECK_OK(firn_ice_table_load(f.cat, "db", "t", &other, &err), &err);
     int64_t ids[7];

@@ -10,6 +10,7 @@
 #include "iceberg/iceberg.h"
 #include "io/io.h"
 #include "parquet/parquet.h"
+#include "fixture.h"
 #include "test.h"
 
 #include <errno.h>
@@ -18,18 +19,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Java's FastAppend: an append producer with manifest merging off. */
-static firn_ice_producer *fast_append_new(firn_ice_table *t, const char *branch, firn_error *err) {
-    firn_ice_producer *p = firn_ice_producer_new(t, branch, "append", err);
-    if (p) firn_ice_producer_set_merge(p, 0);
-    return p;
-}
-
-static const char *errtext(const firn_error *err) {
-    static char buf[2048];
-    return firn_error_format(err, buf, sizeof buf);
-}
 
 /* ------------------------------------------------------------ expressions */
 
@@ -67,15 +56,15 @@ FIRN_TEST(iceberg_scan_expr_parse_and_bind) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         firn_ice_expr *e = firn_ice_expr_parse(&a, cases[i].in, &err);
-        CHECK_MSG(e, "parse %s: %s", cases[i].in, errtext(&err));
+        CHECK_MSG(e, "parse %s: %s", cases[i].in, firn_test_errtext(&err));
         firn_ice_expr *b = firn_ice_expr_bind(&a, e, s, true, &err);
         if (!cases[i].bound) {
             CHECK_MSG(!b && strstr(err.message, "unknown column 'CARID'"), "%s", cases[i].in);
             b = firn_ice_expr_bind(&a, e, s, false, &err);
-            CHECK_MSG(b && b->field_id == 3, "case-insensitive bind: %s", errtext(&err));
+            CHECK_MSG(b && b->field_id == 3, "case-insensitive bind: %s", firn_test_errtext(&err));
             continue;
         }
-        CHECK_MSG(b, "bind %s: %s", cases[i].in, errtext(&err));
+        CHECK_MSG(b, "bind %s: %s", cases[i].in, firn_test_errtext(&err));
         CHECK(firn_ice_expr_is_bound(b));
         firn_buf out;
         firn_buf_init(&out);
@@ -113,7 +102,7 @@ FIRN_TEST(iceberg_scan_expr_parse_and_bind) {
     };
     for (size_t i = 0; i < sizeof badbind / sizeof badbind[0]; i++) {
         firn_ice_expr *e = firn_ice_expr_parse(&a, badbind[i].in, &err);
-        CHECK_MSG(e, "parse %s: %s", badbind[i].in, errtext(&err));
+        CHECK_MSG(e, "parse %s: %s", badbind[i].in, firn_test_errtext(&err));
         firn_ice_expr *b = firn_ice_expr_bind(&a, e, s, true, &err);
         CHECK_MSG(!b && strstr(err.message, badbind[i].msg), "'%s': got '%s', want '%s'",
                   badbind[i].in, b ? "(bound)" : err.message, badbind[i].msg);
@@ -144,7 +133,7 @@ FIRN_TEST(iceberg_scan_expr_eval_three_valued) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         firn_ice_expr *b = firn_ice_expr_bind(&a, firn_ice_expr_parse(&a, cases[i].f, &err), s, true, &err);
-        CHECK_MSG(b, "%s: %s", cases[i].f, errtext(&err));
+        CHECK_MSG(b, "%s: %s", cases[i].f, firn_test_errtext(&err));
         uint8_t sel[6];
         CHECK_OK(firn_ice_expr_eval(b, &c, 6, sel, &err), &err);
         char got[7];
@@ -393,23 +382,17 @@ static int fixture_open_props(fixture *f, const char *name, bool partitioned, co
     memset(f, 0, sizeof *f);
     firn_error_init(&f->err);
     firn_arena_init(&f->a, 0);
-    char wh[600], uri[700];
-    snprintf(wh, sizeof wh, "%s/scan-%s", firn_test_tmpdir(), name);
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", wh);
-    firn_cat_config cfg = {0};
-    cfg.warehouse = wh;
-    if (firn_cat_open(uri, &cfg, &f->cat, &f->err)) return -1;
-    if (firn_cat_create_namespace(f->cat, "db", NULL, &f->err)) return -1;
-    firn_ice_schema *s = firn_ice_schema_parse(&f->a, SCHEMA_JSON, strlen(SCHEMA_JSON), &f->err);
+    static const char *const db[] = {"db", NULL};
+    char wh[600];
+    if (firn_test_warehouse_open("scan", name, false, db, wh, sizeof wh, &f->cat, &f->err))
+        return -1;
     firn_ice_partition_field pf[2] = {
         {2, 1000, "ts_day", {FIRN_ICE_TRANSFORM_DAY, 0, NULL}},
         {3, 1001, "carId", {FIRN_ICE_TRANSFORM_IDENTITY, 0, NULL}},
     };
     firn_ice_partition_spec *spec = firn_ice_partition_spec_new(&f->a, 0, pf, partitioned ? 2 : 0);
-    firn_ice_kv props[8] = {{"commit.retry.min-wait-ms", "1"}};
-    for (size_t i = 0; i < nextra && i < 7; i++) props[1 + i] = extra[i];
-    firn_ice_table_options opts = {NULL, props, 1 + (nextra < 7 ? nextra : 7), 0};
-    return firn_ice_table_create(f->cat, "db", name, s, spec, NULL, &opts, &f->t, &f->err);
+    return firn_test_table_create(f->cat, &f->a, "db", name, SCHEMA_JSON, spec, extra, nextra,
+                                  &f->t, &f->err);
 }
 
 static int fixture_open(fixture *f, const char *name, bool partitioned) {
@@ -436,7 +419,7 @@ static int64_t append_rows(fixture *f, size_t from, size_t n, const char *branch
     if (!w || firn_ice_data_writer_write(w, r.cols, n, &f->err) ||
         firn_ice_data_writer_close(w, &files, &nfiles, &f->err))
         goto out;
-    fa = fast_append_new(f->t, branch, &f->err);
+    fa = firn_test_fast_append_new(f->t, branch, &f->err);
     if (!fa) goto out;
     for (size_t i = 0; i < nfiles; i++)
         if (firn_ice_producer_add_file(fa, &files[i], &f->err)) goto out;
@@ -513,7 +496,7 @@ static int check_filter(fixture *f, const char *where, row_pred pred, size_t n,
     o.where = where;
     long got = scan_ids(f->t->metadata, f->t->io, &o, seen, n, stats, &f->err);
     int bad = got < 0;
-    if (got < 0) printf("    scan '%s': %s\n", where, errtext(&f->err));
+    if (got < 0) printf("    scan '%s': %s\n", where, firn_test_errtext(&f->err));
     for (size_t i = 0; i < n && !bad; i++) {
         if (seen[i] != (pred(i) ? 1 : 0)) {
             printf("    '%s': row %zu seen %d times, want %d\n", where, i, seen[i], pred(i) ? 1 : 0);
@@ -554,9 +537,9 @@ static bool p_day(size_t i) {
 FIRN_TEST(iceberg_scan_filters_match_brute_force_and_prune) {
     fixture f;
     CHECK_OK(fixture_open(&f, "filters", true), &f.err);
-    CHECK_MSG(append_rows(&f, 0, 300, NULL) > 0, "%s", errtext(&f.err));
-    CHECK_MSG(append_rows(&f, 300, 250, NULL) > 0, "%s", errtext(&f.err));
-    CHECK_MSG(append_rows(&f, 550, 150, NULL) > 0, "%s", errtext(&f.err));
+    CHECK_MSG(append_rows(&f, 0, 300, NULL) > 0, "%s", firn_test_errtext(&f.err));
+    CHECK_MSG(append_rows(&f, 300, 250, NULL) > 0, "%s", firn_test_errtext(&f.err));
+    CHECK_MSG(append_rows(&f, 550, 150, NULL) > 0, "%s", firn_test_errtext(&f.err));
     firn_ice_scan_stats st;
     CHECK_OK(check_filter(&f, NULL, p_all, NROWS, &st), &f.err);
     int64_t total = st.total_files;
@@ -626,13 +609,13 @@ FIRN_TEST(iceberg_scan_time_travel_and_refs) {
     fixture f;
     CHECK_OK(fixture_open(&f, "travel", true), &f.err);
     int64_t s1 = append_rows(&f, 0, 300, NULL);
-    CHECK_MSG(s1 > 0, "%s", errtext(&f.err));
+    CHECK_MSG(s1 > 0, "%s", firn_test_errtext(&f.err));
     int64_t s2 = append_rows(&f, 300, 250, NULL);
     CHECK(s2 > 0);
     /* branch dev from main at s2? fast append to a missing branch creates it at
      * main's current snapshot: dev = s2 + rows 1000..1039 */
     int64_t d1 = append_rows(&f, 1000, 40, "dev");
-    CHECK_MSG(d1 > 0, "%s", errtext(&f.err));
+    CHECK_MSG(d1 > 0, "%s", firn_test_errtext(&f.err));
     int64_t s3 = append_rows(&f, 550, 150, NULL);
     CHECK(s3 > 0);
     firn_ice_scan_options o;
@@ -673,7 +656,7 @@ FIRN_TEST(iceberg_scan_time_travel_and_refs) {
     o.as_of_ms = md->snapshot_log[0].timestamp_ms - 1;
     s = firn_ice_scan_new(f.t->metadata, f.t->io, &o, &f.err);
     CHECK_MSG(!s && strstr(f.err.message, "no snapshot was current at") &&
-                  strstr(f.err.message, "the snapshot log starts at"), "%s", errtext(&f.err));
+                  strstr(f.err.message, "the snapshot log starts at"), "%s", firn_test_errtext(&f.err));
     firn_ice_scan_options_init(&o);
     o.snapshot_id = 12345;
     s = firn_ice_scan_new(f.t->metadata, f.t->io, &o, &f.err);
@@ -687,7 +670,7 @@ FIRN_TEST(iceberg_scan_time_travel_and_refs) {
     o.where = "carId = '12GA3456'";
     unsigned char seen[1100] = {0};
     long got = scan_ids(f.t->metadata, f.t->io, &o, seen, 1100, NULL, &f.err);
-    CHECK_MSG(got >= 0, "%s", errtext(&f.err));
+    CHECK_MSG(got >= 0, "%s", firn_test_errtext(&f.err));
     for (size_t i = 0; i < 1100; i++) CHECK_EQ_INT(seen[i], (i < 300 && p_car(i)) ? 1 : 0);
     fixture_close(&f);
 }
@@ -699,7 +682,7 @@ FIRN_TEST(iceberg_scan_projection_and_empty_table) {
     firn_ice_scan_options_init(&o);
     /* no snapshot: empty */
     firn_ice_scan *s = firn_ice_scan_table(f.t, &o, &f.err);
-    CHECK_MSG(s, "%s", errtext(&f.err));
+    CHECK_MSG(s, "%s", firn_test_errtext(&f.err));
     firn_ice_scan_batch b;
     CHECK_EQ_INT(firn_ice_scan_next_batch(s, &b, &f.err), 0);
     CHECK_EQ_INT(firn_ice_scan_get_stats(s)->snapshot_id, -1);
@@ -710,7 +693,7 @@ FIRN_TEST(iceberg_scan_projection_and_empty_table) {
     o.ncolumns = 2;
     o.where = "carId = '34NA1234'"; /* filter on a column not projected */
     s = firn_ice_scan_table(f.t, &o, &f.err);
-    CHECK_MSG(s, "%s", errtext(&f.err));
+    CHECK_MSG(s, "%s", firn_test_errtext(&f.err));
     size_t nf;
     const firn_ice_field *const *fields = firn_ice_scan_fields(s, &nf);
     CHECK_EQ_INT(nf, 2);
@@ -769,7 +752,7 @@ FIRN_TEST(iceberg_scan_schema_evolution) {
     int32_t last;
     firn_ice_schema *ns = firn_ice_schema_update_apply(u, &f.a, 1, &last, &f.err);
     firn_ice_schema_update_free(u);
-    CHECK_MSG(ns, "%s", errtext(&f.err));
+    CHECK_MSG(ns, "%s", firn_test_errtext(&f.err));
     schema_change sc = {ns};
     firn_ice_update up = {apply_schema, NULL, &sc};
     CHECK_OK(firn_ice_table_commit(f.t, &up, 1, NULL, &f.err), &f.err);
@@ -796,7 +779,7 @@ FIRN_TEST(iceberg_scan_schema_evolution) {
         CHECK(w);
         CHECK_OK(firn_ice_data_writer_write(w, cols, 50, &f.err), &f.err);
         CHECK_OK(firn_ice_data_writer_close(w, &files, &nfiles, &f.err), &f.err);
-        firn_ice_producer *fa = fast_append_new(f.t, NULL, &f.err);
+        firn_ice_producer *fa = firn_test_fast_append_new(f.t, NULL, &f.err);
         for (size_t i = 0; i < nfiles; i++) CHECK_OK(firn_ice_producer_add_file(fa, &files[i], &f.err), &f.err);
         CHECK_OK(firn_ice_producer_commit(fa, NULL, &f.err), &f.err);
         firn_ice_producer_free(fa);
@@ -813,7 +796,7 @@ FIRN_TEST(iceberg_scan_schema_evolution) {
     o.ncolumns = 3;
     o.where = "position >= 7 or note = 'n120'"; /* old files: by id 4 */
     firn_ice_scan *s = firn_ice_scan_table(f.t, &o, &f.err);
-    CHECK_MSG(s, "%s", errtext(&f.err));
+    CHECK_MSG(s, "%s", firn_test_errtext(&f.err));
     firn_ice_scan_batch b;
     int rc;
     unsigned char seen[150] = {0};
@@ -848,7 +831,7 @@ FIRN_TEST(iceberg_scan_schema_evolution) {
     o.columns = cols;
     o.ncolumns = 1;
     s = firn_ice_scan_table(f.t, &o, &f.err);
-    CHECK_MSG(s, "%s", errtext(&f.err));
+    CHECK_MSG(s, "%s", firn_test_errtext(&f.err));
     long n = 0;
     while ((rc = firn_ice_scan_next_batch(s, &b, &f.err)) == 1)
         for (size_t r = 0; r < b.nrows; r++) {
@@ -900,7 +883,7 @@ static int append_file(fixture *f, const char *path, int64_t records, int64_t si
     df.file_size_in_bytes = size;
     df.partition = partition;
     df.npartition = npartition;
-    firn_ice_producer *fa = fast_append_new(f->t, NULL, &f->err);
+    firn_ice_producer *fa = firn_test_fast_append_new(f->t, NULL, &f->err);
     if (!fa) return -1;
     int rc = firn_ice_producer_add_file(fa, &df, &f->err);
     if (!rc) rc = firn_ice_producer_commit(fa, NULL, &f->err);
@@ -928,7 +911,7 @@ FIRN_TEST(iceberg_scan_name_mapping_for_files_without_ids) {
     unsigned char seen[60] = {0};
     long got = scan_ids(f.t->metadata, f.t->io, &o, seen, 60, NULL, &f.err);
     CHECK_MSG(got < 0 && strstr(f.err.message, "has no Parquet field ids") &&
-                  strstr(f.err.message, "schema.name-mapping.default"), "%s", errtext(&f.err));
+                  strstr(f.err.message, "schema.name-mapping.default"), "%s", firn_test_errtext(&f.err));
     CHECK_OK(set_property(&f, "schema.name-mapping.default",
                           "[{\"field-id\":1,\"names\":[\"id\"]},{\"field-id\":2,\"names\":[\"ts\"]},"
                           "{\"field-id\":3,\"names\":[\"carId\",\"car\"]},"
@@ -942,7 +925,7 @@ FIRN_TEST(iceberg_scan_name_mapping_for_files_without_ids) {
     o.where = "slot < 4 and ts is null"; /* ts is not in the file: null */
     memset(seen, 0, sizeof seen);
     got = scan_ids(f.t->metadata, f.t->io, &o, seen, 60, NULL, &f.err);
-    CHECK_MSG(got >= 0, "%s", errtext(&f.err));
+    CHECK_MSG(got >= 0, "%s", firn_test_errtext(&f.err));
     for (size_t i = 0; i < 60; i++) CHECK_EQ_INT(seen[i], (g_slot_valid(i) && g_slot(i) < 4) ? 1 : 0);
     fixture_close(&f);
 }
@@ -966,7 +949,7 @@ FIRN_TEST(iceberg_scan_identity_partition_from_manifest_and_size_mismatch) {
     o.ncolumns = 3;
     o.where = "carId = '12GA3456'";
     firn_ice_scan *s = firn_ice_scan_table(f.t, &o, &f.err);
-    CHECK_MSG(s, "%s", errtext(&f.err));
+    CHECK_MSG(s, "%s", firn_test_errtext(&f.err));
     firn_ice_scan_batch b;
     int rc;
     long n = 0;
@@ -997,7 +980,7 @@ FIRN_TEST(iceberg_scan_identity_partition_from_manifest_and_size_mismatch) {
     snprintf(want, sizeof want, "file_size_in_bytes = %llu but the file has %llu bytes",
              (unsigned long long)size + 100, (unsigned long long)size);
     CHECK_MSG(got < 0 && f.err.kind == FIRN_ERR_CORRUPT && strstr(f.err.message, want) &&
-                  strstr(f.err.message, "foreign-3.parquet"), "%s", errtext(&f.err));
+                  strstr(f.err.message, "foreign-3.parquet"), "%s", firn_test_errtext(&f.err));
     o.allow_size_mismatch = true;
     s = firn_ice_scan_table(f.t, &o, &f.err);
     CHECK(s);
@@ -1080,7 +1063,7 @@ static int file_facts_load(const char *location, file_facts *ff) {
         }
     rc = 0;
 out:
-    if (rc) printf("    cannot inspect %s: %s\n", location, errtext(&err));
+    if (rc) printf("    cannot inspect %s: %s\n", location, firn_test_errtext(&err));
     if (fp) fclose(fp);
     firn_pq_reader_free(r);
     firn_error_release(&err);
@@ -1477,7 +1460,7 @@ FIRN_TEST(iceberg_scan_equality_deletes) {
     o.ncolumns = 1;
     unsigned char seen[400] = {0};
     long got = scan_ids(f.t->metadata, f.t->io, &o, seen, 400, NULL, &f.err);
-    CHECK_MSG(got >= 0, "%s", errtext(&f.err));
+    CHECK_MSG(got >= 0, "%s", firn_test_errtext(&f.err));
     for (size_t i = 0; i < 400; i++) CHECK_EQ_INT(seen[i], p_eq(i) ? 1 : 0);
     fixture_close(&f);
 }
@@ -1630,9 +1613,9 @@ FIRN_TEST(iceberg_scan_expr_inclusive_projection) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         firn_ice_expr *b = firn_ice_expr_bind(&a, firn_ice_expr_parse(&a, cases[i].in, &err), s, true, &err);
-        CHECK_MSG(b, "%s: %s", cases[i].in, errtext(&err));
+        CHECK_MSG(b, "%s: %s", cases[i].in, firn_test_errtext(&err));
         firn_ice_expr *p = firn_ice_expr_project(&a, b, spec, s, &err);
-        CHECK_MSG(p, "%s: %s", cases[i].in, errtext(&err));
+        CHECK_MSG(p, "%s: %s", cases[i].in, firn_test_errtext(&err));
         firn_buf out;
         firn_buf_init(&out);
         firn_ice_expr_to_string(p, &out);

@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "iceberg/iceberg.h"
 #include "io/io.h"
+#include "fixture.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -23,27 +24,17 @@ static const char SCHEMA_JSON[] =
     "{\"id\":2,\"name\":\"name\",\"required\":false,\"type\":\"string\"},"
     "{\"id\":3,\"name\":\"ts\",\"required\":false,\"type\":\"timestamptz\"}]}";
 
-static const char *errtext(const firn_error *err) {
-    static char buf[2048];
-    return firn_error_format(err, buf, sizeof buf);
-}
-
 /* A fresh warehouse directory and SQLite catalog under the scratch dir, with
  * namespace "db". */
 static firn_catalog *open_catalog(const char *name, char *warehouse, size_t n) {
-    snprintf(warehouse, n, "%s/tables-%s", firn_test_tmpdir(), name);
-    char uri[700];
-    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(warehouse));
-    firn_cat_config cfg = {0};
-    cfg.warehouse = warehouse;
     firn_catalog *cat = NULL;
     firn_error err;
     firn_error_init(&err);
     bool exists = false;
-    if (firn_cat_open(uri, &cfg, &cat, &err) ||
+    if (firn_test_warehouse_open("tables", name, true, NULL, warehouse, n, &cat, &err) ||
         firn_cat_namespace_exists(cat, "db", &exists, &err) ||
         (!exists && firn_cat_create_namespace(cat, "db", NULL, &err))) {
-        printf("    catalog %s: %s\n", uri, errtext(&err));
+        printf("    catalog of %s: %s\n", warehouse, firn_test_errtext(&err));
         firn_cat_free(cat);
         cat = NULL;
     }
@@ -69,7 +60,7 @@ static firn_ice_table *create_table(firn_catalog *cat, const char *name, const c
     firn_error err;
     firn_error_init(&err);
     if (firn_ice_table_create(cat, "db", name, test_schema(&a), NULL, NULL, &opts, &t, &err))
-        printf("    create %s: %s\n", name, errtext(&err));
+        printf("    create %s: %s\n", name, firn_test_errtext(&err));
     firn_error_release(&err);
     firn_arena_release(&a);
     return t;
@@ -281,7 +272,7 @@ FIRN_TEST(ice_table_create_and_load) {
     int rc = firn_ice_table_create(cat, "db", "events", test_schema(&a), NULL, NULL, NULL, &t3,
                                    &err);
     CHECK(rc != 0 && err.kind == FIRN_ERR_CONFLICT && !err.retriable && !t3);
-    CHECK_MSG(strstr(errtext(&err), "already exists"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "already exists"), "%s", firn_test_errtext(&err));
     CHECK_EQ_INT(count_metadata_files(wh, "events"), 1);
     /* a missing namespace: refused, no orphan metadata file */
     rc = firn_ice_table_create(cat, "nope", "x", test_schema(&a), NULL, NULL, NULL, &t3, &err);
@@ -486,7 +477,7 @@ FIRN_TEST(ice_table_definite_failures_leave_no_orphan) {
     firn_ice_commit_info info;
     int rc = firn_ice_table_commit(t, u, 2, &info, &err);
     CHECK(rc != 0);
-    CHECK_MSG(strstr(errtext(&err), "refusing this change"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "refusing this change"), "%s", firn_test_errtext(&err));
     CHECK_EQ_INT(calls, 1);
     CHECK_EQ_INT(info.attempts, 1);
     CHECK_EQ_INT(info.state, FIRN_ICE_COMMIT_FAILED);
@@ -592,7 +583,7 @@ static void committer(const char *wh, int proc) {
          * lock, so it cannot lose to the other committers again */
         int rc = firn_ice_table_commit(t, u, 2, &info, &err);
         if (rc) {
-            fprintf(stderr, "committer %d: %s\n", proc, errtext(&err));
+            fprintf(stderr, "committer %d: %s\n", proc, firn_test_errtext(&err));
             _exit(4);
         }
         fprintf(log, "%s\n", info.metadata_location);
@@ -799,16 +790,16 @@ FIRN_TEST(ice_table_branches_tags_fast_forward) {
     /* no snapshot yet: a branch at "the current snapshot" is refused */
     firn_ice_ref_update dev = {FIRN_ICE_REF_CREATE, FIRN_ICE_REF_BRANCH, "dev", -1, NULL};
     CHECK(firn_ice_table_update_ref(t, &dev, &err) != 0);
-    CHECK_MSG(strstr(errtext(&err), "has none"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "has none"), "%s", firn_test_errtext(&err));
 
     int64_t s1 = commit_snapshot(t, NULL, &err);
-    CHECK_MSG(s1 > 0, "%s", errtext(&err));
+    CHECK_MSG(s1 > 0, "%s", firn_test_errtext(&err));
     CHECK_EQ_INT(t->metadata->current_snapshot_id, s1);
     CHECK_OK(firn_ice_table_update_ref(t, &dev, &err), &err);
     CHECK_EQ_INT(firn_ice_metadata_ref(t->metadata, "dev")->snapshot_id, s1);
     /* creating it again is an error */
     CHECK(firn_ice_table_update_ref(t, &dev, &err) != 0);
-    CHECK_MSG(strstr(errtext(&err), "already exists"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "already exists"), "%s", firn_test_errtext(&err));
 
     /* two commits on dev; main stays */
     int64_t d1 = commit_snapshot(t, "dev", &err);
@@ -841,7 +832,7 @@ FIRN_TEST(ice_table_branches_tags_fast_forward) {
     int rc = firn_ice_table_commit(t, &uff, 1, &info, &err);
     CHECK(rc != 0 && err.kind == FIRN_ERR_CONFLICT && !err.retriable);
     CHECK_EQ_INT(info.attempts, 1);
-    CHECK_MSG(strstr(errtext(&err), "is not an ancestor of 'dev'"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "is not an ancestor of 'dev'"), "%s", firn_test_errtext(&err));
     CHECK_EQ_STR(t->metadata_location, loc);
     CHECK_EQ_INT(count_metadata_files(wh, "r"), files);
     CHECK_EQ_INT(t->metadata->current_snapshot_id, m3);
@@ -861,7 +852,7 @@ FIRN_TEST(ice_table_branches_tags_fast_forward) {
     CHECK_EQ_INT(firn_ice_metadata_ref(t->metadata, "v1")->type, FIRN_ICE_REF_TAG);
     firn_ice_ref_update ffv = {FIRN_ICE_REF_FAST_FORWARD, FIRN_ICE_REF_BRANCH, "v1", 0, "dev"};
     CHECK(firn_ice_table_update_ref(t, &ffv, &err) != 0);
-    CHECK_MSG(strstr(errtext(&err), "tag"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "tag"), "%s", firn_test_errtext(&err));
     firn_ice_ref_update rtag = {FIRN_ICE_REF_REPLACE, FIRN_ICE_REF_TAG, "v1", d1, NULL};
     CHECK_OK(firn_ice_table_update_ref(t, &rtag, &err), &err);
     CHECK_EQ_INT(firn_ice_metadata_ref(t->metadata, "v1")->snapshot_id, d1);
@@ -885,7 +876,7 @@ FIRN_TEST(ice_table_branches_tags_fast_forward) {
     CHECK(!firn_ice_metadata_ref(t->metadata, "dev"));
     firn_ice_ref_update rmm = {FIRN_ICE_REF_REMOVE, FIRN_ICE_REF_BRANCH, "main", 0, NULL};
     CHECK(firn_ice_table_update_ref(t, &rmm, &err) != 0);
-    CHECK_MSG(strstr(errtext(&err), "main"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "main"), "%s", firn_test_errtext(&err));
     CHECK_EQ_INT(t->metadata->current_snapshot_id, m3);
 
     /* everything survives a reload */

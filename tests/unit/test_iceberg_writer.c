@@ -8,24 +8,13 @@
 #include "iceberg/iceberg.h"
 #include "io/io.h"
 #include "parquet/parquet.h"
+#include "fixture.h"
 #include "test.h"
 
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-
-/* Java's FastAppend: an append producer with manifest merging off. */
-static firn_ice_producer *fast_append_new(firn_ice_table *t, const char *branch, firn_error *err) {
-    firn_ice_producer *p = firn_ice_producer_new(t, branch, "append", err);
-    if (p) firn_ice_producer_set_merge(p, 0);
-    return p;
-}
-
-static const char *errtext(const firn_error *err) {
-    static char buf[2048];
-    return firn_error_format(err, buf, sizeof buf);
-}
 
 static const char SCHEMA_JSON[] =
     "{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
@@ -134,7 +123,7 @@ static firn_ice_metadata *make_table(const char *name, const char *const *spec_f
     snprintf(loc, sizeof loc, "file:%s", dir);
     firn_ice_metadata *md =
         firn_ice_metadata_new(s, spec, NULL, loc, props, np, 2, 1700000000000, &err);
-    if (!md) printf("    metadata: %s\n", errtext(&err));
+    if (!md) printf("    metadata: %s\n", firn_test_errtext(&err));
     firn_error_release(&err);
     firn_arena_release(&a);
     return md;
@@ -166,7 +155,7 @@ static long read_back(const firn_ice_data_file *files, size_t nfiles, unsigned c
         firn_error_init(&err);
         firn_pq_reader *r = firn_pq_reader_open(local_path(files[f].file_path), &err);
         if (!r) {
-            printf("    open %s: %s\n", files[f].file_path, errtext(&err));
+            printf("    open %s: %s\n", files[f].file_path, firn_test_errtext(&err));
             return -1;
         }
         if ((int64_t)firn_pq_reader_num_rows(r) != files[f].record_count) return -1;
@@ -176,7 +165,7 @@ static long read_back(const firn_ice_data_file *files, size_t nfiles, unsigned c
             firn_pq_column_data c[NCOLS];
             for (size_t k = 0; k < NCOLS; k++)
                 if (firn_pq_reader_read_column(r, rg, k, &a, &c[k], &err)) {
-                    printf("    read: %s\n", errtext(&err));
+                    printf("    read: %s\n", firn_test_errtext(&err));
                     return -1;
                 }
             size_t n = firn_pq_reader_row_group_rows(r, rg);
@@ -244,7 +233,7 @@ static firn_ice_data_writer *write_all(const firn_ice_metadata *md, firn_io *io,
     firn_error_init(&err);
     firn_ice_data_writer *w = firn_ice_data_writer_new(md, io, o, &err);
     if (!w) {
-        printf("    writer: %s\n", errtext(&err));
+        printf("    writer: %s\n", firn_test_errtext(&err));
         return NULL;
     }
     for (size_t from = 0; from < n; from += batch) {
@@ -253,13 +242,13 @@ static firn_ice_data_writer *write_all(const firn_ice_metadata *md, firn_io *io,
         int rc = firn_ice_data_writer_write(w, r.cols, r.n, &err);
         rows_free(&r);
         if (rc) {
-            printf("    write: %s\n", errtext(&err));
+            printf("    write: %s\n", firn_test_errtext(&err));
             firn_ice_data_writer_free(w);
             return NULL;
         }
     }
     if (firn_ice_data_writer_close(w, files, nfiles, &err)) {
-        printf("    close: %s\n", errtext(&err));
+        printf("    close: %s\n", firn_test_errtext(&err));
         firn_ice_data_writer_free(w);
         return NULL;
     }
@@ -635,7 +624,7 @@ FIRN_TEST(ice_writer_metrics_modes) {
     firn_error err;
     firn_error_init(&err);
     CHECK(!firn_ice_data_writer_new(md, io, NULL, &err));
-    CHECK_MSG(strstr(errtext(&err), "write.metadata.metrics.column.id"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "write.metadata.metrics.column.id"), "%s", firn_test_errtext(&err));
     firn_ice_metadata_free(md);
     firn_io_free(io);
     firn_error_release(&err);
@@ -676,7 +665,7 @@ FIRN_TEST(ice_writer_media_column_uncompressed) {
     const char *bad[] = {"write.parquet.media-columns", "category", NULL};
     md = make_table("media-bad", NULL, bad, dir, sizeof dir);
     CHECK(!firn_ice_data_writer_new(md, io, NULL, &err));
-    CHECK_MSG(strstr(errtext(&err), "category"), "%s", errtext(&err));
+    CHECK_MSG(strstr(firn_test_errtext(&err), "category"), "%s", firn_test_errtext(&err));
     firn_ice_metadata_free(md);
     /* an unsupported codec is named */
     const char *lz4[] = {"write.parquet.compression-codec", "lzo", NULL};
@@ -783,23 +772,18 @@ static void race_finish(void *ctx, firn_ice_commit_state state) {
 FIRN_TEST(ice_writer_fast_append_commits_snapshots) {
     firn_error err;
     firn_error_init(&err);
-    char wh[600], uri[700];
-    snprintf(wh, sizeof wh, "%s/append-wh", firn_test_tmpdir());
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", wh);
-    firn_cat_config cfg = {0};
-    cfg.warehouse = wh;
+    char wh[600];
+    static const char *const db[] = {"db", NULL};
     firn_catalog *cat = NULL;
-    CHECK_OK(firn_cat_open(uri, &cfg, &cat, &err), &err);
-    CHECK_OK(firn_cat_create_namespace(cat, "db", NULL, &err), &err);
+    CHECK_OK(firn_test_warehouse_open("append-wh", NULL, false, db, wh, sizeof wh, &cat, &err),
+             &err);
     firn_arena a;
     firn_arena_init(&a, 0);
-    firn_ice_schema *s = firn_ice_schema_parse(&a, SCHEMA_JSON, strlen(SCHEMA_JSON), &err);
     firn_ice_partition_field pf = {1, 1000, "id_bucket", {FIRN_ICE_TRANSFORM_BUCKET, 4, NULL}};
     firn_ice_partition_spec *spec = firn_ice_partition_spec_new(&a, 0, &pf, 1);
-    firn_ice_kv props[] = {{"commit.retry.min-wait-ms", "1"}};
-    firn_ice_table_options opts = {NULL, props, 1, 0};
     firn_ice_table *t = NULL;
-    CHECK_OK(firn_ice_table_create(cat, "db", "ev", s, spec, NULL, &opts, &t, &err), &err);
+    CHECK_OK(firn_test_table_create(cat, &a, "db", "ev", SCHEMA_JSON, spec, NULL, 0, &t, &err),
+             &err);
 
     /* append 1: 300 rows in 4 buckets */
     const firn_ice_data_file *files;
@@ -808,7 +792,7 @@ FIRN_TEST(ice_writer_fast_append_commits_snapshots) {
     CHECK(w1 && nfiles == 4);
     int64_t bytes1 = 0;
     for (size_t i = 0; i < nfiles; i++) bytes1 += files[i].file_size_in_bytes;
-    firn_ice_producer *fa = fast_append_new(t, NULL, &err);
+    firn_ice_producer *fa = firn_test_fast_append_new(t, NULL, &err);
     CHECK(fa);
     for (size_t i = 0; i < nfiles; i++) CHECK_OK(firn_ice_producer_add_file(fa, &files[i], &err), &err);
     firn_ice_producer_set_summary(fa, "firn.source.raw.0", "299");
@@ -877,12 +861,12 @@ FIRN_TEST(ice_writer_fast_append_commits_snapshots) {
     CHECK_OK(firn_ice_table_load(cat, "db", "ev", &t2, &err), &err);
     firn_ice_data_writer *w2 = write_all(t->metadata, t->io, NULL, 50, 50, &files, &nfiles);
     CHECK(w2);
-    firn_ice_producer *fa2 = fast_append_new(t, NULL, &err);
+    firn_ice_producer *fa2 = firn_test_fast_append_new(t, NULL, &err);
     for (size_t i = 0; i < nfiles; i++) firn_ice_producer_add_file(fa2, &files[i], &err);
     int64_t s2 = firn_ice_producer_snapshot_id(fa2);
     firn_ice_data_writer *w3 = write_all(t2->metadata, t2->io, NULL, 10, 10, &files, &nfiles);
     CHECK(w3);
-    fa = fast_append_new(t2, NULL, &err);
+    fa = firn_test_fast_append_new(t2, NULL, &err);
     for (size_t i = 0; i < nfiles; i++) firn_ice_producer_add_file(fa, &files[i], &err);
     race r = {firn_ice_producer_update(fa), fa2, 0};
     firn_ice_update ru = {race_apply, race_finish, &r};
@@ -912,7 +896,7 @@ FIRN_TEST(ice_writer_fast_append_commits_snapshots) {
 
     /* an append to a new branch: parented on main, main unchanged */
     firn_ice_data_writer *w4 = write_all(t2->metadata, t2->io, NULL, 5, 5, &files, &nfiles);
-    fa = fast_append_new(t2, "dev", &err);
+    fa = firn_test_fast_append_new(t2, "dev", &err);
     for (size_t i = 0; i < nfiles; i++) firn_ice_producer_add_file(fa, &files[i], &err);
     CHECK_OK(firn_ice_producer_commit(fa, NULL, &err), &err);
     int64_t d1 = firn_ice_producer_snapshot_id(fa);
@@ -928,7 +912,7 @@ FIRN_TEST(ice_writer_fast_append_commits_snapshots) {
 
     /* a definite failure removes the new manifest and list (data files are the writer's) */
     firn_ice_data_writer *w5 = write_all(t2->metadata, t2->io, NULL, 5, 5, &files, &nfiles);
-    fa = fast_append_new(t2, NULL, &err);
+    fa = firn_test_fast_append_new(t2, NULL, &err);
     for (size_t i = 0; i < nfiles; i++) firn_ice_producer_add_file(fa, &files[i], &err);
     firn_ice_update u[2] = {firn_ice_producer_update(fa), {NULL, NULL, NULL}};
     int nm_before = count_files_named(mdir, "");

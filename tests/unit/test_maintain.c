@@ -13,6 +13,7 @@
 #include "maintain/maintain.h"
 #include "maintain/maintain_internal.h"
 #include "parquet/parquet.h"
+#include "fixture.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -39,29 +40,21 @@ typedef struct fx {
 } fx;
 
 static int fx_table(fx *f, const char *name, const firn_ice_kv *extra, size_t nextra) {
-    firn_ice_schema *s = firn_ice_schema_parse(&f->a, SCHEMA_JSON, strlen(SCHEMA_JSON), &f->err);
     firn_ice_partition_field pf[1] = {{2, 1000, "cat", {FIRN_ICE_TRANSFORM_IDENTITY, 0, NULL}}};
     firn_ice_partition_spec *spec = firn_ice_partition_spec_new(&f->a, 0, pf, 1);
-    firn_ice_kv props[12] = {{"commit.retry.min-wait-ms", "1"}};
-    size_t np = 1;
-    for (size_t i = 0; i < nextra && np < 12; i++) props[np++] = extra[i];
-    firn_ice_table_options opts = {NULL, props, np, 0};
     firn_ice_table_free(f->t);
     f->t = NULL;
-    return s ? firn_ice_table_create(f->cat, "db", name, s, spec, NULL, &opts, &f->t, &f->err) : -1;
+    return firn_test_table_create(f->cat, &f->a, "db", name, SCHEMA_JSON, spec, extra, nextra,
+                                  &f->t, &f->err);
 }
 
 static int fx_open(fx *f, const char *name, const firn_ice_kv *extra, size_t nextra) {
     memset(f, 0, sizeof *f);
     firn_error_init(&f->err);
     firn_arena_init(&f->a, 0);
-    snprintf(f->wh, sizeof f->wh, "%s/maintain-%s", firn_test_tmpdir(), name);
-    char uri[700];
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", f->wh);
-    firn_cat_config cfg = {0};
-    cfg.warehouse = f->wh;
-    if (firn_cat_open(uri, &cfg, &f->cat, &f->err)) return -1;
-    if (firn_cat_create_namespace(f->cat, "db", NULL, &f->err)) return -1;
+    static const char *const db[] = {"db", NULL};
+    if (firn_test_warehouse_open("maintain", name, false, db, f->wh, sizeof f->wh, &f->cat, &f->err))
+        return -1;
     return fx_table(f, "t", extra, nextra);
 }
 
@@ -70,11 +63,6 @@ static void fx_close(fx *f) {
     firn_cat_free(f->cat);
     firn_arena_release(&f->a);
     firn_error_release(&f->err);
-}
-
-static const char *errtext(const firn_error *err) {
-    static char buf[1024];
-    return firn_error_format(err, buf, sizeof buf);
 }
 
 static void cat_of(int64_t id, char *buf) { snprintf(buf, 8, "c%d", (int)(id % NCAT)); }
@@ -351,7 +339,7 @@ static void hook(const char *step) {
         firn_ice_producer_free(p);
         firn_arena_release(&a);
     }
-    if (g_hook_rc) printf("    hook: %s\n", errtext(&e));
+    if (g_hook_rc) printf("    hook: %s\n", firn_test_errtext(&e));
     firn_ice_table_free(other);
     firn_error_release(&e);
     g_hook_mode = 0;
@@ -640,13 +628,10 @@ FIRN_TEST(maintain_compact_sorted_by_sort_order) {
     memset(&f, 0, sizeof f);
     firn_error_init(&f.err);
     firn_arena_init(&f.a, 0);
-    snprintf(f.wh, sizeof f.wh, "%s/maintain-sorted", firn_test_tmpdir());
-    char uri[700];
-    snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", f.wh);
-    firn_cat_config cfg = {0};
-    cfg.warehouse = f.wh;
-    CHECK_OK(firn_cat_open(uri, &cfg, &f.cat, &f.err), &f.err);
-    CHECK_OK(firn_cat_create_namespace(f.cat, "db", NULL, &f.err), &f.err);
+    static const char *const db[] = {"db", NULL};
+    CHECK_OK(firn_test_warehouse_open("maintain", "sorted", false, db, f.wh, sizeof f.wh, &f.cat,
+                                      &f.err),
+             &f.err);
     firn_ice_schema *s = firn_ice_schema_parse(&f.a, SCHEMA_JSON, strlen(SCHEMA_JSON), &f.err);
     CHECK(s != NULL);
     firn_ice_partition_field pf[1] = {{2, 1000, "cat", {FIRN_ICE_TRANSFORM_IDENTITY, 0, NULL}}};

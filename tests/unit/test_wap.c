@@ -5,6 +5,7 @@
 #include "catalog/catalog.h"
 #include "iceberg/iceberg.h"
 #include "pipeline/pipeline.h"
+#include "fixture.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -24,30 +25,19 @@ typedef struct wfix {
     firn_arena a;
 } wfix;
 
-static int make_table(wfix *f, const char *ns, const char *name, const char *json,
-                      firn_ice_table **out, firn_error *err) {
-    firn_ice_schema *s = firn_ice_schema_parse(&f->a, json, strlen(json), err);
-    if (!s) return -1;
-    firn_ice_kv props[] = {{"commit.retry.min-wait-ms", "1"}};
-    firn_ice_table_options opts = {NULL, props, 1, 0};
-    return firn_ice_table_create(f->cat, ns, name, s, NULL, NULL, &opts, out, err);
-}
-
 static int wfix_open(wfix *f, const char *name, firn_error *err) {
     memset(f, 0, sizeof *f);
     firn_arena_init(&f->a, 0);
-    char wh[600], uri[700];
-    snprintf(wh, sizeof wh, "%s/wap-%s", firn_test_tmpdir(), name);
-    snprintf(uri, sizeof uri, "%s", firn_test_catalog_uri(wh));
-    firn_cat_config cfg = {0};
-    cfg.warehouse = wh;
-    if (firn_cat_open(uri, &cfg, &f->cat, err)) return -1;
-    const char *nss[] = {"production", "staging", "firn"};
-    for (int i = 0; i < 3; i++)
-        if (firn_cat_create_namespace(f->cat, nss[i], NULL, err)) return -1;
-    if (make_table(f, "production", "t", PROD, &f->prod, err)) return -1;
-    if (make_table(f, "staging", "t_untrusted", UNTRUSTED, &f->untrusted, err)) return -1;
-    return make_table(f, "firn", "commits", firn_wap_history_schema_json(), &f->history, err);
+    char wh[600];
+    static const char *const nss[] = {"production", "staging", "firn", NULL};
+    if (firn_test_warehouse_open("wap", name, true, nss, wh, sizeof wh, &f->cat, err)) return -1;
+    if (firn_test_table_create(f->cat, &f->a, "production", "t", PROD, NULL, NULL, 0, &f->prod, err))
+        return -1;
+    if (firn_test_table_create(f->cat, &f->a, "staging", "t_untrusted", UNTRUSTED, NULL, NULL, 0,
+                               &f->untrusted, err))
+        return -1;
+    return firn_test_table_create(f->cat, &f->a, "firn", "commits", firn_wap_history_schema_json(),
+                                  NULL, NULL, 0, &f->history, err);
 }
 
 static void wfix_close(wfix *f) {
