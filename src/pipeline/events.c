@@ -119,8 +119,12 @@ static int ensure_table(firn_catalog *cat, const char *full, const char *schema_
     firn_error_init(err);
     bool exists = false;
     if (firn_cat_namespace_exists(cat, ns, &exists, err)) return -1;
-    if (!exists && firn_cat_create_namespace(cat, ns, NULL, err) && err->kind != FIRN_ERR_CONFLICT)
-        return -1;
+    if (!exists && firn_cat_create_namespace(cat, ns, NULL, err)) {
+        if (err->kind != FIRN_ERR_CONFLICT) return -1;
+        /* another thread or worker created it meanwhile */
+        firn_error_release(err);
+        firn_error_init(err);
+    }
     firn_arena a;
     firn_arena_init(&a, 0);
     firn_ice_schema *s = firn_ice_schema_parse(&a, schema_json, strlen(schema_json), err);
