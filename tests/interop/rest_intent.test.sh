@@ -15,8 +15,12 @@ START=2026-11-26T08:00:00Z
 # a slow simulator spreads the events over several batches per table
 SIM=(--set sim.image-width=96 --set sim.image-height=72 --sim-start "$START" --seed 7
      --bad-ratio 0.05 --set pipeline.commit-interval=100ms --sim-rate 3000)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; }
+# servers start inside check's subshells: their pids go to a file, so the exit trap finds them
+cleanup() {
+    [ -f "$WORK/pids" ] || return 0
+    while read -r p; do kill "$p" 2>/dev/null; done <"$WORK/pids"
+    : >"$WORK/pids"
+}
 trap cleanup EXIT
 
 # server DIR [ARGS...]: a REST server on DIR/wh; sets URL
@@ -26,7 +30,7 @@ server() {
     rm -f "$dir/port"
     "$TOOLS/rest_server" --catalog "sqlite:$dir/wh/catalog.db" --warehouse "$dir/wh" \
         --port-file "$dir/port" --log "$dir/rest.log" "$@" >"$dir/rest.out" 2>&1 &
-    PIDS+=($!)
+    echo $! >>"$WORK/pids"
     wait_for_file "$dir/port"
     URL=http://127.0.0.1:$(cat "$dir/port")/iceberg
 }
@@ -57,7 +61,7 @@ check "... exactly once" verify "$D"
 check "... publishes went through transactions/commit" \
     grep -q '"path":"/v1/transactions/commit","status":204' "$D/rest.log"
 check "... and recorded no intent" no_outcome "$D" intent
-cleanup; PIDS=()
+cleanup
 
 # ------------------------------------------- without: table by table behind an intent
 D=$WORK/plain
@@ -66,7 +70,7 @@ check "firn run on a REST catalog without transactions/commit" run "$D"
 check "... exactly once, every intent completed once" verify "$D"
 check "... transactions/commit was never called" bash -c "! grep -q transactions/commit '$D/rest.log'"
 check "... intent rows recorded" has_outcome "$D" intent
-cleanup; PIDS=()
+cleanup
 
 # SIGKILL at each point between the single-table commits, restart, drain
 crash_then_drain() {
@@ -82,7 +86,7 @@ crash_then_drain() {
 for p in wap.after-intent:2 wap.after-table-commit:1 wap.after-table-commit:2 \
          wap.after-table-commit:5; do
     check "crash at $p, restart rolls the intent forward: exactly once" crash_then_drain "$p"
-    cleanup; PIDS=()
+    cleanup
 done
 
 # a second worker races firn run on parking-entry (as fencing.test.sh, through the
@@ -106,4 +110,5 @@ race() {
     verify "$dir" && has_outcome "$dir" aborted
 }
 check "two workers race without transactions: the fenced intent is aborted, exactly once" race
+cleanup
 finish
