@@ -371,7 +371,15 @@ static int handle(firn_processor *p, const firn_record *r, const char *force, fi
     return rc < 0 ? rc : rc == FIRN_EVENT_EVOLVE ? FIRN_EVENT_EVOLVE : 0;
 }
 
-static int commit_batch(firn_processor *p, firn_error *err);
+/* Publish the open batch now. 0: published (or nothing open); 1: it did not
+ * publish (commit_batch counted it, reset the batch and repositioned the
+ * consumer at main's offsets, so the caller drops the rest of its poll);
+ * negative: an error of the stream. */
+static int publish_now(firn_processor *p, firn_error *err) {
+    uint64_t failed = p->stats.errors + p->stats.fenced;
+    if (commit_batch(p, err)) return -1;
+    return p->stats.errors + p->stats.fenced != failed;
+}
 
 /* The handler needs columns the tables lack: publish the batch before the
  * event, let the handler evolve the tables, and rebuild the row buffers from
@@ -382,9 +390,8 @@ static int evolve(firn_processor *p, firn_error *err) {
     if (!p->o.on_evolve)
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "%s: the handler asked for a schema change "
                           "and the processor has no on_evolve", p->topic);
-    uint64_t failed = p->stats.errors + p->stats.fenced;
-    if (commit_batch(p, err)) return -1;
-    if (p->stats.errors + p->stats.fenced != failed) return 1;
+    int pr = publish_now(p, err);
+    if (pr) return pr;
     if (p->o.on_evolve(p->o.event_ctx, err))
         return FIRN_WRAP(err, err->kind, "%s: evolving the tables' schemas", p->topic);
     firn_rows_release(&p->trusted);
@@ -438,9 +445,9 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
          * poll of many large records (a lagging processor) stays within
          * pipeline.commit-max-bytes of rows in memory */
         if (i + 1 < n && batch_bytes(p) >= p->o.commit_max_bytes) {
-            uint64_t failed = p->stats.errors + p->stats.fenced;
-            if (commit_batch(p, err)) return -1;
-            if (p->stats.errors + p->stats.fenced != failed) return 0; /* re-read from main */
+            int pr = publish_now(p, err);
+            if (pr < 0) return -1;
+            if (pr > 0) return 0; /* not published: re-read from main */
         }
     }
     return 0;
