@@ -384,6 +384,8 @@ static const char *const untrusted_reserved[] = {"image", "payload", "failed_rul
                                                  "source_topic", "source_partition",
                                                  "source_offset", "received_at", NULL};
 #define MAX_EVOLVED_FIELDS 1000
+/* The suffixes of an image field's derived production columns (validate.c). */
+static const char *const image_derived[] = {"_format", "_width", "_height", "_sha256", NULL};
 
 static bool type_has_field(const firn_config_type *t, const char *name, size_t len) {
     for (size_t i = 0; i < t->nfields; i++)
@@ -403,13 +405,13 @@ static bool can_add(const firn_config_type *t, const firn_event_field *f) {
         if (strlen(untrusted_reserved[i]) == f->name_len &&
             !memcmp(untrusted_reserved[i], f->name, f->name_len))
             return false;
-    static const char *const derived[] = {"_format", "_width", "_height", "_sha256", NULL};
     for (size_t i = 0; i < t->nfields; i++) {
         if (t->fields[i].type != FIRN_FIELD_IMAGE) continue;
         size_t nl = strlen(t->fields[i].name);
-        for (size_t k = 0; derived[k]; k++)
-            if (nl + strlen(derived[k]) == f->name_len && !memcmp(f->name, t->fields[i].name, nl) &&
-                !memcmp(f->name + nl, derived[k], f->name_len - nl))
+        for (size_t k = 0; image_derived[k]; k++)
+            if (nl + strlen(image_derived[k]) == f->name_len &&
+                !memcmp(f->name, t->fields[i].name, nl) &&
+                !memcmp(f->name + nl, image_derived[k], f->name_len - nl))
                 return false;
     }
     return true;
@@ -716,13 +718,12 @@ firn_config_type *firn_events_type_from_table(firn_catalog *cat, const char *nam
     t->untrusted_table = firn_xstrdup(untrusted_table);
     t->partition = firn_xstrdup("");
     t->fields = firn_xcalloc(s->type->nfields + 1, sizeof *t->fields);
-    static const char *const derived[] = {"_format", "_width", "_height", "_sha256", NULL};
     for (size_t i = 0; i < s->type->nfields; i++) {
         const firn_ice_field *c = &s->type->fields[i];
         bool skip = false;
-        for (size_t k = 0; derived[k] && !skip; k++) {
-            size_t nl = strlen(c->name), dl = strlen(derived[k]);
-            if (nl > dl && !strcmp(c->name + nl - dl, derived[k])) {
+        for (size_t k = 0; image_derived[k] && !skip; k++) {
+            size_t nl = strlen(c->name), dl = strlen(image_derived[k]);
+            if (nl > dl && !strcmp(c->name + nl - dl, image_derived[k])) {
                 char base[256];
                 snprintf(base, sizeof base, "%.*s", (int)(nl - dl), c->name);
                 skip = in_list(media, base);
