@@ -75,19 +75,23 @@ check "$N events from 32 keep-alive clients are all acknowledged" \
     --clients 32 --run 1 --acked "$D/acked-load.txt" --retry-for 30 --report "$D/load.out"
 check "the server is still up" kill -0 "$SPID"
 
-# the fault run: two SIGKILLs while 32 clients post at a steady pace (kills and
-# restarts run in this shell, not inside check: the server is its child)
+# the fault run: two SIGKILLs while 32 clients post at a steady pace, at a third
+# and at two thirds of the events acknowledged (not at times: a slow restart on a
+# loaded machine must not let the load end first). Kills and restarts run in this
+# shell, not inside check: the server is its child.
 "$TOOLS/ingest_load" --port-file "$D/port" --template "$D/template.ndjson" --events "$NF" \
     --clients 32 --run 2 --rate "$FAULT_RATE" --acked "$D/acked-fault.txt" --retry-for 60 \
-    --report "$D/fault.out" >/dev/null 2>"$D/fault.err" &
+    --progress "$D/progress" --report "$D/fault.out" >/dev/null 2>"$D/fault.err" &
 LPID=$!
-PERIOD=$("$PY" -c "print(max(0.3, $NF / $FAULT_RATE / 4))")
 KILLS=0
 for k in 1 2; do
-    sleep "$PERIOD"
-    kill -0 "$LPID" 2>/dev/null || break
+    until [ "$(cat "$D/progress" 2>/dev/null || echo 0)" -ge $((NF * k / 3)) ]; do
+        kill -0 "$LPID" 2>/dev/null || break 2
+        sleep 0.02
+    done
     kill -9 "$SPID"; wait "$SPID" 2>/dev/null
     KILLS=$((KILLS + 1))
+    echo "kill $k at $(cat "$D/progress") acknowledged events" >>"$D/kills.log"
     sleep 0.2
     serve "restart$k" || break
 done
@@ -104,5 +108,6 @@ check "every acknowledged event is in the tables exactly once (load and fault ru
     drained_once "$D/acked-load.txt" "$D/acked-fault.txt"
 echo "    load:  $(tail -1 "$D/load.out")"
 echo "    fault: $(tail -1 "$D/fault.out")"
+sed 's/^/    /' "$D/kills.log" 2>/dev/null
 grep -h 'firn serve: .* are known' "$D/serve.log" | sed 's/^/    restart: /'
 finish

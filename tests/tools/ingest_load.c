@@ -6,12 +6,14 @@
  *
  *   ingest_load --port-file F --template T --events N --acked OUT
  *               [--clients C] [--run R] [--rate EVENTS_PER_S] [--retry-for SECONDS]
- *               [--report FILE]
+ *               [--report FILE] [--progress FILE]
  *
  * Event i is line i % lines of T (NDJSON from `firn sim --ndjson`) with its
  * eventId replaced by a UUID made of R and i, so every event is unique and a
- * retry repeats the same bytes. --report FILE gets the summary line too. OUT gets the eventId of every acknowledged
- * event, once each. The last line on stdout:
+ * retry repeats the same bytes. --report FILE gets the summary line too.
+ * --progress FILE holds the number of events acknowledged so far, rewritten
+ * every 20 ms (a test can act at a point of the load rather than at a time).
+ * OUT gets the eventId of every acknowledged event, once each. The last line on stdout:
  *   ingest_load: N acked (D as duplicates), R retries, U unacknowledged, S s, X events/s
  * Exit 0 when every event was acknowledged, 1 otherwise.
  */
@@ -20,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +38,9 @@ static size_t ntmpl;
 static uint64_t nevents, run_id;
 static int nclients = 32;
 static double rate, retry_for = 60;
+static const char *progress_file;
+static atomic_ullong total_acked;
+static atomic_bool clients_done;
 
 static double now_s(void) {
     struct timespec ts;
@@ -172,6 +178,7 @@ static void *run_client(void *arg) {
                 memcpy(c->acked[c->nacked], id, 37);
                 c->ndup += strstr(resp, "\"duplicate\":true") != NULL;
                 c->nacked++;
+                atomic_fetch_add(&total_acked, 1);
                 break;
             }
             if (st > 0 && st != 503 && st != 429) {
@@ -190,6 +197,26 @@ static void *run_client(void *arg) {
     if (fd >= 0) close(fd);
     free(req);
     free(resp);
+    return NULL;
+}
+
+/* Rewrites --progress FILE (through a rename, so a reader never sees half a number). */
+static void write_progress(void) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", progress_file);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    fprintf(f, "%llu\n", (unsigned long long)atomic_load(&total_acked));
+    if (fclose(f) == 0) rename(tmp, progress_file);
+}
+
+static void *run_progress(void *arg) {
+    (void)arg;
+    while (!atomic_load(&clients_done)) {
+        write_progress();
+        nap_ms(20);
+    }
+    write_progress();
     return NULL;
 }
 
@@ -222,6 +249,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(o, "--rate")) rate = atof(v);
         else if (!strcmp(o, "--retry-for")) retry_for = atof(v);
         else if (!strcmp(o, "--report")) report = v;
+        else if (!strcmp(o, "--progress")) progress_file = v;
         else {
             fprintf(stderr, "ingest_load: unknown option %s\n", o);
             return 2;
@@ -229,7 +257,8 @@ int main(int argc, char **argv) {
     }
     if (!port_file || !template || !acked || nevents == 0 || nclients < 1 || nclients > 1024) {
         fprintf(stderr, "usage: ingest_load --port-file F --template T --events N --acked OUT "
-                        "[--clients C] [--run R] [--rate EVENTS_PER_S] [--retry-for SECONDS]\n");
+                        "[--clients C] [--run R] [--rate EVENTS_PER_S] [--retry-for SECONDS] "
+                        "[--report FILE] [--progress FILE]\n");
         return 2;
     }
     size_t tlen;
@@ -255,6 +284,8 @@ int main(int argc, char **argv) {
     client *cs = calloc((size_t)nclients, sizeof *cs);
     pthread_t *th = calloc((size_t)nclients, sizeof *th);
     double t0 = now_s();
+    pthread_t prog;
+    if (progress_file) pthread_create(&prog, NULL, run_progress, NULL);
     for (int c = 0; c < nclients; c++) {
         cs[c].index = c;
         pthread_create(&th[c], NULL, run_client, &cs[c]);
@@ -263,6 +294,8 @@ int main(int argc, char **argv) {
     int fatal = 0;
     for (int c = 0; c < nclients; c++) pthread_join(th[c], NULL);
     double secs = now_s() - t0;
+    atomic_store(&clients_done, true);
+    if (progress_file) pthread_join(prog, NULL);
     FILE *out = fopen(acked, "w");
     if (!out) {
         perror(acked);
