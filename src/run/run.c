@@ -95,42 +95,59 @@ static void *sim_thread(void *arg) {
     so.start_us = r->o->sim_start_us;
     firn_sim *sim = NULL;
     const char *topic = cfg->stream_raw_topic;
-    /* events already appended (a restart): the simulator is deterministic, skip them */
-    uint64_t have = 0;
+    /* Events already appended (a restart): the simulator is deterministic, skip
+     * them. Per partition, not in total: one append spans the partitions, and a
+     * crash in the middle of it leaves some partitions with their share of the
+     * batch and others without, so the events there are not the first
+     * sum(high) of the sequence. What each partition holds is a prefix of the
+     * events keyed to it (appends to a partition are in order, a torn tail is
+     * cut), so an event is there when fewer of its partition's events came
+     * before it than the partition holds. */
     int32_t parts = 0;
+    uint64_t *left = NULL; /* per partition: events of the sequence still to skip */
+    uint64_t have = 0;
     if (firn_stream_partitions(r->stream, topic, &parts, &err)) goto out;
+    left = firn_xcalloc((size_t)parts, sizeof *left);
     for (int32_t p = 0; p < parts; p++) {
         firn_watermarks wm;
         if (firn_stream_watermarks(r->stream, topic, p, &wm, &err)) goto out;
-        have += (uint64_t)wm.high;
+        left[p] = (uint64_t)wm.high;
+        have += left[p];
     }
     if (firn_sim_new(&so, &sim, &err)) goto out;
     const firn_sim_event *ev;
-    for (uint64_t i = 0; i < have && i < r->o->sim_events; i++)
-        if (firn_sim_next(sim, &ev, &err)) goto out;
     r->stats.sim_skipped = have;
     enum { BATCH = 64 };
     firn_msg msgs[BATCH];
     firn_header hdrs[BATCH];
     firn_buf store[BATCH];
     for (int i = 0; i < BATCH; i++) firn_buf_init(&store[i]);
-    uint64_t i = have;
+    uint64_t i = 0, appended = 0;
     uint64_t t0 = firn_now_ns();
     while (i < r->o->sim_events && !stopping(r)) {
         size_t want = BATCH;
         if (r->o->sim_rate > 0) { /* paced: what is due by now, at least one */
             double due = (double)(firn_now_ns() - t0) * r->o->sim_rate / 1e9;
-            double ahead = due - (double)(i - have);
+            double ahead = due - (double)appended;
             want = ahead < 1 ? 1 : ahead > BATCH ? BATCH : (size_t)ahead;
         }
         size_t n = 0;
         while (n < want && i < r->o->sim_events) {
             if (firn_sim_next(sim, &ev, &err)) goto out_bufs;
+            size_t klen = strlen(ev->car_id);
+            if (have) {
+                int32_t p = firn_stream_partition_for_key(ev->car_id, klen, parts);
+                if (p >= 0 && p < parts && left[p]) { /* appended before the restart */
+                    left[p]--;
+                    have--;
+                    i++;
+                    continue;
+                }
+            }
             /* keep the bytes: the next event reuses the simulator's buffers */
             firn_buf *b = &store[n];
             firn_buf_clear(b);
             firn_buf_append(b, ev->json, ev->json_len);
-            size_t klen = strlen(ev->car_id);
             firn_buf_append(b, ev->car_id, klen);
             if (ev->image) firn_buf_append(b, ev->image, ev->image_len);
             const uint8_t *base = b->data;
@@ -141,11 +158,13 @@ static void *sim_thread(void *arg) {
             n++;
             i++;
         }
+        if (n == 0) continue; /* all of them were there */
         if (firn_stream_append(r->stream, topic, msgs, n, NULL, NULL, &err)) goto out_bufs;
         firn_io_crash_point("sim.after-append");
         r->stats.sim_appended += n;
+        appended += n;
         if (r->o->sim_rate > 0) {
-            uint64_t due = t0 + (uint64_t)((double)(i - have) * 1e9 / r->o->sim_rate);
+            uint64_t due = t0 + (uint64_t)((double)appended * 1e9 / r->o->sim_rate);
             uint64_t now = firn_now_ns();
             if (due > now) {
                 uint64_t d = due - now;
@@ -158,6 +177,7 @@ out_bufs:
     for (int k = 0; k < BATCH; k++) firn_buf_release(&store[k]);
 out:
     firn_sim_free(sim);
+    free(left);
     if (err.kind) fail(r, "sim", &err);
     atomic_store(&r->sim_done, true);
     return NULL;
