@@ -1184,10 +1184,13 @@ static firn_dedupe_result dd_lookup(const firn_dedupe *d, XXH128_hash_t h, uint6
     return e->payload == payload_hash ? FIRN_DEDUPE_REDELIVERY : FIRN_DEDUPE_CONFLICT;
 }
 
+/* Entries leave by the entry bound only, never by time here: now_us is the
+ * inserted event's own time, and events of different partitions are not in
+ * time order (a partition an hour behind another is read alongside it), so
+ * dropping the entries older than the newest event's window would forget ids
+ * whose repeats are still to come in the lagging partition. Whether an entry
+ * still counts is decided per lookup, against the looked-up event's time. */
 static void dd_insert(firn_dedupe *d, XXH128_hash_t h, uint64_t payload_hash, int64_t now_us) {
-    /* forget what left the window, oldest first */
-    while (d->count && d->window_us > 0 && d->ring[d->head].at < now_us - d->window_us)
-        dd_pop_oldest(d);
     size_t i = dd_find(d, h.low64, h.high64);
     if (i != (size_t)-1) dd_index_remove(d, i); /* the old ring entry stays, unindexed */
     if (d->count == d->cap) dd_pop_oldest(d);

@@ -118,16 +118,20 @@ typedef enum firn_dedupe_result {
     FIRN_DEDUPE_CONFLICT = 2,   /* seen with a different payload: duplicate:<f> */
 } firn_dedupe_result;
 
-/* A window of at most max_entries ids, each forgotten window_us after it was
- * inserted (0 = only the entry bound). Ids are kept as 128-bit hashes, about
- * 64 bytes per entry (a 32-byte ring entry, two 8-byte index slots). Caller frees with firn_dedupe_free(). */
+/* A window of at most max_entries ids (the oldest inserted go first), each
+ * counting for lookups of events at most window_us after its time (0 = no
+ * time limit). Times are event times, which are not monotonic across
+ * partitions, so an entry is never dropped because a newer event arrived:
+ * only the entry bound removes entries. Ids are kept as 128-bit hashes, about
+ * 64 bytes per entry (a 32-byte ring entry, two 8-byte index slots). Caller
+ * frees with firn_dedupe_free(). */
 firn_dedupe *firn_dedupe_new(size_t max_entries, int64_t window_us);
 void firn_dedupe_free(firn_dedupe *d);
 /* Look an id up as of now_us (entries older than the window do not count). */
 firn_dedupe_result firn_dedupe_lookup(const firn_dedupe *d, const void *id, size_t len,
                                       uint64_t payload_hash, int64_t now_us);
-/* Remember an id (replacing an entry for the same id); forgets entries that
- * left the window or exceed max_entries, oldest first. */
+/* Remember an id (replacing an entry for the same id); forgets the oldest
+ * entries beyond max_entries. */
 void firn_dedupe_insert(firn_dedupe *d, const void *id, size_t len, uint64_t payload_hash,
                         int64_t now_us);
 /* firn_dedupe_lookup, then, when the id is NEW and insert_if_new,

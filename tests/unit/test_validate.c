@@ -425,9 +425,17 @@ FIRN_TEST(validate_dedupe_window) {
     CHECK_EQ_INT(firn_dedupe_size(d), 4);
     CHECK(firn_dedupe_lookup(d, "a", 1, 2, 5) == FIRN_DEDUPE_NEW);
     CHECK(firn_dedupe_lookup(d, "b", 1, 2, 5) == FIRN_DEDUPE_CONFLICT);
-    firn_dedupe_insert(d, "f", 1, 1, 2000); /* expires b..e by time */
-    CHECK_EQ_INT(firn_dedupe_size(d), 1);
+    /* an event far ahead in time (another partition) drops nothing: b..e
+     * still count for events of their own time, not for the later one */
+    firn_dedupe_insert(d, "f", 1, 1, 2000); /* the entry bound drops b */
+    CHECK_EQ_INT(firn_dedupe_size(d), 4);
     CHECK(firn_dedupe_lookup(d, "e", 1, 2, 2000) == FIRN_DEDUPE_NEW);
+    CHECK(firn_dedupe_lookup(d, "e", 1, 1, 4) == FIRN_DEDUPE_REDELIVERY);
+    CHECK(firn_dedupe_lookup(d, "c", 1, 2, 900) == FIRN_DEDUPE_CONFLICT);
+    CHECK(firn_dedupe_lookup(d, "b", 1, 1, 5) == FIRN_DEDUPE_NEW);
+    /* an entry replaced by a later insert of its id counts from the new time */
+    firn_dedupe_insert(d, "e", 1, 3, 2500);
+    CHECK(firn_dedupe_lookup(d, "e", 1, 3, 3000) == FIRN_DEDUPE_REDELIVERY);
     firn_dedupe_free(d);
 
     /* many ids through a small window: what is kept is exactly the newest N */
@@ -548,4 +556,47 @@ FIRN_TEST(validate_dedupe_check) {
         CHECK(firn_dedupe_lookup(d, id, strlen(id), (uint64_t)i, 5) == FIRN_DEDUPE_REDELIVERY);
     }
     firn_dedupe_free(d);
+}
+
+/* Partitions read side by side are not in event-time order: one reaches
+ * events two hours newer while another still has older ones to go. The
+ * newer event must not make the window forget the older partition's ids, or
+ * a repeat that follows in that partition passes as new (scale-out: the same
+ * eventId twice among a batch's trusted rows, the audit rejected the batch). */
+FIRN_TEST(validate_dedupe_partitions_out_of_time_order) {
+    const int64_t hour = 3600LL * 1000000;
+    firn_dedupe *d = firn_dedupe_new(1000, hour);
+    char id[32];
+    for (int i = 0; i < 50; i++) { /* partition 0 at 08:00 */
+        snprintf(id, sizeof id, "a%d", i);
+        CHECK(firn_dedupe_check(d, id, strlen(id), (uint64_t)i, 8 * hour + i, true) == FIRN_DEDUPE_NEW);
+    }
+    /* partition 1 already at 10:00 */
+    CHECK(firn_dedupe_check(d, "b0", 2, 99, 10 * hour, true) == FIRN_DEDUPE_NEW);
+    for (int i = 0; i < 50; i++) { /* partition 0 goes on: repeats of its own ids */
+        snprintf(id, sizeof id, "a%d", i);
+        CHECK_MSG(firn_dedupe_check(d, id, strlen(id), (uint64_t)i, 8 * hour + 100 + i, true) ==
+                      FIRN_DEDUPE_REDELIVERY, "repeat of %s after a newer partition's event", id);
+        CHECK(firn_dedupe_check(d, id, strlen(id), 1000u + (uint64_t)i, 8 * hour + 200 + i, true) ==
+              FIRN_DEDUPE_CONFLICT);
+    }
+    /* the window still ends: an event more than an hour after an id's time is new */
+    CHECK(firn_dedupe_check(d, "a0", 2, 5, 9 * hour + 1, false) == FIRN_DEDUPE_NEW);
+    firn_dedupe_free(d);
+}
+
+/* The same through validation: an event, a newer event of another partition,
+ * then the first event again is a redelivery, not a second trusted row. */
+FIRN_TEST(validate_dedupe_redelivery_after_newer_event) {
+    harness h;
+    firn_config *c = rules_config();
+    CHECK(c != NULL);
+    CHECK_OK(harness_init(&h, c), NULL);
+    const int64_t hour = 3600LL * 1000000;
+    CHECK_EQ_STR(do_one(&h, "{\"id\":\"x1\",\"kind\":\"t\"}", NOW - 2 * hour), "ok");
+    CHECK_EQ_STR(do_one(&h, "{\"id\":\"y1\",\"kind\":\"t\"}", NOW), "ok");
+    CHECK_EQ_STR(do_one(&h, "{\"id\":\"x1\",\"kind\":\"t\"}", NOW - 2 * hour), "redelivery");
+    CHECK_EQ_STR(do_one(&h, "{\"id\":\"x1\",\"kind\":\"t\",\"n\":1}", NOW - 2 * hour + 1),
+                 "duplicate:id");
+    harness_release(&h);
 }
