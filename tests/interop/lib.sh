@@ -72,15 +72,17 @@ wait_for_file() {
 }
 # mock_kafka_start: librdkafka's mock cluster (build/tools/mock_kafka, 3 brokers)
 # as coprocess MOCK, stopped on exit (trap EXIT; a suite that sets its own EXIT
-# trap calls mock_kafka_stop from it); sets MOCK_PID and BOOT (its bootstrap
-# servers)
+# trap calls mock_kafka_stop from it); sets MOCK_PIDS (bash unsets the
+# coprocess's own MOCK_PID once it exits) and BOOT (its bootstrap servers).
+# Its stderr goes to $WORK/mock_kafka.err.
 mock_kafka_start() {
-    coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3; }
-    MOCK_PID=$MOCK_PID
+    coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3 2>>"$WORK/mock_kafka.err"; }
+    MOCK_PIDS=$MOCK_PID
     trap mock_kafka_stop EXIT
-    read -r -t 10 BOOT <&"${MOCK[0]}"
+    read -r -t 10 BOOT <&"${MOCK[0]}" ||
+        { echo "mock_kafka did not start: $(tail -3 "$WORK/mock_kafka.err" 2>/dev/null)"; return 1; }
 }
-mock_kafka_stop() { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; }
+mock_kafka_stop() { kill "$MOCK_PIDS" 2>/dev/null; wait "$MOCK_PIDS" 2>/dev/null; }
 # mock COMMAND...: send one command to the mock cluster, fail unless it answers "ok"
 mock() {
     local reply

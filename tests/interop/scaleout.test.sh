@@ -53,14 +53,14 @@ D=$WORK/scale
 mkdir -p "$D"
 G=entry-workers
 
-coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3; }
-MOCK_PID=$MOCK_PID
+coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3 2>>"$D/mock_kafka.err"; }
+MOCK_PIDS=$MOCK_PID # bash unsets MOCK_PID once the coprocess exits
 # every background process, by pid in a file: check runs each step in a subshell
 PIDFILE=$D/pids
 cleanup() {
     local p
     for p in $(cat "$PIDFILE" 2>/dev/null); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-    kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null
+    kill "$MOCK_PIDS" 2>/dev/null; wait "$MOCK_PIDS" 2>/dev/null
 }
 trap cleanup EXIT
 read -r -t 10 BOOT <&"${MOCK[0]}"
@@ -218,7 +218,13 @@ if len(workers - {"firn"}) < 2:
 PY
 }
 
-check "3 workers on 6 partitions: join, SIGKILL mid-batch, zombie, leave, drain" scenario
+# a failed scenario says whether the mock cluster itself had died
+scenario_checked() {
+    scenario && return 0
+    kill -0 "$MOCK_PIDS" 2>/dev/null || echo "the mock Kafka cluster exited: $(tail -3 "$D/mock_kafka.err")"
+    return 1
+}
+check "3 workers on 6 partitions: join, SIGKILL mid-batch, zombie, leave, drain" scenario_checked
 check "every event lands exactly once (no duplicates after rebalances, no zombie loss), rules as injected, images identical" verify
 check "SIGKILL mid-batch: w2's batch reached its branch, never main" killed_mid_batch
 check "the zombie resumed mid-publish and the fence refused it" zombie_fenced
