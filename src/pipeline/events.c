@@ -336,7 +336,7 @@ int firn_type_handler_event_id_col(const firn_type_handler *h, const firn_ice_ta
 void firn_type_handler_forget_all(firn_type_handler *h) { firn_dedupe_clear(h->dd); }
 
 void firn_type_handler_remember(firn_type_handler *h, const void *id, size_t len, int64_t now_us) {
-    firn_dedupe_insert(h->dd, id, len, 0, now_us);
+    firn_dedupe_check(h->dd, id, len, 0, now_us, true);
 }
 
 static void set_value(firn_rows *r, size_t c, const firn_ice_value *v, firn_ice_type_id t) {

@@ -56,7 +56,8 @@ void firn_type_handler_free(firn_type_handler *h);
 const firn_type_handler_stats *firn_type_handler_get_stats(const firn_type_handler *h);
 /* The production column of the type's unique field (eventId), or -1. */
 int firn_type_handler_event_id_col(const firn_type_handler *h, const firn_ice_table *prod);
-/* Put an id published earlier into the dedupe window (recovery). */
+/* Put an id published earlier into the dedupe window (recovery). An id the
+ * window already holds keeps its entry (which may know the payload). */
 void firn_type_handler_remember(firn_type_handler *h, const void *id, size_t len, int64_t now_us);
 /* Empty the dedupe window (before re-warming it from main). */
 void firn_type_handler_forget_all(firn_type_handler *h);

@@ -305,6 +305,11 @@ typedef struct firn_processor_options {
     /* Called (with event_ctx) when a batch is abandoned and will be read again:
      * the handler drops what it learned from it. May be NULL. */
     int (*on_abandon)(void *ctx, firn_error *err);
+    /* Group mode: called (with event_ctx) after a poll whose rebalance
+     * assigned partitions, before their records are read: the handler adds
+     * what main holds now (ids other workers published from those partitions)
+     * to its dedupe window, keeping what it has. May be NULL. */
+    int (*on_assign)(void *ctx, firn_error *err);
     /* Called (with event_ctx) after on_event answered FIRN_EVENT_EVOLVE and
      * the batch before that event was published: evolve the tables (prod and
      * untrusted, which stay the same handles) and the handler. May be NULL. */

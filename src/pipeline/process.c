@@ -58,6 +58,7 @@ struct firn_processor {
     bool group;      /* consumer-group mode */
     bool rebalanced; /* set by the rebalance callback, handled after the poll */
     bool in_rebalance; /* publishing inside the rebalance callback: no consumer calls */
+    bool newly_assigned; /* partitions came: on_assign runs after the poll */
     long stop_at;    /* FIRN_PROCESS_STOP_AT_BATCH */
     long pause_ms;   /* FIRN_PROCESS_PAUSE_BEFORE_PUBLISH_MS */
 };
@@ -194,6 +195,7 @@ static void on_rebalance(void *ctx, bool assigned, firn_topic_partition *tps, si
         firn_error_release(&err);
         firn_error_init(&err);
     }
+    if (assigned) p->newly_assigned = true;
     if (assigned && recover_parts(p, tps, n, &err)) {
         char msg[512];
         fprintf(stderr, "firn: %s (worker %s): reading main's offsets at assignment: %s\n",
@@ -649,6 +651,11 @@ int firn_processor_step(firn_processor *p, int timeout_ms, firn_error *err) {
     if (p->rebalanced) {
         if (handle_rebalance(p, recs, n, err)) return -1;
         n = 0;
+    }
+    if (p->newly_assigned) {
+        p->newly_assigned = false;
+        if (p->o.on_assign && p->o.on_assign(p->o.event_ctx, err))
+            return FIRN_WRAP(err, err->kind, "processor %s: after an assignment", p->topic);
     }
     if (n && add_records(p, recs, n, err)) return FIRN_WRAP(err, err->kind, "processor %s", p->topic);
     if (p->group) {

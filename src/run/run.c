@@ -312,6 +312,15 @@ static int type_abandon(void *ctx, firn_error *err) {
     return warm_dedupe(tc->h, tc->prod, tc->id_col, err);
 }
 
+/* Partitions were assigned (group mode): ids other workers published from
+ * them since this worker last looked join the window (a repeat read here
+ * must not pass as new); what the window holds stays. */
+static int type_assign(void *ctx, firn_error *err) {
+    type_ctx *tc = ctx;
+    if (firn_ice_table_refresh(tc->prod, err)) return -1;
+    return warm_dedupe(tc->h, tc->prod, tc->id_col, err);
+}
+
 /* Feed the metrics registry from a processor's counters (deltas since the
  * last call). */
 static void feed_metrics(const char *table, const firn_processor_stats *ps,
@@ -390,6 +399,7 @@ static void *process_thread(void *arg) {
         tctx = (type_ctx){h, prod, untrusted, pa->created, po.event_id_col};
         po.on_event = type_event;
         po.on_abandon = type_abandon;
+        po.on_assign = type_assign;
         if (pa->created) po.on_evolve = type_evolve;
         po.event_ctx = &tctx;
     } else {
