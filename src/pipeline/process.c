@@ -375,19 +375,23 @@ static int handle(firn_processor *p, const firn_record *r, const char *force, fi
 
 /* Publish the open batch now. 0: published (or nothing open); 1: it did not
  * publish (commit_batch counted it, reset the batch and repositioned the
- * consumer at main's offsets, so the caller drops the rest of its poll);
- * negative: an error of the stream. */
+ * consumer at main's offsets) or the audit rejected it (it was re-read from
+ * the consumer and quarantined, and the consumer repositioned at the batch's
+ * end): either way the caller drops the rest of its poll - after a re-read
+ * the poll's records are no longer valid (a poll's records live until the
+ * next poll) - and reads it again from the stream; negative: an error of the
+ * stream. */
 static int publish_now(firn_processor *p, firn_error *err) {
-    uint64_t failed = p->stats.errors + p->stats.fenced;
+    uint64_t failed = p->stats.errors + p->stats.fenced + p->stats.rejected;
     if (commit_batch(p, err)) return -1;
-    return p->stats.errors + p->stats.fenced != failed;
+    return p->stats.errors + p->stats.fenced + p->stats.rejected != failed;
 }
 
 /* The handler needs columns the tables lack: publish the batch before the
  * event, let the handler evolve the tables, and rebuild the row buffers from
- * the new schemas. 1: the batch did not publish (it is read again from
- * main's offsets, the consumer already repositioned), so the caller drops
- * the rest of its poll. */
+ * the new schemas. 1: the batch did not publish or was quarantined
+ * (publish_now: the consumer is repositioned and the poll's records may be
+ * gone), so the caller drops the rest of its poll, the event included. */
 static int evolve(firn_processor *p, firn_error *err) {
     if (!p->o.on_evolve)
         return FIRN_RAISE(err, FIRN_ERR_INVALID, "%s: the handler asked for a schema change "
@@ -409,8 +413,15 @@ static int evolve(firn_processor *p, firn_error *err) {
     return 0;
 }
 
-/* Add the records of one poll to the batch. */
+/* Add the records of one poll to the batch. Group mode: the consumer's
+ * position (next) of every partition is taken from the whole poll first, so a
+ * publish that fails in the middle of the poll (the rest of the poll is
+ * dropped) seeks back every partition whose records were dropped. */
 static int add_records(firn_processor *p, const firn_record *recs, size_t n, firn_error *err) {
+    for (size_t i = 0; p->group && i < n; i++) {
+        int32_t k = recs[i].partition;
+        if (k >= 0 && k < p->partitions && p->parts[k].owned) p->parts[k].next = recs[i].offset + 1;
+    }
     for (size_t i = 0; i < n; i++) {
         const firn_record *r = &recs[i];
         if (r->partition < 0 || r->partition >= p->partitions) continue;
@@ -421,7 +432,6 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
                 ps->need_seek = true;
                 continue;
             }
-            ps->next = r->offset + 1;
         }
         if (r->offset < ps->end) continue; /* already in the batch */
         int hr = handle(p, r, NULL, err);
@@ -433,7 +443,7 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
                                   "still lacks a field of the event", r->topic, (long long)r->offset);
             int er = evolve(p, err);
             if (er < 0) return -1;
-            if (er > 0) return 0; /* the batch is read again */
+            if (er > 0) return 0; /* r may be gone: read again from the stream */
             hr = handle(p, r, NULL, err);
         }
         if (hr) return -1;
@@ -449,7 +459,7 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
         if (i + 1 < n && batch_bytes(p) >= p->o.commit_max_bytes) {
             int pr = publish_now(p, err);
             if (pr < 0) return -1;
-            if (pr > 0) return 0; /* not published: re-read from main */
+            if (pr > 0) return 0; /* not published, or re-read: read on from the stream */
         }
     }
     return 0;
@@ -560,6 +570,7 @@ static int commit_batch(firn_processor *p, firn_error *err) {
         b.hook_ctx = p;
     }
     int rc = firn_wap_run(&b, &res, err);
+    bool reread = false;
     if (rc == 0 && res.outcome == FIRN_WAP_REJECTED && p->in_rebalance) {
         /* the re-read needs the consumer, which is inside its rebalance callback */
         p->stats.rejected++;
@@ -570,6 +581,7 @@ static int commit_batch(firn_processor *p, firn_error *err) {
         p->stats.rejected++;
         fprintf(stderr, "firn: %s: batch rejected: %s\n", p->topic, res.audit_failure);
         rc = rebuild_untrusted(p, res.audit_failure, err);
+        reread = true;
         if (rc == 0) rc = firn_wap_quarantine(&b, &res, err);
     } else if (rc == 0) {
         if (res.outcome == FIRN_WAP_CHERRY_PICKED) p->stats.cherry_picked++;
@@ -583,6 +595,10 @@ static int commit_batch(firn_processor *p, firn_error *err) {
         if (p->oldest_ts_ms) p->stats.last_freshness_ms = now_ms() - p->oldest_ts_ms;
         for (int32_t i = 0; i < p->partitions; i++) p->parts[i].expected = p->parts[i].end;
         reset_batch(p);
+        /* the re-read polled past the batch's end (it skips what follows):
+         * read on from the end, not from where the re-read stopped */
+        if (reread && p->group) group_reposition(p);
+        else if (reread) return seek_all(p, err);
         return 0;
     }
     /* the batch did not publish: start again from what main records */
