@@ -577,6 +577,13 @@ static int commit_batch(firn_processor *p, firn_error *err) {
         rc = FIRN_RAISE(err, FIRN_ERR_IO, "%s: batch rejected (%s) while partitions are revoked: "
                         "left to the partitions' next owner", p->topic, res.audit_failure);
         err->retriable = true;
+    } else if (rc == 0 && res.outcome == FIRN_WAP_REJECTED && !p->has_untrusted) {
+        /* no untrusted table to quarantine into (dead letters): the batch is
+         * abandoned and read again, never dropped */
+        p->stats.rejected++;
+        rc = FIRN_RAISE(err, FIRN_ERR_IO, "%s: batch rejected (%s); with no untrusted table it "
+                        "is read again", p->topic, res.audit_failure);
+        err->retriable = true;
     } else if (rc == 0 && res.outcome == FIRN_WAP_REJECTED) {
         p->stats.rejected++;
         fprintf(stderr, "firn: %s: batch rejected: %s\n", p->topic, res.audit_failure);

@@ -362,25 +362,35 @@ static void end_map(const firn_wap_batch *b, firn_offset_map *m) {
 
 static uint64_t hash_bytes(const uint8_t *p, size_t n) { return firn_xxh64(p, n, 0x5eed); }
 
-/* Test hook FIRN_WAP_AUDIT_FAIL=CHECK[:N]: CHECK (records, offsets, duplicate)
- * fails at every audit, or only at the process's Nth audit. NULL: no injection
- * for this audit. */
-static const char *audit_injection(char *buf, size_t n) {
+/* Test hook FIRN_WAP_AUDIT_FAIL=CHECK[:N][@TABLE]: CHECK (records, offsets,
+ * duplicate) fails at every audit, or only at the process's Nth audit; with
+ * @TABLE, only audits of the tables whose "ns.name" starts with TABLE count.
+ * NULL: no injection for this audit. */
+static const char *audit_injection(const firn_ice_table *prod, char *buf, size_t n) {
     static atomic_long audits;
     const char *v = getenv("FIRN_WAP_AUDIT_FAIL");
     if (!v) return NULL;
-    const char *colon = strchr(v, ':');
-    if (!colon) return v;
-    long nth = atol(colon + 1);
-    if (atomic_fetch_add(&audits, 1) + 1 != nth) return NULL;
-    snprintf(buf, n, "%.*s", (int)(colon - v), v);
+    const char *at = strchr(v, '@');
+    if (at) {
+        char t[512];
+        snprintf(t, sizeof t, "%s.%s", prod->ns, prod->name);
+        if (strncmp(t, at + 1, strlen(at + 1))) return NULL;
+    }
+    size_t len = at ? (size_t)(at - v) : strlen(v);
+    const char *colon = memchr(v, ':', len);
+    if (colon) {
+        long nth = atol(colon + 1);
+        if (atomic_fetch_add(&audits, 1) + 1 != nth) return NULL;
+        len = (size_t)(colon - v);
+    }
+    snprintf(buf, n, "%.*s", (int)len, v);
     return buf;
 }
 
 static int audit(const firn_wap_batch *b, const firn_ice_snapshot *snap, const written *untrusted,
                  char *why, size_t whyn) {
     char ibuf[32];
-    const char *inject = audit_injection(ibuf, sizeof ibuf); /* tests: force a failed check */
+    const char *inject = audit_injection(b->prod, ibuf, sizeof ibuf); /* tests: force a failed check */
     uint64_t ntrusted = b->trusted_rows ? b->trusted_rows->nrows : 0;
     uint64_t consumed = 0;
     for (size_t i = 0; i < b->nranges; i++)
