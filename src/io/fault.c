@@ -16,6 +16,7 @@ static struct {
     long target;      /* fail the step with this number */
     long steps;       /* steps counted since the last arm/disarm */
     char op[32];      /* count only this op ("" = all) */
+    char where[256];  /* FIRN_IO_FAIL_PATH: count only steps on locations containing it */
 } fault;
 
 static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -43,14 +44,19 @@ long firn_io_fault_steps(void) {
     return n;
 }
 
-bool firn_io_fault_check(const char *op) {
+bool firn_io_fault_check(const char *op) { return firn_io_fault_check_at(op, NULL); }
+
+bool firn_io_fault_check_at(const char *op, const char *location) {
     bool fail = false;
     pthread_mutex_lock(&fault_lock);
     if (!fault.initialised) {
         const char *at = getenv("FIRN_IO_FAIL_AT");
         fault_set(getenv("FIRN_IO_FAIL_OP"), at ? strtol(at, NULL, 10) : 0);
+        const char *where = getenv("FIRN_IO_FAIL_PATH");
+        snprintf(fault.where, sizeof fault.where, "%s", where ? where : "");
     }
-    if (!fault.op[0] || strcmp(fault.op, op) == 0) {
+    if ((!fault.op[0] || strcmp(fault.op, op) == 0) &&
+        (!fault.where[0] || (location && strstr(location, fault.where)))) {
         fault.steps++;
         if (fault.armed && fault.steps == fault.target) {
             fault.armed = false; /* a single failure, like a transient disk error */

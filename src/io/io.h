@@ -240,8 +240,9 @@ void firn_io_s3_part_counters(const firn_io *io, uint64_t *parts, uint64_t *max_
  * (op names "write", "fsync", "publish" (the link into place), "mkdir") counts
  * as one step; when armed, the nth counted step from now fails with EIO as if
  * the disk had refused it. op restricts counting to one op name (NULL: all).
- * The environment arms it too: FIRN_IO_FAIL_AT=<n> [FIRN_IO_FAIL_OP=<op>],
- * read on the first counted step of the process. n <= 0 disarms.
+ * The environment arms it too: FIRN_IO_FAIL_AT=<n> [FIRN_IO_FAIL_OP=<op>]
+ * [FIRN_IO_FAIL_PATH=<substring of the file's location>], read on the first
+ * counted step of the process. n <= 0 disarms.
  */
 void firn_io_fault_arm(const char *op, long nth);
 void firn_io_fault_disarm(void);
@@ -251,6 +252,9 @@ long firn_io_fault_steps(void);
 /* Whether the current step of op must fail (implementations call this; safe
  * from several threads: each step is counted once). */
 bool firn_io_fault_check(const char *op);
+/* The same for a step on a file: with FIRN_IO_FAIL_PATH set, only steps on
+ * locations containing it count (a step without a location never does). */
+bool firn_io_fault_check_at(const char *op, const char *location);
 
 /*
  * Named crash points: when FIRN_CRASH_AT equals name (or "name:N", crash on

@@ -177,7 +177,7 @@ static void writer_free(local_writer *lw) {
 }
 
 static int write_full(local_writer *lw, const uint8_t *p, size_t n, firn_error *err) {
-    if (firn_io_fault_check("write")) {
+    if (firn_io_fault_check_at("write", lw->base.location)) {
         lw->failed = true;
         return os_error(err, EIO, "cannot write", lw->base.location);
     }
