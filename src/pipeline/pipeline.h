@@ -321,7 +321,11 @@ typedef struct firn_processor_options {
      * consecutive such events of one poll (at most 32 MiB) as raw records,
      * then calls on_event for each of those it adds to the batch, in order,
      * with the same record pointers (copies the processor keeps alive until
-     * then); then on_prepare(ctx, NULL, 0): forget the group. An event of the
+     * then); then on_prepare(ctx, NULL, 0): forget the group. The group is
+     * also forgotten before anything inside the poll that may replace its
+     * records (a publish, which may re-read a rejected batch, or an
+     * evolution); the rest of the run is then handed again as a new group,
+     * or dropped with the rest of the poll. An event of the
      * group may still be skipped (already in the batch) or handed again after
      * an evolution; the handler must give the same outcome with or without
      * the work done ahead. */
