@@ -42,10 +42,13 @@
  *   BENCH_PIPE_DIR        scratch directory (default build/bench-data/pipeline)
  *   BENCH_PIPE_ONLY       comma list of sections to run: small,kafka,image,fresh
  *   BENCH_PIPE_DECODE     image runs: only this decode setting (full|scaled|header)
+ *   BENCH_PIPE_IMAGE_THREADS  pipeline.image-threads of every run (default: the
+ *                         config's default, one less than the CPUs)
  */
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/validate.h"
 #include "run/run.h"
 #include "stream/stream.h"
 
@@ -248,6 +251,9 @@ static firn_config *make_config(const char *dir, const char *stream_uri, bool im
     if (firn_config_set(cfg, "warehouse", wh, &err) || firn_config_set(cfg, "catalog.uri", cat, &err) ||
         firn_config_set(cfg, "stream.uri", stream_uri, &err))
         die("config set", &err);
+    const char *threads = getenv("BENCH_PIPE_IMAGE_THREADS");
+    if (threads && *threads && firn_config_set(cfg, "pipeline.image-threads", threads, &err))
+        die("config set pipeline.image-threads", &err);
     return cfg;
 }
 
@@ -667,12 +673,14 @@ static void bench_images(void) {
         firn_config *cfg = make_config(dir, uri, true, decodes[d]);
         child_result r;
         live_result lr = run_live_child(cfg, uri, &pool, n, &r);
+        int threads = (int)cfg->image_threads < 0 ? firn_image_threads_default()
+                                                  : (int)cfg->image_threads;
         firn_config_free(cfg);
         uint64_t bytes = lr.bytes;
         double mbs = (double)bytes / 1e6 / r.wall, refmbs = (double)refbytes / 1e6 / tref;
-        printf("image events, decode %s: appended (concurrently) in %.2f s, all on main after "
-               "%.2f s; %.2f s CPU, peak RSS %.0f MiB\n", decodes[d], lr.append_s, r.wall, r.cpu,
-               (double)r.maxrss_kib / 1024);
+        printf("image events, decode %s (%d image threads): appended (concurrently) in %.2f s, "
+               "all on main after %.2f s; %.2f s CPU, peak RSS %.0f MiB\n", decodes[d], threads,
+               lr.append_s, r.wall, r.cpu, (double)r.maxrss_kib / 1024);
         printf("bench pipeline-spool-images-decode-%s: %.1f MB/s vs write()+fsync %.1f MB/s = "
                "%.3fx\n", decodes[d], mbs, refmbs, mbs / refmbs);
         printf("bench pipeline-spool-images-decode-%s-per-core: %.1f MB/s vs write()+fsync %.1f "

@@ -81,6 +81,9 @@ static const firn_config_key keys[] = {
      "several workers share a table)."},
     {"pipeline.workers", FIRN_CFG_INT, OFF(workers), "1", NULL, 1, 1024,
      "Process workers per event type in `firn run`."},
+    {"pipeline.image-threads", FIRN_CFG_INT, OFF(image_threads), "-1", NULL, -1, 64,
+     "Threads per event type that check (decode, hash) the images of a batch in parallel "
+     "with its processor; -1: one less than the CPUs (at most 7), 0: the processor alone."},
     /* server */
     {"server.enabled", FIRN_CFG_BOOL, OFF(server_enabled), "true", NULL, NOLIM,
      "Start the HTTP server (dashboard, API, metrics, ingest) in `firn run`."},

@@ -151,6 +151,7 @@ typedef struct firn_config {
     int64_t dedupe_max_entries;
     char *branch;
     int64_t workers;
+    int64_t image_threads; /* -1: automatic */
 
     /* server.* */
     bool server_enabled;

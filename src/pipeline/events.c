@@ -253,6 +253,12 @@ struct firn_type_handler {
     int u_image, u_payload, u_failed, u_topic, u_partition, u_offset, u_received;
     firn_buf scratch;
     firn_type_handler_stats stats;
+    /* images checked ahead (firn_type_handler_prepare) */
+    int image_field;          /* the type's image field, -1 none */
+    firn_image_pool *pool;    /* NULL: images are checked in firn_validate */
+    firn_image_job *jobs;     /* the group's, one per raw record */
+    const firn_record **prep; /* the group's raw records */
+    size_t nprep, prep_cap, prep_next;
 };
 
 static int col_index(const firn_ice_schema *s, const char *name) {
@@ -275,6 +281,9 @@ int firn_type_handler_new(const firn_config *cfg, const firn_config_type *t,
     }
     firn_event_init(&h->ev);
     firn_event_limits_from_config(&h->lim, cfg);
+    h->image_field = -1;
+    for (size_t i = 0; i < t->nfields; i++)
+        if (t->fields[i].type == FIRN_FIELD_IMAGE) h->image_field = (int)i;
     h->dd = firn_dedupe_new((size_t)cfg->dedupe_max_entries, cfg->dedupe_window_us);
     const firn_column_desc *cols = firn_validator_columns(h->v, &h->ncols);
     const firn_ice_schema *ps = firn_ice_metadata_current_schema(prod->metadata);
@@ -318,7 +327,55 @@ void firn_type_handler_free(firn_type_handler *h) {
     free(h->prod_col);
     free(h->field_col);
     firn_buf_release(&h->scratch);
+    firn_image_pool_free(h->pool);
+    free(h->jobs);
+    free(h->prep);
     free(h);
+}
+
+int firn_type_handler_set_image_threads(firn_type_handler *h, int threads) {
+    firn_image_pool_free(h->pool);
+    h->pool = NULL;
+    h->nprep = h->prep_next = 0;
+    if (threads > 0 && h->image_field >= 0) h->pool = firn_image_pool_new(threads);
+    return h->pool ? firn_image_pool_threads(h->pool) : 0;
+}
+
+int firn_type_handler_prepare(void *ctx, const firn_record *const *raws, size_t n,
+                              firn_error *err) {
+    (void)err;
+    firn_type_handler *h = ctx;
+    h->nprep = h->prep_next = 0;
+    if (!h->pool || !n) return 0;
+    if (n > h->prep_cap) {
+        h->jobs = firn_xrealloc(h->jobs, n * sizeof *h->jobs);
+        h->prep = firn_xrealloc(h->prep, n * sizeof *h->prep);
+        h->prep_cap = n;
+    }
+    const firn_config_field *cf = &h->type->fields[h->image_field];
+    for (size_t i = 0; i < n; i++) {
+        size_t ilen = 0;
+        const void *image = firn_record_header(raws[i], "image", &ilen);
+        if (!image) continue;
+        h->prep[h->nprep] = raws[i];
+        h->jobs[h->nprep++] = (firn_image_job){cf, image, ilen, {0}};
+    }
+    firn_image_pool_check(h->pool, h->jobs, h->nprep);
+    return 0;
+}
+
+/* The verdict prepared for raw's image, or NULL. Events come in the group's
+ * order, so the search starts after the last one found. */
+static const firn_image_verdict *prepared(firn_type_handler *h, const firn_record *raw,
+                                          const void *image, size_t ilen) {
+    for (size_t t = 0; t < h->nprep; t++) {
+        size_t i = h->prep_next + t < h->nprep ? h->prep_next + t : h->prep_next + t - h->nprep;
+        if (h->prep[i] == raw && h->jobs[i].image == image && h->jobs[i].len == ilen) {
+            h->prep_next = i + 1;
+            return &h->jobs[i].out;
+        }
+    }
+    return NULL;
 }
 
 const firn_type_handler_stats *firn_type_handler_get_stats(const firn_type_handler *h) {
@@ -586,6 +643,8 @@ int firn_type_handler_evolve(firn_type_handler **hp, firn_config_type *t, firn_i
     nh->dd = h->dd;
     h->dd = NULL;
     nh->evolving = h->evolving;
+    nh->pool = h->pool; /* so do the image workers (not the group: fields moved) */
+    h->pool = NULL;
     nh->stats = h->stats;
     firn_type_handler_free(h);
     *hp = nh;
@@ -606,8 +665,12 @@ int firn_type_handler_event(void *ctx, const firn_record *raw, const firn_record
     }
     if (h->evolving && !force && has_new_field(h)) return FIRN_EVENT_EVOLVE;
     firn_validation val;
-    if (firn_validate(h->v, &h->ev, image, ilen, raw->timestamp_ms * 1000, force ? NULL : h->dd,
-                      &val, err))
+    /* a quarantined re-read (force) never takes a verdict: its records are
+     * not the group's */
+    const firn_image_verdict *pre =
+        image && h->nprep && !force ? prepared(h, raw, image, ilen) : NULL;
+    if (firn_validate_pre(h->v, &h->ev, image, ilen, pre, raw->timestamp_ms * 1000,
+                          force ? NULL : h->dd, &val, err))
         return FIRN_WRAP(err, err->kind, "%s offset %lld", routed->topic, (long long)routed->offset);
     if (force || val.nfailed || val.redelivery) {
         firn_buf_clear(&h->scratch);

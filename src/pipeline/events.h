@@ -65,6 +65,17 @@ void firn_type_handler_forget_all(firn_type_handler *h);
 int firn_type_handler_event(void *ctx, const struct firn_record *raw,
                             const struct firn_record *routed, firn_rows *trusted,
                             firn_rows *untrusted, const char *force, firn_error *err);
+/* Check images on `threads` worker threads ahead of validation (0: in
+ * firn_validate, on the caller's thread; the default). Only for a type with
+ * an image field. Returns the pool's worker threads (0: no pool - a type
+ * without an image field, or threads <= 0; on_prepare is then not needed). */
+int firn_type_handler_set_image_threads(firn_type_handler *h, int threads);
+/* firn_processor_options.on_prepare for a type (ctx: the handler): checks
+ * the group's images (record header `image`) in parallel; the verdicts are
+ * used when firn_type_handler_event gets those same records. Without image
+ * threads it does nothing. */
+int firn_type_handler_prepare(void *ctx, const struct firn_record *const *raws, size_t n,
+                              firn_error *err);
 /*
  * Types created at run time (pipeline.unknown-types = create) evolve. With
  * evolving on, an event carrying a top-level field the type lacks (not null,

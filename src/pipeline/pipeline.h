@@ -316,6 +316,21 @@ typedef struct firn_processor_options {
     int (*on_evolve)(void *ctx, firn_error *err);
     const firn_ice_kv *summary; /* extra summary properties on every snapshot */
     size_t nsummary;
+    /* Optional: work ahead on a group of events that carry an image header
+     * (decode them on other threads). The processor hands a run of up to 64
+     * consecutive such events of one poll (at most 32 MiB) as raw records,
+     * then calls on_event for each of those it adds to the batch, in order,
+     * with the same record pointers (copies the processor keeps alive until
+     * then); then on_prepare(ctx, NULL, 0): forget the group. The group is
+     * also forgotten before anything inside the poll that may replace its
+     * records (a publish, which may re-read a rejected batch, or an
+     * evolution); the rest of the run is then handed again as a new group,
+     * or dropped with the rest of the poll. An event of the
+     * group may still be skipped (already in the batch) or handed again after
+     * an evolution; the handler must give the same outcome with or without
+     * the work done ahead. */
+    int (*on_prepare)(void *ctx, const struct firn_record *const *raws, size_t n,
+                      firn_error *err);
     /* Scale-out: join this consumer group (NULL: read every partition, by
      * manual assignment). Workers of one group share the topic's partitions;
      * give each its own worker name and branch ("dev-<worker>"). */

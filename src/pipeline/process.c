@@ -31,6 +31,10 @@ typedef struct raw_reader {
 #define RAW_POLL_RECORDS 4096
 #define RAW_POLL_BYTES (4u << 20)
 
+/* A group of events handed to on_prepare at most. */
+#define PREP_MAX_EVENTS 64
+#define PREP_MAX_BYTES (32u << 20)
+
 typedef struct part_state {
     int64_t expected; /* next offset main records (the batch start) */
     int64_t end;      /* one past the last offset in the open batch */
@@ -61,6 +65,10 @@ struct firn_processor {
     bool newly_assigned; /* partitions came: on_assign runs after the poll */
     long stop_at;    /* FIRN_PROCESS_STOP_AT_BATCH */
     long pause_ms;   /* FIRN_PROCESS_PAUSE_BEFORE_PUBLISH_MS */
+    /* on_prepare's group: the raw records (copies in prep_arena on the spool) */
+    firn_arena prep_arena;
+    const firn_record *prep[PREP_MAX_EVENTS];
+    bool prepared; /* the handler holds a group (on_prepare(NULL, 0) forgets it) */
 };
 
 static int64_t now_ms(void) { return firn_now_us() / 1000; }
@@ -243,6 +251,7 @@ int firn_processor_new(firn_stream *s, const firn_processor_options *o, firn_pro
     if (!p->o.commit_interval_ms) p->o.commit_interval_ms = 1000;
     if (!p->o.commit_max_bytes) p->o.commit_max_bytes = 64ull << 20;
     p->spool = strcmp(firn_stream_kind(s), "spool") == 0;
+    firn_arena_init(&p->prep_arena, 4u << 20);
     int rc = firn_stream_partitions(s, p->topic, &p->partitions, err);
     if (rc == 0) {
         p->parts = firn_xcalloc((size_t)p->partitions, sizeof *p->parts);
@@ -293,6 +302,7 @@ void firn_processor_free(firn_processor *p) {
     firn_consumer_close(p->c);
     for (int32_t i = 0; i < p->nraw; i++) firn_consumer_close(p->raw[i].c);
     free(p->raw);
+    firn_arena_release(&p->prep_arena);
     firn_rows_release(&p->trusted);
     if (p->has_untrusted) firn_rows_release(&p->untrusted);
     free(p->parts);
@@ -356,12 +366,81 @@ static const firn_record *raw_read(firn_processor *p, int32_t part, int64_t off)
     return NULL;
 }
 
-static int handle(firn_processor *p, const firn_record *r, const char *force, firn_error *err) {
-    firn_record *owned = NULL;
-    const firn_record *raw = NULL;
+/* The raw record of routed record r without copying: the sequential
+ * reader's (valid until that raw partition is read again) or r itself; NULL
+ * when it cannot be read that way. */
+static const firn_record *raw_view(firn_processor *p, const firn_record *r) {
     int32_t rp;
     int64_t ro;
-    if (p->spool && r->value_len == 0 && firn_pipeline_raw_ref(r, &rp, &ro))
+    if (r->value_len == 0 && firn_pipeline_raw_ref(r, &rp, &ro))
+        return p->spool ? raw_read(p, rp, ro) : r;
+    return r;
+}
+
+/* A copy of rec (topic, key, value, headers) in the prep arena. */
+static const firn_record *prep_copy(firn_processor *p, const firn_record *rec) {
+    firn_arena *a = &p->prep_arena;
+    firn_record *c = firn_arena_alloc(a, sizeof *c);
+    *c = *rec;
+    c->topic = rec->topic ? firn_arena_strdup(a, rec->topic) : NULL;
+    c->key = rec->key_len ? firn_arena_memdup(a, rec->key, rec->key_len) : rec->key;
+    c->value = firn_arena_memdup(a, rec->value ? rec->value : "", rec->value_len);
+    firn_header *h = rec->n_headers ? firn_arena_alloc(a, rec->n_headers * sizeof *h) : NULL;
+    for (size_t i = 0; i < rec->n_headers; i++) {
+        h[i].key = firn_arena_strdup(a, rec->headers[i].key);
+        h[i].value = firn_arena_memdup(a, rec->headers[i].value ? rec->headers[i].value : "",
+                                       rec->headers[i].value_len);
+        h[i].value_len = rec->headers[i].value_len;
+    }
+    c->headers = h;
+    return c;
+}
+
+/* Make the handler forget its group (its verdicts are for records that may
+ * be gone after a publish: a re-read replaces the poll's records). */
+static void prep_forget(firn_processor *p) {
+    if (!p->prepared) return;
+    p->prepared = false;
+    firn_error e;
+    firn_error_init(&e);
+    p->o.on_prepare(p->o.event_ctx, NULL, 0, &e);
+    firn_error_release(&e);
+}
+
+/* From recs[i]: the run of consecutive records whose raw record carries an
+ * image, handed to on_prepare; their raw records (copied on the spool, where
+ * the next read of a raw partition replaces what the reader returned) go to
+ * p->prep[0..). Returns the run's length, 0 when recs[i] has no image (or
+ * is not readable here: the usual path reports that). */
+static size_t prepare_run(firn_processor *p, const firn_record *recs, size_t i, size_t n,
+                          firn_error *err, int *rc) {
+    *rc = 0;
+    prep_forget(p);
+    firn_arena_recycle(&p->prep_arena);
+    size_t k = 0, bytes = 0;
+    for (size_t j = i; j < n && k < PREP_MAX_EVENTS && bytes < PREP_MAX_BYTES; j++, k++) {
+        const firn_record *r = &recs[j];
+        if (r->partition < 0 || r->partition >= p->partitions) break;
+        const firn_record *raw = raw_view(p, r);
+        size_t ilen = 0;
+        if (!raw || !firn_record_header(raw, "image", &ilen)) break;
+        bytes += raw->value_len + ilen;
+        p->prep[k] = p->spool ? prep_copy(p, raw) : raw;
+    }
+    if (k) {
+        p->prepared = true;
+        *rc = p->o.on_prepare(p->o.event_ctx, p->prep, k, err);
+    }
+    return k;
+}
+
+static int handle(firn_processor *p, const firn_record *r, const char *force,
+                  const firn_record *prepared, firn_error *err) {
+    firn_record *owned = NULL;
+    const firn_record *raw = prepared;
+    int32_t rp;
+    int64_t ro;
+    if (!raw && p->spool && r->value_len == 0 && firn_pipeline_raw_ref(r, &rp, &ro))
         raw = raw_read(p, rp, ro);
     if (!raw && firn_pipeline_resolve(p->s, p->raw_topic, r, &owned, &raw, err)) return -1;
     int rc = p->o.on_event(p->o.event_ctx, raw, r, &p->trusted,
@@ -413,17 +492,18 @@ static int evolve(firn_processor *p, firn_error *err) {
     return 0;
 }
 
-/* Add the records of one poll to the batch. Group mode: the consumer's
- * position (next) of every partition is taken from the whole poll first, so a
- * publish that fails in the middle of the poll (the rest of the poll is
- * dropped) seeks back every partition whose records were dropped. */
-static int add_records(firn_processor *p, const firn_record *recs, size_t n, firn_error *err) {
-    for (size_t i = 0; p->group && i < n; i++) {
-        int32_t k = recs[i].partition;
-        if (k >= 0 && k < p->partitions && p->parts[k].owned) p->parts[k].next = recs[i].offset + 1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const firn_record *r = &recs[i];
+/* Add recs[first, first + k) to the batch (n: the poll's length; prep: the
+ * raw records of a group handed to on_prepare, or NULL). *used: how many of
+ * them were looked at; fewer than k when a publish or an evolution ended the
+ * run early (the handler forgot its group first: the caller prepares the
+ * rest again). 1: the batch did not publish or was re-read, the rest of the
+ * poll must be dropped (its records may be gone); negative: an error. */
+static int add_run(firn_processor *p, const firn_record *recs, size_t first, size_t k, size_t n,
+                   const firn_record *const *prep, size_t *used, firn_error *err) {
+    *used = k;
+    for (size_t i = 0; i < k; i++) {
+        const firn_record *r = &recs[first + i];
+        const firn_record *pre = prep ? prep[i] : NULL;
         if (r->partition < 0 || r->partition >= p->partitions) continue;
         part_state *ps = &p->parts[r->partition];
         if (p->group) {
@@ -434,17 +514,20 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
             }
         }
         if (r->offset < ps->end) continue; /* already in the batch */
-        int hr = handle(p, r, NULL, err);
+        int hr = handle(p, r, NULL, pre, err);
+        bool evolved = false;
         /* a few times at most: publishing the batch may re-read a rejected batch
          * through the handler, which then evolves for another event first */
         for (int tries = 0; hr == FIRN_EVENT_EVOLVE; tries++) {
             if (tries == 3)
                 return FIRN_RAISE(err, FIRN_ERR_INVALID, "%s offset %lld: the evolved schema "
                                   "still lacks a field of the event", r->topic, (long long)r->offset);
+            prep_forget(p); /* the publish may re-read: the group's records may go */
+            evolved = true;
             int er = evolve(p, err);
             if (er < 0) return -1;
-            if (er > 0) return 0; /* r may be gone: read again from the stream */
-            hr = handle(p, r, NULL, err);
+            if (er > 0) return 1; /* r may be gone: read again from the stream */
+            hr = handle(p, r, NULL, pre, err);
         }
         if (hr) return -1;
         ps->end = r->offset + 1;
@@ -456,11 +539,41 @@ static int add_records(firn_processor *p, const firn_record *recs, size_t n, fir
         /* a full batch publishes before the rest of the poll is added, so a
          * poll of many large records (a lagging processor) stays within
          * pipeline.commit-max-bytes of rows in memory */
-        if (i + 1 < n && batch_bytes(p) >= p->o.commit_max_bytes) {
+        if (first + i + 1 < n && batch_bytes(p) >= p->o.commit_max_bytes) {
+            prep_forget(p); /* a rejected batch is re-read: the poll's records go */
             int pr = publish_now(p, err);
             if (pr < 0) return -1;
-            if (pr > 0) return 0; /* not published, or re-read: read on from the stream */
+            if (pr > 0) return 1; /* not published, or re-read: read on from the stream */
+            evolved = true;
         }
+        if (evolved) { /* the group is forgotten: prepare the rest again */
+            *used = i + 1;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Add the records of one poll to the batch. Group mode: the consumer's
+ * position (next) of every partition is taken from the whole poll first, so a
+ * publish that fails in the middle of the poll (the rest of the poll is
+ * dropped) seeks back every partition whose records were dropped. With
+ * on_prepare, runs of records with images are handed to the handler ahead
+ * (prepare_run); the handler forgets each group before anything that may
+ * replace the poll's records (a publish) and after the run. */
+static int add_records(firn_processor *p, const firn_record *recs, size_t n, firn_error *err) {
+    for (size_t i = 0; p->group && i < n; i++) {
+        int32_t k = recs[i].partition;
+        if (k >= 0 && k < p->partitions && p->parts[k].owned) p->parts[k].next = recs[i].offset + 1;
+    }
+    for (size_t i = 0; i < n;) {
+        int rc = 0;
+        size_t k = p->o.on_prepare ? prepare_run(p, recs, i, n, err, &rc) : 0;
+        size_t len = k ? k : p->o.on_prepare ? 1 : n - i, used = len;
+        if (rc == 0) rc = add_run(p, recs, i, len, n, k ? p->prep : NULL, &used, err);
+        prep_forget(p);
+        if (rc) return rc < 0 ? -1 : 0;
+        i += used;
     }
     return 0;
 }
@@ -510,7 +623,7 @@ static int rebuild_untrusted(firn_processor *p, const char *reason, firn_error *
                 }
             }
             if (r->offset < ps->end || r->offset >= ends[r->partition]) continue;
-            rc = handle(p, r, reason, err);
+            rc = handle(p, r, reason, NULL, err);
             ps->end = r->offset + 1;
             remaining--;
         }

@@ -4,11 +4,14 @@
 
 #include <math.h>
 #include <png.h>
+#include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 /* ================================================================ parsing */
@@ -670,6 +673,18 @@ static enum img_kind sniff(const uint8_t *p, size_t n) {
     return IMG_UNKNOWN;
 }
 
+/* A decoder and its scratch: one per thread. */
+typedef struct img_checker {
+    tjhandle tj;
+    firn_buf pixels;
+} img_checker;
+
+static void img_checker_release(img_checker *ck) {
+    if (ck->tj) tjDestroy(ck->tj);
+    ck->tj = NULL;
+    firn_buf_release(&ck->pixels);
+}
+
 /* ================================================================ validator */
 
 typedef struct vfield {
@@ -693,8 +708,7 @@ struct firn_validator {
     int image_field;  /* index or -1 */
     int unique_field; /* index or -1 */
     int *slot;        /* per config field: index of the event field, -1 */
-    tjhandle tj;
-    firn_buf pixels;
+    img_checker ck;
     firn_buf image_buf; /* base64-decoded image */
     firn_buf strbuf;    /* regexec needs NUL-terminated text */
 };
@@ -770,8 +784,8 @@ firn_validator *firn_validator_new(const firn_config_type *t, firn_error *err) {
     }
     v->row = firn_xcalloc(v->ncols ? v->ncols : 1, sizeof *v->row);
     if (v->image_field >= 0) {
-        v->tj = tjInitDecompress();
-        if (!v->tj) {
+        v->ck.tj = tjInitDecompress();
+        if (!v->ck.tj) {
             FIRN_RAISE(err, FIRN_ERR_NOMEM, "tjInitDecompress: %s", tjGetErrorStr2(NULL));
             firn_validator_free(v);
             return NULL;
@@ -798,8 +812,7 @@ void firn_validator_free(firn_validator *v) {
     free(v->fields);
     free(v->slot);
     free(v->row);
-    if (v->tj) tjDestroy(v->tj);
-    firn_buf_release(&v->pixels);
+    img_checker_release(&v->ck);
     firn_buf_release(&v->image_buf);
     firn_buf_release(&v->strbuf);
     free(v);
@@ -826,14 +839,15 @@ static bool pattern_ok(firn_validator *v, vfield *f, const char *s, size_t n) {
 
 /* libjpeg-turbo 2.1 leaves a handle unusable after some errors (every later
  * header read fails with the same message): start over with a new one. */
-static void tj_reset(firn_validator *v) {
-    if (v->tj) tjDestroy(v->tj);
-    v->tj = tjInitDecompress();
+static void tj_reset(img_checker *ck) {
+    if (ck->tj) tjDestroy(ck->tj);
+    ck->tj = tjInitDecompress();
 }
 
-/* Check an image; fills the result's image fields; returns the failed rule or NULL. */
-static const char *check_image(firn_validator *v, const firn_config_field *cf, const uint8_t *img,
-                               size_t n, firn_validation *r) {
+/* Check an image; fills the verdict's format and dimensions (as far as
+ * known); returns the failed rule or NULL. */
+static const char *check_image(img_checker *ck, const firn_config_field *cf, const uint8_t *img,
+                               size_t n, firn_image_verdict *r) {
     if ((int64_t)n > cf->max_bytes) return "image:size";
     enum img_kind k = sniff(img, n);
     if (k == IMG_UNKNOWN) return "image:decode";
@@ -843,13 +857,13 @@ static const char *check_image(firn_validator *v, const firn_config_field *cf, c
     int w = 0, h = 0;
     if (k == IMG_JPEG) {
         int sub, cs;
-        if (!v->tj && !(v->tj = tjInitDecompress())) return "image:decode"; /* out of memory */
+        if (!ck->tj && !(ck->tj = tjInitDecompress())) return "image:decode"; /* out of memory */
         if (n > 0xFFFFFFFFu ||
-            tjDecompressHeader3(v->tj, img, (unsigned long)n, &w, &h, &sub, &cs) != 0 || w <= 0 || h <= 0) {
-            tj_reset(v);
+            tjDecompressHeader3(ck->tj, img, (unsigned long)n, &w, &h, &sub, &cs) != 0 || w <= 0 || h <= 0) {
+            tj_reset(ck);
             return "image:decode";
         }
-        r->image_format = "jpeg";
+        r->format = "jpeg";
     } else {
         if (n < 24 || memcmp(img + 12, "IHDR", 4) != 0) return "image:decode";
         uint32_t bw = (uint32_t)img[16] << 24 | (uint32_t)img[17] << 16 | (uint32_t)img[18] << 8 | img[19];
@@ -857,10 +871,10 @@ static const char *check_image(firn_validator *v, const firn_config_field *cf, c
         if (bw == 0 || bh == 0 || bw > 0x7fffffff || bh > 0x7fffffff) return "image:decode";
         w = (int)bw;
         h = (int)bh;
-        r->image_format = "png";
+        r->format = "png";
     }
-    r->image_width = w;
-    r->image_height = h;
+    r->width = w;
+    r->height = h;
     if (w < cf->min_width || w > cf->max_width || h < cf->min_height || h > cf->max_height)
         return "image:dimensions";
     if (cf->decode == FIRN_IMAGE_DECODE_HEADER && k == IMG_JPEG) return NULL;
@@ -870,12 +884,12 @@ static const char *check_image(firn_validator *v, const firn_config_field *cf, c
             dw = (w + 7) / 8;
             dh = (h + 7) / 8;
         }
-        firn_buf_clear(&v->pixels);
-        firn_buf_reserve(&v->pixels, (size_t)dw * (size_t)dh * 3 + 64);
-        int rc = tjDecompress2(v->tj, img, (unsigned long)n, v->pixels.data, dw, 0, dh, TJPF_RGB,
+        firn_buf_clear(&ck->pixels);
+        firn_buf_reserve(&ck->pixels, (size_t)dw * (size_t)dh * 3 + 64);
+        int rc = tjDecompress2(ck->tj, img, (unsigned long)n, ck->pixels.data, dw, 0, dh, TJPF_RGB,
                                TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_FASTDCT);
         if (rc != 0) {
-            tj_reset(v);
+            tj_reset(ck);
             return "image:decode";
         }
         return NULL;
@@ -896,15 +910,155 @@ static const char *check_image(firn_validator *v, const firn_config_field *cf, c
         return NULL;
     }
     pi.format = PNG_FORMAT_RGBA;
-    firn_buf_clear(&v->pixels);
-    firn_buf_reserve(&v->pixels, PNG_IMAGE_SIZE(pi));
-    int ok = png_image_finish_read(&pi, NULL, v->pixels.data, 0, NULL);
+    firn_buf_clear(&ck->pixels);
+    firn_buf_reserve(&ck->pixels, PNG_IMAGE_SIZE(pi));
+    int ok = png_image_finish_read(&pi, NULL, ck->pixels.data, 0, NULL);
     png_image_free(&pi);
     return ok ? NULL : "image:decode";
 }
 
+/* The verdict of one image; the dedupe hash only when want_hash. */
+static void image_verdict(img_checker *ck, const firn_config_field *cf, const void *img, size_t n,
+                          bool want_hash, firn_image_verdict *out) {
+    memset(out, 0, sizeof *out);
+    out->image = img;
+    out->len = n;
+    out->failed = check_image(ck, cf, img, n, out);
+    if (!out->failed) firn_sha256(img, n, out->sha256);
+    if (want_hash) out->hash = XXH3_64bits_withSeed(img, n, 1);
+}
+
+/* ================================================================ image pool */
+
+struct firn_image_pool {
+    int nthreads;
+    pthread_t *th;
+    img_checker *ck; /* nthreads + 1: the caller's last */
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    uint64_t gen;    /* bumped per group */
+    int active;      /* workers still on the current group */
+    bool stop;
+    firn_image_job *jobs;
+    size_t n;
+    atomic_size_t next;
+};
+
+typedef struct pool_worker {
+    firn_image_pool *p;
+    int i;
+} pool_worker;
+
+static void pool_run(firn_image_pool *p, img_checker *ck, firn_image_job *jobs, size_t n) {
+    for (;;) {
+        size_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= n) break;
+        image_verdict(ck, jobs[i].cf, jobs[i].image, jobs[i].len, true, &jobs[i].out);
+    }
+}
+
+static void *pool_main(void *arg) {
+    pool_worker *w = arg;
+    firn_image_pool *p = w->p;
+    img_checker *ck = &p->ck[w->i];
+    free(w);
+    uint64_t seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && p->gen == seen) pthread_cond_wait(&p->go, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        seen = p->gen;
+        firn_image_job *jobs = p->jobs;
+        size_t n = p->n;
+        pthread_mutex_unlock(&p->mu);
+        pool_run(p, ck, jobs, n);
+        pthread_mutex_lock(&p->mu);
+        if (--p->active == 0) pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+int firn_image_threads_default(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    if (n > 8) n = 8;
+    return (int)n - 1;
+}
+
+firn_image_pool *firn_image_pool_new(int threads) {
+    firn_image_pool *p = firn_xcalloc(1, sizeof *p);
+    if (threads < 0) threads = 0;
+    p->ck = firn_xcalloc((size_t)threads + 1, sizeof *p->ck);
+    p->th = firn_xcalloc((size_t)threads + 1, sizeof *p->th);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->next, 0);
+    for (int i = 0; i < threads; i++) {
+        pool_worker *w = firn_xmalloc(sizeof *w);
+        *w = (pool_worker){p, i};
+        if (pthread_create(&p->th[i], NULL, pool_main, w) != 0) {
+            free(w); /* fewer workers: the caller does the rest */
+            break;
+        }
+        p->nthreads++;
+    }
+    return p;
+}
+
+void firn_image_pool_free(firn_image_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nthreads; i++) pthread_join(p->th[i], NULL);
+    for (int i = 0; i <= p->nthreads; i++) img_checker_release(&p->ck[i]);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+    free(p->ck);
+    free(p->th);
+    free(p);
+}
+
+int firn_image_pool_threads(const firn_image_pool *p) { return p->nthreads; }
+
+void firn_image_pool_check(firn_image_pool *p, firn_image_job *jobs, size_t n) {
+    if (!n) return;
+    img_checker *mine = &p->ck[p->nthreads];
+    if (p->nthreads == 0 || n == 1) {
+        for (size_t i = 0; i < n; i++)
+            image_verdict(mine, jobs[i].cf, jobs[i].image, jobs[i].len, true, &jobs[i].out);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->jobs = jobs;
+    p->n = n;
+    atomic_store(&p->next, 0);
+    p->active = p->nthreads;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    pool_run(p, mine, jobs, n);
+    pthread_mutex_lock(&p->mu);
+    while (p->active) pthread_cond_wait(&p->done, &p->mu);
+    p->jobs = NULL;
+    p->n = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
 int firn_validate(firn_validator *v, const firn_event *ev, const void *image, size_t image_len,
                   int64_t now_us, firn_dedupe *dd, firn_validation *out, firn_error *err) {
+    return firn_validate_pre(v, ev, image, image_len, NULL, now_us, dd, out, err);
+}
+
+int firn_validate_pre(firn_validator *v, const firn_event *ev, const void *image,
+                      size_t image_len, const firn_image_verdict *pre, int64_t now_us,
+                      firn_dedupe *dd, firn_validation *out, firn_error *err) {
     (void)err;
     firn_validation *r = out;
     r->nfailed = 0;
@@ -936,6 +1090,8 @@ int firn_validate(firn_validator *v, const firn_event *ev, const void *image, si
 
     const uint8_t *img = image;
     size_t img_len = image_len;
+    firn_image_verdict local;
+    const firn_image_verdict *vd = NULL; /* the image's, once checked */
     const char *unique_val = NULL;
     size_t unique_len = 0;
     char numbuf[24];
@@ -965,9 +1121,18 @@ int firn_validate(firn_validator *v, const firn_event *ev, const void *image, si
             }
             r->image = img;
             r->image_len = img_len;
-            const char *why = check_image(v, cf, img, img_len, r);
-            if (why) { fail_rule(r, why); continue; }
-            firn_sha256(img, img_len, r->image_sha256);
+            bool header_image = img != v->image_buf.data;
+            if (pre && header_image && pre->image == img && pre->len == img_len) {
+                vd = pre;
+            } else {
+                image_verdict(&v->ck, cf, img, img_len, header_image, &local);
+                vd = &local;
+            }
+            r->image_format = vd->format;
+            r->image_width = vd->width;
+            r->image_height = vd->height;
+            if (vd->failed) { fail_rule(r, vd->failed); continue; }
+            memcpy(r->image_sha256, vd->sha256, 32);
             firn_hex(r->image_sha256, 32, r->image_sha256_hex);
             val[0].is_null = false;
             val[0].u.bin.ptr = img;
@@ -1073,7 +1238,8 @@ int firn_validate(firn_validator *v, const firn_event *ev, const void *image, si
     }
 
     r->payload_hash = XXH3_64bits(ev->raw, ev->raw_len);
-    if (img && img != v->image_buf.data) r->payload_hash ^= XXH3_64bits_withSeed(img, img_len, 1);
+    if (img && img != v->image_buf.data)
+        r->payload_hash ^= vd ? vd->hash : XXH3_64bits_withSeed(img, img_len, 1);
     if (dd && v->unique_field >= 0 && unique_val) {
         firn_dedupe_result d = firn_dedupe_check(dd, unique_val, unique_len, r->payload_hash,
                                                  now_us, r->nfailed == 0);

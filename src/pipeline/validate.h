@@ -204,6 +204,59 @@ const firn_column_desc *firn_validator_columns(const firn_validator *v, size_t *
 int firn_validate(firn_validator *v, const firn_event *ev, const void *image, size_t image_len,
                   int64_t now_us, firn_dedupe *dd, firn_validation *out, firn_error *err);
 
+/* ------------------------------------------------------------ images in parallel */
+
+/*
+ * An image's checks done ahead of firn_validate, possibly on another thread:
+ * size, format, dimensions and decode (the field's decode setting), its
+ * SHA-256 and the hash the dedupe payload hash mixes in. firn_validate_pre
+ * then uses the verdict instead of checking the image again, with the same
+ * outcome as firn_validate.
+ */
+typedef struct firn_image_verdict {
+    const void *image; /* the bytes checked (a verdict applies only to them) */
+    size_t len;
+    const char *failed;  /* the rule broken (image:size|format|dimensions|decode), or NULL */
+    const char *format;  /* "jpeg", "png", or NULL */
+    int32_t width, height;
+    uint8_t sha256[32];  /* when !failed */
+    uint64_t hash;       /* XXH3 of the image, seed 1 */
+} firn_image_verdict;
+
+/* One image check of a group: cf (the image field's config) and the bytes in,
+ * the verdict out. The bytes must stay alive until the check returns. */
+typedef struct firn_image_job {
+    const firn_config_field *cf;
+    const void *image;
+    size_t len;
+    firn_image_verdict out;
+} firn_image_job;
+
+/*
+ * A pool of image checkers: `threads` worker threads, each with its own
+ * decoder, plus the caller's. 0 threads: the caller checks every image.
+ * One caller at a time (the pool belongs to one processor thread).
+ */
+typedef struct firn_image_pool firn_image_pool;
+firn_image_pool *firn_image_pool_new(int threads);
+void firn_image_pool_free(firn_image_pool *p);
+int firn_image_pool_threads(const firn_image_pool *p);
+/* Check jobs[0..n) (their `out`), spread over the workers and the caller;
+ * returns when every job is done. */
+void firn_image_pool_check(firn_image_pool *p, firn_image_job *jobs, size_t n);
+/* The number of threads to check images with by default: the online CPUs,
+ * at most 8, minus the caller (0 on one CPU). */
+int firn_image_threads_default(void);
+
+/*
+ * firn_validate with the image's verdict computed earlier (pre may be NULL:
+ * then exactly firn_validate). pre is used only when it was computed for the
+ * image given (same pointer and length, the record header path).
+ */
+int firn_validate_pre(firn_validator *v, const firn_event *ev, const void *image,
+                      size_t image_len, const firn_image_verdict *pre, int64_t now_us,
+                      firn_dedupe *dd, firn_validation *out, firn_error *err);
+
 /* "range:x,pattern:carId" (appended to out; nothing when none failed). */
 void firn_validation_failed_string(const firn_validation *r, firn_buf *out);
 

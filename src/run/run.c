@@ -292,6 +292,11 @@ static int type_event(void *ctx, const firn_record *raw, const firn_record *rout
     return firn_type_handler_event(tc->h, raw, routed, trusted, untrusted, force, err);
 }
 
+static int type_prepare(void *ctx, const firn_record *const *raws, size_t n, firn_error *err) {
+    type_ctx *tc = ctx;
+    return firn_type_handler_prepare(tc->h, raws, n, err);
+}
+
 /* The type created at run time met a new field: its tables get columns. */
 static int type_evolve(void *ctx, firn_error *err) {
     type_ctx *tc = ctx;
@@ -390,6 +395,9 @@ static void *process_thread(void *arg) {
         if (pa->created && firn_events_evolve_tables(pa->created, prod, untrusted, &err)) goto out;
         if (firn_type_handler_new(cfg, pa->type, prod, untrusted, &h, &err)) goto out;
         if (pa->created) firn_type_handler_set_evolving(h, true);
+        bool image_pool = firn_type_handler_set_image_threads(
+                              h, cfg->image_threads < 0 ? firn_image_threads_default()
+                                                        : (int)cfg->image_threads) > 0;
         po.event_id_col = firn_type_handler_event_id_col(h, prod);
         /* a publish a crash left half done lands first: its ids belong in the window */
         if (firn_wap_roll_forward(prod, untrusted, history, NULL, &err)) goto out;
@@ -400,6 +408,7 @@ static void *process_thread(void *arg) {
         po.on_event = type_event;
         po.on_abandon = type_abandon;
         po.on_assign = type_assign;
+        if (image_pool) po.on_prepare = type_prepare;
         if (pa->created) po.on_evolve = type_evolve;
         po.event_ctx = &tctx;
     } else {

@@ -405,6 +405,114 @@ FIRN_TEST(validate_images) {
     harness_release(&h);
 }
 
+/* The image checks done ahead on a pool of threads give the outcome
+ * firn_validate gives alone, for good, truncated, corrupt, fake and
+ * oversized images, in both decode modes. */
+FIRN_TEST(validate_image_pool_same_verdicts) {
+    const char *modes[] = {"full", "scaled", "header"};
+    for (int m = 0; m < 3; m++) {
+        char y[200];
+        snprintf(y, sizeof y, "types.parking-entry.fields.image: {max-bytes: 100KiB, decode: %s}\n",
+                 modes[m]);
+        firn_config *c = NULL;
+        firn_error err;
+        firn_error_init(&err);
+        CHECK_OK(firn_config_load_string(y, strlen(y), "img.yaml", &c, &err), &err);
+        firn_validator *v = firn_validator_new(&c->types[0], &err);
+        CHECK(v != NULL);
+        const firn_config_field *cf = NULL;
+        for (size_t i = 0; i < c->types[0].nfields; i++)
+            if (c->types[0].fields[i].type == FIRN_FIELD_IMAGE) cf = &c->types[0].fields[i];
+        CHECK(cf != NULL);
+        size_t jl;
+        uint8_t *jpg = make_jpeg(320, 240, &jl);
+        CHECK(jpg != NULL);
+        enum { N = 40 };
+        uint8_t *imgs[N];
+        size_t lens[N];
+        for (int i = 0; i < N; i++) {
+            size_t n = jl;
+            if (i % 5 == 1) n = jl * (size_t)(i + 1) / (N + 2); /* truncated */
+            if (i % 5 == 4) n = 120 << 10;                      /* too large */
+            imgs[i] = calloc(1, n > jl ? n : jl);
+            memcpy(imgs[i], jpg, n < jl ? n : jl);
+            if (i % 5 == 2) { /* EOI in the entropy-coded data */
+                size_t at = jl / 3 + (size_t)i * 13;
+                imgs[i][at] = 0xFF;
+                imgs[i][at + 1] = 0xD9;
+            }
+            if (i % 5 == 3) memcpy(imgs[i], i % 2 ? "GIF89a" : "notanimage", i % 2 ? 6 : 10);
+            lens[i] = n;
+        }
+        firn_event ev;
+        firn_event_init(&ev);
+        firn_event_limits lim;
+        firn_event_limits_from_config(&lim, c);
+        char json[400];
+        make_event(json, sizeof json, "parking-entry", 1);
+        CHECK(firn_event_parse(&ev, json, strlen(json), &lim) == NULL);
+        /* alone */
+        char want[N][160];
+        uint64_t want_hash[N];
+        firn_validation res;
+        for (int i = 0; i < N; i++) {
+            CHECK_OK(firn_validate(v, &ev, imgs[i], lens[i], NOW, NULL, &res, &err), &err);
+            firn_buf b = {0};
+            firn_validation_failed_string(&res, &b);
+            snprintf(want[i], sizeof want[i], "%s|%s|%d|%d|%s", firn_buf_cstr(&b),
+                     res.image_format ? res.image_format : "-", res.image_width,
+                     res.image_height, res.image_sha256_hex);
+            firn_buf_release(&b);
+            want_hash[i] = res.payload_hash;
+        }
+        /* ahead, on a pool (two workers and the caller) */
+        firn_image_pool *pool = firn_image_pool_new(2);
+        CHECK(firn_image_pool_threads(pool) == 2);
+        for (int round = 0; round < 3; round++) {
+            firn_image_job jobs[N];
+            for (int i = 0; i < N; i++) jobs[i] = (firn_image_job){cf, imgs[i], lens[i], {0}};
+            firn_image_pool_check(pool, jobs, N);
+            for (int i = 0; i < N; i++) {
+                CHECK(jobs[i].out.image == imgs[i] && jobs[i].out.len == lens[i]);
+                CHECK_OK(firn_validate_pre(v, &ev, imgs[i], lens[i], &jobs[i].out, NOW, NULL, &res,
+                                           &err), &err);
+                firn_buf b = {0};
+                firn_validation_failed_string(&res, &b);
+                char got[160];
+                snprintf(got, sizeof got, "%s|%s|%d|%d|%s", firn_buf_cstr(&b),
+                         res.image_format ? res.image_format : "-", res.image_width,
+                         res.image_height, res.image_sha256_hex);
+                firn_buf_release(&b);
+                CHECK_MSG(strcmp(got, want[i]) == 0, "%s image %d: %s, alone %s", modes[m], i,
+                          got, want[i]);
+                CHECK(res.payload_hash == want_hash[i]);
+            }
+            /* a verdict for other bytes is not used */
+            CHECK_OK(firn_validate_pre(v, &ev, imgs[1], lens[1], &jobs[0].out, NOW, NULL, &res,
+                                       &err), &err);
+            CHECK(res.payload_hash == want_hash[1]);
+        }
+        /* the outcomes are the expected ones */
+        CHECK(strncmp(want[0], "|jpeg|320|240|", 14) == 0);
+        if (m < 2) CHECK(strncmp(want[2], "image:decode|", 13) == 0);
+        CHECK(strncmp(want[3], "image:", 6) == 0);
+        CHECK(strncmp(want[4], "image:size|", 11) == 0);
+        if (m < 2) CHECK(strncmp(want[6], "image:decode|", 13) == 0);
+        firn_image_pool_free(pool);
+        firn_image_pool *none = firn_image_pool_new(0); /* the caller alone */
+        firn_image_job one[2] = {{cf, imgs[0], lens[0], {0}}, {cf, imgs[4], lens[4], {0}}};
+        firn_image_pool_check(none, one, 2);
+        CHECK(one[0].out.failed == NULL && one[0].out.width == 320);
+        CHECK(one[1].out.failed && strcmp(one[1].out.failed, "image:size") == 0);
+        firn_image_pool_free(none);
+        for (int i = 0; i < N; i++) free(imgs[i]);
+        free(jpg);
+        firn_event_release(&ev);
+        firn_validator_free(v);
+        firn_config_free(c);
+    }
+}
+
 /* ---------------------------------------------------------------- dedupe */
 
 FIRN_TEST(validate_dedupe_window) {
