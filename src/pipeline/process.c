@@ -84,6 +84,19 @@ static int seek_all(firn_processor *p, firn_error *err) {
     return rc;
 }
 
+/* Partition k's batch starts at main's offset (map m), or at the log's start
+ * when main never saw it. */
+static int start_at_main(firn_processor *p, const firn_offset_map *m, int32_t k, firn_error *err) {
+    int64_t v = firn_offset_map_get(m, p->topic, k, -1);
+    if (v < 0) {
+        firn_watermarks wm;
+        if (firn_stream_watermarks(p->s, p->topic, k, &wm, err)) return -1;
+        v = wm.low;
+    }
+    p->parts[k].expected = p->parts[k].end = v;
+    return 0;
+}
+
 /* Offsets from the production table's main; partitions it never saw start at
  * the log's start. */
 static int recover(firn_processor *p, firn_error *err) {
@@ -91,15 +104,7 @@ static int recover(firn_processor *p, firn_error *err) {
     firn_offset_map m = {0};
     firn_offsets_recover(p->o.prod->metadata, FIRN_ICE_MAIN_BRANCH, &m, NULL);
     int rc = 0;
-    for (int32_t i = 0; i < p->partitions && rc == 0; i++) {
-        int64_t v = firn_offset_map_get(&m, p->topic, i, -1);
-        if (v < 0) {
-            firn_watermarks wm;
-            rc = firn_stream_watermarks(p->s, p->topic, i, &wm, err);
-            v = wm.low;
-        }
-        p->parts[i].expected = p->parts[i].end = v;
-    }
+    for (int32_t i = 0; i < p->partitions && rc == 0; i++) rc = start_at_main(p, &m, i, err);
     firn_offset_map_release(&m);
     return rc;
 }
@@ -155,13 +160,7 @@ static int recover_parts(firn_processor *p, firn_topic_partition *tps, size_t n,
     for (size_t i = 0; i < n && rc == 0; i++) {
         int32_t k = tps[i].partition;
         if (k < 0 || k >= p->partitions) continue;
-        int64_t v = firn_offset_map_get(&m, p->topic, k, -1);
-        if (v < 0) {
-            firn_watermarks wm;
-            rc = firn_stream_watermarks(p->s, p->topic, k, &wm, err);
-            v = wm.low;
-        }
-        p->parts[k].expected = p->parts[k].end = v;
+        rc = start_at_main(p, &m, k, err);
     }
     firn_offset_map_release(&m);
     return rc;
