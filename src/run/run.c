@@ -401,7 +401,11 @@ static void *process_thread(void *arg) {
         po.event_id_col = firn_type_handler_event_id_col(h, prod);
         /* a publish a crash left half done lands first: its ids belong in the window */
         if (firn_wap_roll_forward(prod, untrusted, history, NULL, &err)) goto out;
-        if (warm_dedupe(h, prod, po.event_id_col, &err)) goto out;
+        /* a group worker reads nothing before its first assignment, whose
+         * on_assign (type_assign) fills the window: scanning here too would
+         * read the table twice at start */
+        bool group = po.group && *po.group;
+        if (!group && warm_dedupe(h, prod, po.event_id_col, &err)) goto out;
         po.prod = prod;
         po.untrusted = untrusted;
         tctx = (type_ctx){h, prod, untrusted, pa->created, po.event_id_col};
