@@ -53,23 +53,15 @@ D=$WORK/scale
 mkdir -p "$D"
 G=entry-workers
 
-coproc MOCK { exec "$TOOLS/mock_kafka" --brokers 3 2>>"$D/mock_kafka.err"; }
-MOCK_PIDS=$MOCK_PID # bash unsets MOCK_PID once the coprocess exits
+mock_kafka_start || exit 1
 # every background process, by pid in a file: check runs each step in a subshell
 PIDFILE=$D/pids
 cleanup() {
     local p
     for p in $(cat "$PIDFILE" 2>/dev/null); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-    kill "$MOCK_PIDS" 2>/dev/null; wait "$MOCK_PIDS" 2>/dev/null
+    mock_kafka_stop
 }
 trap cleanup EXIT
-read -r -t 10 BOOT <&"${MOCK[0]}"
-mock() {
-    local reply
-    echo "$*" >&"${MOCK[1]}"
-    read -r -t 10 reply <&"${MOCK[0]}"
-    [ "$reply" = ok ] || { echo "mock: $*: $reply"; return 1; }
-}
 SETS=(--set stream.uri="kafka://$BOOT" --set stream.partitions=6 --set pipeline.commit-interval=200ms
       --set kafka.session.timeout.ms=6000 --set kafka.heartbeat.interval.ms=500
       --set kafka.max.poll.interval.ms=60000
@@ -221,7 +213,7 @@ PY
 # a failed scenario says whether the mock cluster itself had died
 scenario_checked() {
     scenario && return 0
-    kill -0 "$MOCK_PIDS" 2>/dev/null || echo "the mock Kafka cluster exited: $(tail -3 "$D/mock_kafka.err")"
+    kill -0 "$MOCK_PIDS" 2>/dev/null || echo "the mock Kafka cluster exited: $(tail -3 "$WORK/mock_kafka.err")"
     return 1
 }
 check "3 workers on 6 partitions: join, SIGKILL mid-batch, zombie, leave, drain" scenario_checked
